@@ -1,0 +1,129 @@
+#include "executors/executor.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "executors/run_task.hpp"
+
+namespace cbench {
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, TaskKind, std::less<>> kinds;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+const TaskKind& task_kind(std::string_view name) {
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto it = r.kinds.find(name);
+  if (it == r.kinds.end()) throw std::out_of_range("unknown task kind \"" + std::string(name) + "\"");
+  return it->second;
+}
+
+void register_task_kind(const TaskKind& kind) {
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  if (!r.kinds.emplace(std::string(kind.name), kind).second) {
+    throw std::logic_error("task kind \"" + std::string(kind.name) + "\" registered twice");
+  }
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+TaskResult run_task(const Task& task, std::size_t index, int worker) {
+  TaskResult result;
+  result.index = index;
+  result.worker = worker;
+  const double cpu_start = thread_cpu_seconds();
+  result.start = Clock::now();
+  try {
+    result.value = task();
+  } catch (const std::exception& e) {
+    result.error = e.what();
+    if (result.error.empty()) result.error = "task failed";
+  } catch (...) {
+    result.error = "task threw a non-standard exception";
+  }
+  result.end = Clock::now();
+  result.cpu_seconds = thread_cpu_seconds() - cpu_start;
+  return result;
+}
+
+void throw_if_failed(const TaskResult& result, std::span<const Task> tasks) {
+  if (!result.ok()) throw TaskError(tasks[result.index].name, result.error);
+}
+
+std::vector<TaskResult> map(Executor& executor, std::span<const Task> tasks) {
+  std::vector<std::optional<TaskResult>> slots(tasks.size());
+  executor.run(tasks, [&](TaskResult&& result) {
+    auto index = result.index;
+    slots.at(index) = std::move(result);
+  });
+  std::vector<TaskResult> results;
+  results.reserve(tasks.size());
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (!slots[i]) throw TaskError(tasks[i].name, "the executor returned no result");
+    results.push_back(std::move(*slots[i]));
+  }
+  for (const auto& result : results) throw_if_failed(result, tasks);
+  return results;
+}
+
+}  // namespace cbench
+
+#include "executors/factories.hpp"
+
+namespace cbench {
+namespace {
+
+struct ExecutorEntry {
+  ExecutorInfo info;
+  std::unique_ptr<Executor> (*make)(int workers);
+};
+
+constexpr ExecutorEntry kExecutors[] = {
+    {{"sequential", "the caller runs every task in order; the reference"},
+     make_sequential_executor},
+};
+
+constexpr auto kInfos = [] {
+  std::array<ExecutorInfo, std::size(kExecutors)> infos{};
+  for (std::size_t i = 0; i < infos.size(); ++i) infos[i] = kExecutors[i].info;
+  return infos;
+}();
+
+}  // namespace
+
+std::span<const ExecutorInfo> executors() { return kInfos; }
+
+std::unique_ptr<Executor> make_executor(std::string_view name, int workers) {
+  if (workers < 1) {
+    throw std::invalid_argument("workers must be at least 1, got " + std::to_string(workers));
+  }
+  std::string names;
+  for (const auto& entry : kExecutors) {
+    if (entry.info.name == name) return entry.make(workers);
+    names += (names.empty() ? "" : ", ") + std::string(entry.info.name);
+  }
+  throw std::invalid_argument("unknown executor \"" + std::string(name) + "\" (known: " + names +
+                              ")");
+}
+
+}  // namespace cbench

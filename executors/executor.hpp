@@ -1,0 +1,105 @@
+// One interface for every concurrency model (DESIGN §4): run N independent named tasks with W
+// workers, results in task order (map) or in completion order (as completed).
+//
+// A task is described as data — the name of a registered task kind and its serialised input —
+// rather than as a closure, because two executors cannot share the caller's memory: a worker of
+// the fork server (started before any thread exists) and an MPI engine on another host. Both
+// look the kind up by name in their own copy of the registry and decode the input themselves;
+// the in-process executors call the same function on the same bytes, shared, never copied.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cbench {
+
+using Bytes = std::string;
+
+// What a task computes. Registered once per process (see task_kind) under a unique name.
+struct TaskKind {
+  std::string_view name;
+  // Decodes the input, computes, and encodes the result; throws on failure.
+  Bytes (*run)(std::string_view input) = nullptr;
+};
+
+// Every task kind the binary knows, looked up by name (throws std::out_of_range naming it).
+const TaskKind& task_kind(std::string_view name);
+void register_task_kind(const TaskKind& kind);  // a duplicate name is std::logic_error
+
+struct Task {
+  const TaskKind* kind = nullptr;
+  std::string name;                    // what errors and output lines name: a book, "matrix 3"
+  std::shared_ptr<const Bytes> input;  // shared: an in-process executor never copies it
+
+  Bytes operator()() const { return kind->run(input ? std::string_view(*input) : std::string_view{}); }
+};
+
+using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC: shared by a process and its children
+
+struct TaskResult {
+  std::size_t index = 0;  // the task's position in the list given to run()
+  Bytes value;            // the kind's encoded result, when ok()
+  std::string error;      // why the task failed; empty when it succeeded
+  int worker = 0;         // which worker ran it, 0..W-1
+  double cpu_seconds = 0;  // CPU time the task used on its worker (thread or process)
+  Clock::time_point start{}, end{};
+
+  bool ok() const { return error.empty(); }
+};
+
+// A task that failed, named.
+class TaskError : public std::runtime_error {
+ public:
+  TaskError(std::string task, const std::string& why)
+      : std::runtime_error(task + ": " + why), task_(std::move(task)) {}
+  const std::string& task() const noexcept { return task_; }
+
+ private:
+  std::string task_;
+};
+
+using ResultCallback = std::function<void(TaskResult&&)>;
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+
+  virtual std::string_view name() const = 0;
+  // W, as asked for at construction; W < 1 is rejected there.
+  virtual int workers() const = 0;
+  // The most tasks that ran at the same time during the last run(): tests check that an
+  // executor honours W exactly.
+  virtual int peak_parallelism() const = 0;
+
+  // Runs every task and calls on_result once per task, on the caller's thread, in completion
+  // order. A task that throws (or whose worker dies) yields a result whose error names the cause;
+  // the other tasks still run. Returns when every task has ended.
+  virtual void run(std::span<const Task> tasks, const ResultCallback& on_result) = 0;
+};
+
+// Results in task order. Throws TaskError for the first failed task in task order, once every
+// task has ended.
+std::vector<TaskResult> map(Executor& executor, std::span<const Task> tasks);
+
+// Throws TaskError naming the task when result is an error.
+void throw_if_failed(const TaskResult& result, std::span<const Task> tasks);
+
+struct ExecutorInfo {
+  std::string_view name;
+  std::string_view model;  // one line: what it is and its Python counterpart
+};
+// Every executor this build has, in the order listings show them.
+std::span<const ExecutorInfo> executors();
+
+// Builds an executor by name with W workers. Unknown names and W < 1 are std::invalid_argument
+// with a message listing what is valid.
+std::unique_ptr<Executor> make_executor(std::string_view name, int workers);
+
+}  // namespace cbench

@@ -1,0 +1,13 @@
+// The constructor of each executor, one per file in executors/. Internal to the executors
+// library: everyone else calls make_executor(name, workers).
+#pragma once
+
+#include <memory>
+
+#include "executors/executor.hpp"
+
+namespace cbench {
+
+std::unique_ptr<Executor> make_sequential_executor(int workers);
+
+}  // namespace cbench

@@ -1,0 +1,171 @@
+// The corpus: manifest, lookup order, real/custom/generated, checksums, generator determinism.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "fixtures/corpus.hpp"
+#include "tests/support/oracle.hpp"
+#include "workloads/unicode.hpp"
+
+namespace cbench {
+namespace {
+
+// Sets or unsets an environment variable for one test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value == nullptr) {
+      ::unsetenv(name);
+    } else {
+      ::setenv(name, value, 1);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+const std::vector<std::string> kCanonical = {
+    "Gulliver",      "Alice in Wonderland",  "Pride and prejudice",
+    "Yellow wallpaper", "Metamorphosis",     "A Tale of Two Cities",
+    "The Importance of Being Earnest", "Frankenstein"};
+
+TEST(Manifest, ListsTheEightBooksInCanonicalOrderThenTheStopWords) {
+  EXPECT_EQ(canonical_book_names(), kCanonical);
+  ASSERT_EQ(manifest().size(), 9u);
+  EXPECT_EQ(manifest().back().path, "stop-words/english.txt");
+  for (const auto& entry : manifest()) {
+    EXPECT_EQ(entry.sha256.size(), 64u) << entry.path;
+    EXPECT_GT(entry.bytes, 0u) << entry.path;
+    EXPECT_TRUE(entry.url.starts_with("https://")) << entry.path;
+    EXPECT_EQ(entry.url.find(' '), std::string::npos) << "unencoded space in " << entry.url;
+  }
+}
+
+TEST(Generator, IsDeterministicExactInSizeAndValidUtf8) {
+  const auto a = generate_book("Metamorphosis", 139054, 2016);
+  EXPECT_EQ(a, generate_book("Metamorphosis", 139054, 2016));
+  EXPECT_EQ(a.size(), 139054u);
+  EXPECT_NE(a, generate_book("Metamorphosis", 139054, 2017));
+  EXPECT_NE(a.substr(0, 1000), generate_book("Gulliver", 139054, 2016).substr(0, 1000));
+  EXPECT_NO_THROW(unicode::check_utf8(a));
+  EXPECT_NE(a.find_first_of("\x80"), std::string::npos) << "no non-ASCII word was generated";
+  for (std::uint64_t size : {0u, 1u, 2u, 7u, 100u}) {
+    EXPECT_EQ(generate_book("x", size, 1).size(), size);
+  }
+}
+
+TEST(Generator, LooksLikeProseWhoseTopWordIsNotAStopWord) {
+  const Corpus corpus = generated_corpus(2016);
+  for (const auto& book : corpus.books) {
+    const WordCount top = most_common_word(book.text, corpus.stop_words);
+    EXPECT_GT(top.count, 10u) << book.name;
+    EXPECT_EQ(std::find(corpus.stop_words.begin(), corpus.stop_words.end(), top.word),
+              corpus.stop_words.end())
+        << book.name << ": " << top.word;
+  }
+}
+
+TEST(GeneratedCorpus, HasTheManifestsNamesAndSizes) {
+  const Corpus corpus = generated_corpus(2016);
+  EXPECT_EQ(corpus.kind, CorpusKind::generated);
+  ASSERT_EQ(corpus.books.size(), 8u);
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(corpus.books[i].name, kCanonical[i]);
+    EXPECT_EQ(corpus.books[i].text.size(), manifest()[i].bytes) << kCanonical[i];
+  }
+  EXPECT_FALSE(corpus.stop_words.empty());
+  EXPECT_EQ(corpus.checksum, generated_corpus(2016).checksum);
+  EXPECT_NE(corpus.checksum, generated_corpus(7).checksum);
+  EXPECT_NE(corpus.describe().find("generated"), std::string::npos);
+}
+
+TEST(RealCorpus, IsRecognisedByItsChecksums) {
+  auto fixtures = testing::real_fixtures();
+  if (!fixtures) GTEST_SKIP() << "CBENCH_FIXTURES is not set: no real corpus";
+  const Corpus corpus = load_corpus_from(*fixtures);
+  EXPECT_EQ(corpus.kind, CorpusKind::real);
+  ASSERT_EQ(corpus.books.size(), 8u);
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(corpus.books[i].name, kCanonical[i]);
+  EXPECT_EQ(corpus.stop_words.front(), "a");
+  EXPECT_EQ(corpus.checksum.size(), 64u);
+  EXPECT_NE(corpus.describe().find("real"), std::string::npos);
+}
+
+TEST(CustomCorpus, KeepsCanonicalOrderThenOthersByNameAndIsCalledCustom) {
+  testing::TempDir dir;
+  dir.write("books/Zebra.txt", "zebra stripes\n");
+  dir.write("books/Metamorphosis.txt", "gregor woke\n");
+  dir.write("books/Apple.txt", "apple pie\n");
+  dir.write("books/Gulliver.txt", "lilliput\n");
+  dir.write("books/notes.md", "not a book");
+  dir.write("stop-words/english.txt", "  the \n\nand\n");
+  const Corpus corpus = load_corpus_from(dir.path());
+  EXPECT_EQ(corpus.kind, CorpusKind::custom);
+  std::vector<std::string> names;
+  for (const auto& b : corpus.books) names.push_back(b.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"Gulliver", "Metamorphosis", "Apple", "Zebra"}));
+  EXPECT_EQ(corpus.stop_words, (StopWords{"the", "and"}));
+  EXPECT_NE(corpus.describe().find("custom"), std::string::npos);
+}
+
+TEST(CustomCorpus, MissingPartsAreErrorsNamingThem) {
+  testing::TempDir dir;
+  dir.write("books/Gulliver.txt", "lilliput\n");
+  try {
+    load_corpus_from(dir.path());
+    FAIL() << "a corpus without stop words was loaded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("stop-words/english.txt"), std::string::npos) << e.what();
+  }
+  testing::TempDir empty;
+  std::filesystem::create_directories(empty.path() / "books");
+  EXPECT_THROW(load_corpus_from(empty.path()), std::runtime_error);
+}
+
+TEST(Lookup, FlagThenEnvironmentThenFetchedThenGenerated) {
+  testing::TempDir flag_dir, env_dir;
+  flag_dir.write("books/Gulliver.txt", "flag\n");
+  flag_dir.write("stop-words/english.txt", "the\n");
+  env_dir.write("books/Gulliver.txt", "environment\n");
+  env_dir.write("stop-words/english.txt", "the\n");
+  {
+    ScopedEnv env("CBENCH_FIXTURES", env_dir.path().c_str());
+    EXPECT_EQ(load_corpus({flag_dir.path()}).origin, flag_dir.path().string());
+    EXPECT_EQ(load_corpus({}).origin, env_dir.path().string());
+  }
+  {
+    ScopedEnv env("CBENCH_FIXTURES", nullptr);
+    auto where = locate_corpus({});
+    // Either the fetched copy, if scripts/fetch-fixtures ran, or the generated default.
+    if (!where) EXPECT_EQ(load_corpus({}).kind, CorpusKind::generated);
+  }
+}
+
+TEST(Lookup, ANamedFolderThatIsMissingIsAnErrorNotAFallback) {
+  EXPECT_THROW(locate_corpus({std::filesystem::path("/nonexistent/cbench")}), std::runtime_error);
+  ScopedEnv env("CBENCH_FIXTURES", "/nonexistent/cbench-env");
+  try {
+    locate_corpus({});
+    FAIL() << "a missing CBENCH_FIXTURES folder was ignored";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("CBENCH_FIXTURES"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Sha256, MatchesKnownVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace cbench

@@ -1,0 +1,56 @@
+// The word-count workloads (DESIGN §3): the most common word of a book (E2, E2') and the word
+// frequencies of a text counted in chunks and merged (E7). Both tokenise exactly as
+//   for line in raw.splitlines(keepends=True): counter.update(line.decode('utf-8').lower().split())
+// does in Python, without ever materialising a per-word string in the hot loop.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cbench {
+
+struct WordCount {
+  std::string word;
+  std::uint64_t count = 0;
+  friend bool operator==(const WordCount&, const WordCount&) = default;
+};
+
+// The stop words, one per entry, as the file lists them (surrounding white space stripped).
+using StopWords = std::vector<std::string>;
+
+// Parses a stop-word file: one word per line, surrounding white space stripped, blank lines
+// skipped.
+StopWords parse_stop_words(std::string_view file_text);
+
+// Python's Counter semantics: stop words keep a count of 0, ties go to the word seen first.
+// Throws unicode::InvalidUtf8 for invalid UTF-8, std::invalid_argument for an empty or
+// all-white-space text.
+WordCount most_common_word(std::string_view text, const StopWords& stop_words);
+
+// Word -> count, sorted by the word's bytes; every count > 0.
+using WordFrequencies = std::vector<WordCount>;
+
+// Counts every word of a chunk (no stop words). An empty chunk gives an empty result.
+WordFrequencies word_frequencies(std::string_view chunk);
+
+// Sum of two frequency tables; merging the tables of a text's chunks equals counting the text.
+WordFrequencies merge(const WordFrequencies& a, const WordFrequencies& b);
+
+// Cuts text into `parts` pieces at ASCII white space (a word is never split); some pieces may be
+// empty when the text has few white-space bytes. parts < 1 is std::invalid_argument.
+std::vector<std::string_view> split_at_whitespace(std::string_view text, int parts);
+
+// The `count` most frequent words, most frequent first, ties by the word's bytes.
+std::vector<WordCount> top_words(const WordFrequencies& frequencies, std::size_t count);
+
+// Which implementation of the white-space scan this process uses ("avx2" or "scalar"), chosen
+// once at run time from the CPU's features.
+std::string_view word_scan_kernel();
+
+// Test hook: true makes this process use the scalar kernel whatever the CPU offers, so tests can
+// check that both kernels give the same results; false restores the run-time choice.
+void force_scalar_word_scan(bool force);
+
+}  // namespace cbench
