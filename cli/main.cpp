@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -39,6 +40,7 @@ const std::vector<FlagSpec> kRunFlags = {
     {"interval", "SECONDS", "count: sleep after each number (1)"},
     {"chunks", "N", "wordfreq: pieces the corpus is cut into (16)"},
     {"json", "", "print one JSON document instead of lines"},
+    {"output", "FILE", "also write the JSON document to FILE"},
     {"help", "", "show this help"},
 };
 
@@ -81,6 +83,7 @@ struct RunRequest {
   int workers = 1;
   bool as_completed = false;
   bool json = false;
+  std::optional<std::string> output;  // --output FILE
   CorpusOptions corpus;
   ExperimentOptions options;
 };
@@ -124,6 +127,7 @@ RunRequest parse_run(const Flags& flags) {
   }
   r.as_completed = flags.has("as-completed");
   r.json = flags.has("json");
+  r.output = flags.text("output");
   if (auto dir = flags.text("fixtures")) r.corpus.fixtures = *dir;
   if (auto seed = flags.integer("seed", 0, std::numeric_limits<long>::max())) {
     r.corpus.seed = static_cast<std::uint64_t>(*seed);
@@ -183,7 +187,7 @@ int run_experiment(const RunRequest& r) {
   std::vector<std::string> summary;
   if (failures == 0 && e.summary_lines != nullptr) summary = e.summary_lines(values);
 
-  if (r.json) {
+  if (r.json || r.output) {
     std::string out = "{\"workload\":" + json::quote(e.name) + ",\"executor\":" +
                       json::quote(executor->name()) + ",\"workers\":" +
                       std::to_string(executor->workers()) + ",\"cores\":" + human_cores();
@@ -211,9 +215,19 @@ int run_experiment(const RunRequest& r) {
     out += "],\"summary\":[";
     for (std::size_t i = 0; i < summary.size(); ++i) out += (i ? "," : "") + json::quote(summary[i]);
     out += "],\"elapsed_seconds\":" + json::number(elapsed) + ",\"build\":" + build_info_json() +
-           "}";
-    std::cout << out << "\n";
-  } else {
+           "}\n";
+    if (r.json) std::cout << out;
+    if (r.output) {
+      std::ofstream file(*r.output, std::ios::binary);
+      file << out;
+      file.close();
+      if (!file) {
+        std::cerr << "cbench: error: cannot write " << *r.output << "\n";
+        return 1;
+      }
+    }
+  }
+  if (!r.json) {
     if (!r.as_completed && e.task_line != nullptr) {
       for (std::size_t i = 0; i < tasks.size(); ++i) {
         if (results[i]->ok()) std::cout << e.task_line(tasks[i], results[i]->value) << "\n";

@@ -101,6 +101,13 @@ struct ExecutorEntry {
 constexpr ExecutorEntry kExecutors[] = {
     {{"sequential", "the caller runs every task in order; the reference"},
      make_sequential_executor},
+    {{"thread", "one std::thread per task, at most W alive (threading.Thread)"},
+     make_thread_executor},
+    {{"pool", "W long-lived threads, a task queue, results as completed (ThreadPoolExecutor)"},
+     make_pool_executor},
+    {{"tbb", "oneTBB task_group in a task_arena of W under global_control"}, make_tbb_executor},
+    {{"coro", "C++20 coroutines on one Asio event loop, W in flight (asyncio)"},
+     make_coro_executor},
 };
 
 constexpr auto kInfos = [] {

@@ -1,0 +1,76 @@
+// Where workers leave finished tasks for the caller, who hands them to on_result in the order
+// they finished. Shared by every in-process executor so that all of them deliver results the same
+// way, and so that the caller sleeps (no spinning) while it waits.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "executors/executor.hpp"
+
+namespace cbench {
+
+class CompletionQueue {
+ public:
+  // Called by a worker.
+  void push(TaskResult&& result) {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      done_.push_back(std::move(result));
+      wake = caller_waiting_;
+    }
+    // Waking the caller costs a system call; a caller that is busy delivering results will see
+    // this one when it comes back for more.
+    if (wake) ready_.notify_one();
+  }
+
+  // Called by the caller: blocks until at least one result is there, then delivers every result
+  // that is, in completion order. Returns how many it delivered.
+  std::size_t deliver(const ResultCallback& on_result) {
+    {
+      std::unique_lock lock(mutex_);
+      caller_waiting_ = true;
+      ready_.wait(lock, [&] { return !done_.empty(); });
+      caller_waiting_ = false;
+      batch_.swap(done_);
+    }
+    const std::size_t n = batch_.size();
+    for (auto& result : batch_) on_result(std::move(result));
+    batch_.clear();
+    return n;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<TaskResult> done_;
+  std::vector<TaskResult> batch_;  // the caller's side of the swap, kept to reuse its memory
+  bool caller_waiting_ = false;
+};
+
+// Counts the tasks running at once and remembers the most: how tests check that W is honoured.
+class InFlight {
+ public:
+  void reset() {
+    current_.store(0, std::memory_order_relaxed);
+    peak_.store(0, std::memory_order_relaxed);
+  }
+  void enter() {
+    int now = current_.fetch_add(1, std::memory_order_relaxed) + 1;
+    int peak = peak_.load(std::memory_order_relaxed);
+    while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+  }
+  void leave() { current_.fetch_sub(1, std::memory_order_relaxed); }
+  int peak() const { return peak_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int> current_{0};
+  std::atomic<int> peak_{0};
+};
+
+}  // namespace cbench

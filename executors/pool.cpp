@@ -1,0 +1,124 @@
+// ThreadPoolExecutor: W long-lived std::thread workers built with the executor (outside any timed
+// region), fed from a shared queue of tasks, each result delivered as it completes.
+//
+// Dispatch is an atomic counter over the run's task list rather than a locked queue of closures:
+// a worker claims the next task with one fetch_add, so handing out a task costs no lock and no
+// allocation. Workers sleep on a condition variable between runs.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "executors/completion_queue.hpp"
+#include "executors/factories.hpp"
+#include "executors/run_task.hpp"
+
+namespace cbench {
+namespace {
+
+class PoolExecutor final : public Executor {
+ public:
+  explicit PoolExecutor(int workers) : workers_(workers) {
+    threads_.reserve(static_cast<std::size_t>(workers));
+    for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { work(w); });
+  }
+
+  ~PoolExecutor() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  std::string_view name() const override { return "pool"; }
+  int workers() const override { return workers_; }
+  int peak_parallelism() const override { return in_flight_.peak(); }
+
+  void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
+    if (tasks.empty()) return;
+    in_flight_.reset();
+    CompletionQueue queue;
+    {
+      std::lock_guard lock(mutex_);
+      tasks_ = tasks;
+      queue_ = &queue;
+      next_.store(0, std::memory_order_relaxed);
+      ++generation_;
+      // Every worker checks in and out of every run, so none can arrive late and claim a task
+      // index of the next run with the task list of this one.
+      busy_ = workers_;
+    }
+    wake_.notify_all();
+    std::size_t delivered = 0;
+    try {
+      while (delivered < tasks.size()) delivered += queue.deliver(on_result);
+    } catch (...) {
+      // on_result threw: let the workers drain the run before the queue goes away.
+      drain(queue, tasks.size() - delivered);
+      throw;
+    }
+    finish();
+  }
+
+ private:
+  void work(int worker) {
+    std::uint64_t seen = 0;
+    while (true) {
+      std::span<const Task> tasks;
+      CompletionQueue* queue = nullptr;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        if (stopping_) return;
+        seen = generation_;
+        tasks = tasks_;
+        queue = queue_;
+      }
+      for (std::size_t i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < tasks.size();) {
+        in_flight_.enter();
+        TaskResult result = run_task(tasks[i], i, worker);
+        in_flight_.leave();
+        queue->push(std::move(result));
+      }
+      {
+        std::lock_guard lock(mutex_);
+        if (--busy_ == 0) idle_.notify_all();
+      }
+    }
+  }
+
+  // Every worker has checked out of the run: the caller may free its task list and queue.
+  void finish() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return busy_ == 0; });
+    tasks_ = {};
+    queue_ = nullptr;
+  }
+
+  void drain(CompletionQueue& queue, std::size_t remaining) {
+    while (remaining > 0) remaining -= queue.deliver([](TaskResult&&) {});
+    finish();
+  }
+
+  const int workers_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::uint64_t generation_ = 0;
+  int busy_ = 0;
+  bool stopping_ = false;
+  std::span<const Task> tasks_;
+  CompletionQueue* queue_ = nullptr;
+  std::atomic<std::size_t> next_{0};
+  InFlight in_flight_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_pool_executor(int workers) {
+  return std::make_unique<PoolExecutor>(workers);
+}
+
+}  // namespace cbench

@@ -1,0 +1,73 @@
+// oneTBB: a tbb::task_group run inside a tbb::task_arena of W slots, under a
+// tbb::global_control that lets oneTBB start W workers.
+//
+// Why W + 1 in global_control: oneTBB counts the thread that calls into it as one of
+// max_allowed_parallelism and, by default, caps the total at the number of cores. Here the caller
+// does not take tasks — it waits (asleep) for results to hand them to on_result as they
+// complete, like every other executor — so W worker threads need a limit of W + 1. The arena
+// reserves no slot for the caller for the same reason. A fresh arena and control per executor,
+// so a sweep over W never inherits the previous W.
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include "executors/completion_queue.hpp"
+#include "executors/factories.hpp"
+#include "executors/run_task.hpp"
+
+namespace cbench {
+namespace {
+
+class TbbExecutor final : public Executor {
+ public:
+  explicit TbbExecutor(int workers)
+      : workers_(workers),
+        control_(tbb::global_control::max_allowed_parallelism,
+                 static_cast<std::size_t>(workers) + 1),
+        arena_(workers, /*reserved_for_masters=*/0) {
+    arena_.initialize();
+  }
+
+  std::string_view name() const override { return "tbb"; }
+  int workers() const override { return workers_; }
+  int peak_parallelism() const override { return in_flight_.peak(); }
+
+  void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
+    if (tasks.empty()) return;
+    in_flight_.reset();
+    CompletionQueue queue;
+    tbb::task_group group;
+    arena_.execute([&] {
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        group.run([&, i] {
+          in_flight_.enter();
+          TaskResult result = run_task(tasks[i], i, tbb::this_task_arena::current_thread_index());
+          in_flight_.leave();
+          queue.push(std::move(result));
+        });
+      }
+    });
+    std::size_t delivered = 0;
+    try {
+      while (delivered < tasks.size()) delivered += queue.deliver(on_result);
+    } catch (...) {
+      arena_.execute([&] { group.wait(); });
+      throw;
+    }
+    arena_.execute([&] { group.wait(); });
+  }
+
+ private:
+  const int workers_;
+  tbb::global_control control_;
+  tbb::task_arena arena_;
+  InFlight in_flight_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_tbb_executor(int workers) {
+  return std::make_unique<TbbExecutor>(workers);
+}
+
+}  // namespace cbench
