@@ -11,6 +11,9 @@
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
+#include <map>
+#include <thread>
+
 #include "executors/completion_queue.hpp"
 #include "executors/factories.hpp"
 #include "executors/run_task.hpp"
@@ -41,7 +44,7 @@ class TbbExecutor final : public Executor {
       for (std::size_t i = 0; i < tasks.size(); ++i) {
         group.run([&, i] {
           in_flight_.enter();
-          TaskResult result = run_task(tasks[i], i, tbb::this_task_arena::current_thread_index());
+          TaskResult result = run_task(tasks[i], i, worker_number());
           in_flight_.leave();
           queue.push(std::move(result));
         });
@@ -58,7 +61,31 @@ class TbbExecutor final : public Executor {
   }
 
  private:
+  // The worker number of the calling thread: oneTBB's slot indices are not bounded by the
+  // arena's concurrency in every state, so threads are numbered 0, 1, ... in the order they
+  // first run a task of this executor. A number ≥ W would mean oneTBB used more threads than W
+  // over the executor's life, and is reported as it is.
+  int worker_number() {
+    thread_local std::uint64_t cached_executor = 0;
+    thread_local int cached_number = 0;
+    if (cached_executor != id_) {
+      std::lock_guard lock(numbers_mutex_);
+      auto [it, added] = numbers_.emplace(std::this_thread::get_id(), static_cast<int>(numbers_.size()));
+      cached_executor = id_;
+      cached_number = it->second;
+    }
+    return cached_number;
+  }
+
+  static std::uint64_t next_id() {
+    static std::atomic<std::uint64_t> ids{0};
+    return ++ids;
+  }
+
   const int workers_;
+  const std::uint64_t id_ = next_id();
+  std::mutex numbers_mutex_;
+  std::map<std::thread::id, int> numbers_;
   tbb::global_control control_;
   tbb::task_arena arena_;
   InFlight in_flight_;

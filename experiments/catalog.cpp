@@ -8,9 +8,10 @@
 
 #include "experiments/experiment.hpp"
 #include "experiments/json.hpp"
+#include "executors/async_task.hpp"
 #include "executors/wire.hpp"
 #include "workloads/books.hpp"
-#include "workloads/counter.hpp"
+#include "workloads/counter_async.hpp"
 #include "workloads/eigenvalue.hpp"
 #include "workloads/fingerprint.hpp"
 #include "workloads/trivial.hpp"
@@ -29,22 +30,41 @@ Task make_task(std::string_view kind, std::string name, Bytes input) {
 
 // ---- E1 count: the sleeping counter ------------------------------------------------------
 
-Bytes run_count(std::string_view input) {
+struct CountInput {
+  long start, end;
+  std::chrono::nanoseconds interval;
+  NumberSink sink;
+};
+
+CountInput decode_count(std::string_view input) {
   wire::Reader in(input);
-  const long start = in.i64(), end = in.i64();
-  const std::chrono::nanoseconds interval(in.i64());
-  const bool echo = in.u64() != 0;
+  CountInput c{in.i64(), in.i64(), std::chrono::nanoseconds(in.i64()), {}};
+  if (in.u64() != 0) {
+    // One write(2) per number: lines from concurrent counters (threads or processes) never mix.
+    c.sink = [](long i) {
+      std::string line = std::to_string(i) + "\n";
+      [[maybe_unused]] auto n = ::write(STDOUT_FILENO, line.data(), line.size());
+    };
+  }
   in.expect_done();
-  // One write(2) per number: lines from concurrent counters (threads or processes) never mix.
-  auto print = [](long i) {
-    std::string line = std::to_string(i) + "\n";
-    [[maybe_unused]] auto n = ::write(STDOUT_FILENO, line.data(), line.size());
-  };
-  auto numbers = count(start, end, interval, echo ? NumberSink(print) : NumberSink());
+  return c;
+}
+
+Bytes encode_numbers(const std::vector<long>& numbers) {
   wire::Writer out;
   out.u64(numbers.size());
   for (long n : numbers) out.i64(n);
   return out.take();
+}
+
+Bytes run_count(std::string_view input) {
+  const CountInput c = decode_count(input);
+  return encode_numbers(count(c.start, c.end, c.interval, c.sink));
+}
+
+asio::awaitable<Bytes> run_count_async(std::string_view input) {
+  const CountInput c = decode_count(input);
+  co_return encode_numbers(co_await count_async(c.start, c.end, c.interval, c.sink));
 }
 
 std::vector<long> decode_numbers(const Bytes& value) {
@@ -362,9 +382,16 @@ constexpr TaskKind kKinds[] = {
     {"wordfreq", run_wordfreq},
 };
 
+// Registered during static initialisation, before main: a fork-server worker forked at the top
+// of main, or an MPI engine starting the same binary, knows every kind before it runs one.
+[[maybe_unused]] const bool kRegistered = [] {
+  for (const auto& kind : kKinds) register_task_kind(kind);
+  register_async_form("count", run_count_async);
+  return true;
+}();
+
 const std::vector<Experiment>& catalogue() {
   static const std::vector<Experiment> all = [] {
-    for (const auto& kind : kKinds) register_task_kind(kind);
     return std::vector<Experiment>{
         {"count", "E1", "a worker counts 1..10 while main counts 11..20, sleeping between numbers",
          WorkKind::waiting, kUsesSize | kUsesInterval, 10, count_tasks, nullptr, count_json,

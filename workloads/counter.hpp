@@ -11,6 +11,9 @@ namespace cbench {
 
 using NumberSink = std::function<void(long)>;
 
+// Throws std::invalid_argument when end < start or interval < 0.
+void check_count_arguments(long start, long end, std::chrono::nanoseconds interval);
+
 // Emits start, start+1, ..., end-1, sleeping `interval` after each; returns what it emitted.
 // end < start is std::invalid_argument; a negative interval too.
 std::vector<long> count(long start, long end, std::chrono::nanoseconds interval,
