@@ -108,6 +108,10 @@ constexpr ExecutorEntry kExecutors[] = {
     {{"tbb", "oneTBB task_group in a task_arena of W under global_control"}, make_tbb_executor},
     {{"coro", "C++20 coroutines on one Asio event loop, W in flight (asyncio)"},
      make_coro_executor},
+    {{"fork",
+      "W worker processes from a fork server; tasks handed out dynamically, results over pipes "
+      "(ProcessPoolExecutor)"},
+     make_fork_executor},
 };
 
 constexpr auto kInfos = [] {

@@ -13,5 +13,6 @@ std::unique_ptr<Executor> make_thread_executor(int workers);
 std::unique_ptr<Executor> make_pool_executor(int workers);
 std::unique_ptr<Executor> make_tbb_executor(int workers);
 std::unique_ptr<Executor> make_coro_executor(int workers);
+std::unique_ptr<Executor> make_fork_executor(int workers);
 
 }  // namespace cbench

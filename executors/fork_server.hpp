@@ -1,0 +1,128 @@
+// Worker processes that do not inherit the caller's threads: a fork server, as Python's
+// multiprocessing "forkserver" start method, and the pool of worker processes built on it
+// (ProcessPoolExecutor).
+//
+// Why a server: fork() copies only the calling thread. A process that already runs threads
+// (oneTBB's workers, a pool from an earlier benchmark, libcurl's resolver) may be forked while one
+// of them holds the allocator's or stdio's lock, and the child then deadlocks on its first
+// malloc. So a small single-threaded process is forked once, at the top of main before any thread
+// exists, and every worker is forked from it instead of from the caller:
+//
+//   caller ──control socket── fork server ──fork──> worker 0, worker 1, ...
+//      └──────────── one socket per worker, passed back over the control socket (SCM_RIGHTS)
+//
+// Starting it:
+//   - programs call cbench::start_fork_server() first thing in main() — after static
+//     initialisation, so that the server (and every worker forked from it) has every task kind
+//     registered, and before any thread is started;
+//   - GoogleTest binaries (linked with gtest_main) register a global test Environment whose
+//     SetUp() calls it (tests/test_fork.cpp does this), which runs after static initialisation
+//     and before the first test. A static initialiser is *not* a good place: it may run before
+//     the task kinds of other translation units are registered;
+//   - otherwise the first ForkPool starts the server itself when the process has exactly one
+//     thread, and throws std::logic_error when it has more.
+//
+// Lifetime: the server exits when the caller closes its end of the control socket, which the
+// kernel does when the caller exits however it exits, so no server outlives its caller; before
+// exiting it kills and reaps any worker still alive. It reaps every worker it forks, and keeps
+// each one's wait status until the caller asks for it (reap_worker), so that an error can say
+// "killed by signal 9 (SIGKILL)". Workers exit when their socket closes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "executors/executor.hpp"
+
+namespace cbench {
+
+// Forks the fork server. Call once at the top of main, before any thread exists; later calls do
+// nothing. Throws std::logic_error when the process already runs more than one thread (the very
+// hazard the server avoids), std::system_error when fork fails.
+void start_fork_server();
+
+// The server's process id, or -1 when none was started.
+pid_t fork_server_pid();
+
+// Threads of this process (entries of /proc/self/task).
+int count_threads();
+
+// A worker process forked by the server, and the caller's end of its socket (close-on-exec,
+// blocking; the caller owns it and closing it tells the worker to exit).
+struct ForkedWorker {
+  pid_t pid = -1;
+  int fd = -1;
+};
+
+// Asks the server for n new workers, starting the server first if none runs (see above).
+std::vector<ForkedWorker> fork_workers(int n);
+
+struct WorkerExit {
+  int status = 0;                 // as from waitpid
+  bool killed_by_server = false;  // still alive after the grace period: the server killed it
+};
+
+// Waits for a worker to end — up to `grace`, after which the server kills it with SIGKILL — and
+// returns how it ended. Every worker must be reaped this way once its socket is closed (or it
+// died); the server reaps the process itself as soon as it ends, whatever the caller does.
+WorkerExit reap_worker(pid_t pid, std::chrono::milliseconds grace);
+
+// "exited with status 3", "killed by signal 9 (SIGKILL)", "aborted (SIGABRT)".
+std::string describe_wait_status(int status);
+
+// W worker processes forked by the fork server, for the executor's lifetime. Tasks are handed out
+// dynamically, one in flight per worker (so W is honoured and load balances); inputs and results
+// travel over each worker's socket in length-prefixed frames (wire.hpp). A task that throws fails
+// alone; a worker that dies fails the task it was running ("worker 1 (pid 1234) died: killed by
+// signal 9 (SIGKILL)") and is replaced by a new one from the server, so the other tasks still run.
+class ForkPool final : public Executor {
+ public:
+  explicit ForkPool(int workers);  // W < 1 is std::invalid_argument
+  ~ForkPool() override;
+  ForkPool(const ForkPool&) = delete;
+  ForkPool& operator=(const ForkPool&) = delete;
+
+  std::string_view name() const override { return "fork"; }
+  int workers() const override;
+  // From the workers' own CLOCK_MONOTONIC stamps: the most tasks whose spans overlapped.
+  int peak_parallelism() const override;
+  void run(std::span<const Task> tasks, const ResultCallback& on_result) override;
+
+  // CPU time the workers reported for the tasks of the last run (each measures its own process).
+  double worker_cpu_seconds() const;
+  // The live workers, by worker number (a replaced worker has a new pid).
+  std::vector<pid_t> worker_pids() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The frames between a ForkPool and its workers. Each frame is a u64 payload length followed by
+// the payload, encoded with wire.hpp. Internal to the executors library.
+namespace fork_frame {
+
+// caller -> worker: u64 index, str kind name, str input. Returns everything but the input bytes,
+// which the caller sends straight after without copying them.
+std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size);
+
+// worker -> caller
+struct Reply {
+  std::uint64_t index = 0;
+  bool ok = false;
+  std::string_view text;  // the value when ok, else the error
+  double cpu_seconds = 0;
+  std::int64_t start_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC
+};
+std::string encode_reply(const Reply& reply);  // with its length prefix
+Reply decode_reply(std::string_view payload);  // without it; views into payload
+
+}  // namespace fork_frame
+
+}  // namespace cbench
