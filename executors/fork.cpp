@@ -145,8 +145,10 @@ struct ForkPool::State {
         continue;
       }
       pollfd fd{slot.fd, POLLIN, 0};
-      if (::poll(&fd, 1, 0) > 0) {  // an idle worker has nothing to say: it ended
-        bury(slot, kGrace);
+      // An idle worker has nothing to say: end of file means it ended, anything else that it is
+      // broken, and it is killed.
+      if (::poll(&fd, 1, 0) > 0) {
+        bury(slot, std::chrono::milliseconds(0));
         replace(slot);
       }
     }
@@ -358,7 +360,11 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
         TaskResult result;
         result.index = reply->index;
         result.worker = w;
-        (reply->ok ? result.value : result.error) = reply->text;
+        if (reply->ok) {
+          result.value = reply->text;
+        } else {
+          result.error = reply->text.empty() ? "task failed" : std::string(reply->text);
+        }
         result.cpu_seconds = reply->cpu_seconds;
         result.start = from_ns(reply->start_ns);
         result.end = from_ns(reply->end_ns);

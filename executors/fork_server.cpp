@@ -322,6 +322,7 @@ struct Client {
   std::mutex mutex;  // one request and its reply at a time
   int control = -1;
   pid_t pid = -1;
+  pid_t owner = -1;  // the process that started the server: a fork of it shares the socket
 };
 
 Client& client() {
@@ -333,7 +334,13 @@ Client& client() {
 
 // Expects client().mutex held.
 void start_locked(Client& c) {
-  if (c.control >= 0) return;
+  if (c.control >= 0) {
+    if (::getpid() != c.owner) {
+      throw std::logic_error(
+          "this process is a fork of the one that started the fork server, and cannot use it");
+    }
+    return;
+  }
   // A thread just joined may linger in /proc/self/task for a moment while the kernel finishes
   // its exit; one that is still there after a few milliseconds is really running.
   int threads = count_threads();
@@ -380,10 +387,15 @@ void start_locked(Client& c) {
   ::close(pair[1]);
   c.control = pair[0];
   c.pid = pid;
+  c.owner = ::getpid();
 }
 
 void send_request(Client& c, const Request& request) {
   if (c.control < 0) throw std::logic_error("fork server: not started");
+  if (::getpid() != c.owner) {
+    throw std::logic_error(
+        "this process is a fork of the one that started the fork server, and cannot use it");
+  }
   if (!send_all(c.control, &request, sizeof request)) {
     throw std::runtime_error("the fork server (pid " + std::to_string(c.pid) +
                              ") is gone: " + std::strerror(errno));
@@ -504,6 +516,7 @@ std::vector<ForkedWorker> fork_workers(int n) {
 WorkerExit reap_worker(pid_t pid, std::chrono::milliseconds grace) {
   auto& c = client();
   std::lock_guard lock(c.mutex);
+  if (c.control < 0) throw std::logic_error("reap_worker: no fork server was started");
   return reap_locked(c, pid, grace);
 }
 
