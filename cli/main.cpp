@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/args.hpp"
+#include "executors/fork_server.hpp"
 #include "experiments/build_info.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/json.hpp"
@@ -185,7 +186,10 @@ int run_experiment(const RunRequest& r) {
     }
   }
   std::vector<std::string> summary;
-  if (failures == 0 && e.summary_lines != nullptr) summary = e.summary_lines(values);
+  if (failures == 0 && e.reduce != nullptr) {
+    const Bytes reduced = e.reduce(values);
+    if (e.summary_lines != nullptr) summary = e.summary_lines(reduced);
+  }
 
   if (r.json || r.output) {
     std::string out = "{\"workload\":" + json::quote(e.name) + ",\"executor\":" +
@@ -294,5 +298,13 @@ int main_with_args(const std::vector<std::string>& argv) {
 }  // namespace cbench::cli
 
 int main(int argc, char** argv) {
+  // Before anything else, while this is the only thread: the fork executor's workers are forked
+  // from this server, never from a process that runs other threads (executors/fork_server.hpp).
+  try {
+    cbench::start_fork_server();
+  } catch (const std::exception& e) {
+    std::cerr << "cbench: error: cannot start the fork server: " << e.what() << "\n";
+    return 1;
+  }
   return cbench::cli::main_with_args(std::vector<std::string>(argv + 1, argv + argc));
 }

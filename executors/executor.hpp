@@ -8,6 +8,8 @@
 // the in-process executors call the same function on the same bytes, shared, never copied.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -82,6 +84,12 @@ class Executor {
   // order. A task that throws (or whose worker dies) yields a result whose error names the cause;
   // the other tasks still run. Returns when every task has ended.
   virtual void run(std::span<const Task> tasks, const ResultCallback& on_result) = 0;
+
+  // CPU seconds spent in worker processes during the last run() (fork, mpi). Zero for executors
+  // whose workers are threads of this process: the process's own CPU clock already counts them.
+  virtual double worker_cpu_seconds() const { return 0; }
+  // The worker processes (fork); empty for executors whose workers are threads.
+  virtual std::vector<pid_t> worker_pids() const { return {}; }
 };
 
 // Results in task order. Throws TaskError for the first failed task in task order, once every

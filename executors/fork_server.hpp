@@ -95,9 +95,9 @@ class ForkPool final : public Executor {
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override;
 
   // CPU time the workers reported for the tasks of the last run (each measures its own process).
-  double worker_cpu_seconds() const;
+  double worker_cpu_seconds() const override;
   // The live workers, by worker number (a replaced worker has a new pid).
-  std::vector<pid_t> worker_pids() const;
+  std::vector<pid_t> worker_pids() const override;
 
  private:
   struct State;

@@ -15,6 +15,7 @@
 
 #include "executors/executor.hpp"
 #include "fixtures/corpus.hpp"
+#include "workloads/http.hpp"
 
 namespace cbench {
 
@@ -30,6 +31,9 @@ struct ExperimentOptions {
   std::chrono::nanoseconds interval = std::chrono::seconds(1);  // count: sleep after each number
   int chunks = 16;              // wordfreq: pieces the corpus is cut into
   bool echo = false;            // count: print each number as it is counted
+  // wordcount-http: where the books are ("{}" becomes the URL-encoded name) and how to fetch.
+  std::string books_url;
+  HttpOptions http;
   // read: where a generated corpus is written so that it can be read from disk.
   std::filesystem::path scratch;
 };
@@ -58,8 +62,11 @@ struct Experiment {
   std::string (*task_line)(const Task& task, const Bytes& value) = nullptr;
   // The task's result as a JSON value.
   std::string (*task_json)(const Bytes& value) = nullptr;
-  // Lines that need every result (wordfreq's merged top words); null when there are none.
-  std::vector<std::string> (*summary_lines)(std::span<const Bytes> values) = nullptr;
+  // The reduce step of a map-reduce (wordfreq's merge of the chunk tables), given the results
+  // in task order; null when the results stand alone. Timed with the run in the benchmarks.
+  Bytes (*reduce)(std::span<const Bytes> values) = nullptr;
+  // Lines printed after the tasks' lines, from the reduced result; null when there are none.
+  std::vector<std::string> (*summary_lines)(const Bytes& reduced) = nullptr;
 
   bool uses(OptionMask bit) const { return (options & bit) != 0; }
 };

@@ -8,6 +8,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <condition_variable>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "executors/async_task.hpp"
+#include "executors/fork_server.hpp"
 #include "executors/wire.hpp"
 #include "experiments/experiment.hpp"
 #include "tests/support/oracle.hpp"
@@ -60,6 +62,15 @@ std::vector<Bytes> values_of(const std::vector<TaskResult>& results) {
   for (const auto& r : results) values.push_back(r.value);
   return values;
 }
+
+// The fork executor is in executors(): its server must be forked before any test starts a
+// thread (executors/fork_server.hpp).
+class ForkServerEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { start_fork_server(); }
+};
+[[maybe_unused]] const auto* const kForkServer =
+    ::testing::AddGlobalTestEnvironment(new ForkServerEnvironment);
 
 // ---- same results as sequential, every workload, every executor, W in {1, 2, 3, 8} --------
 
@@ -140,6 +151,13 @@ class Gates {
     openers_[i] = std::move(open);
     if (opened_[i]) openers_[i]();
     armed_.notify_all();
+  }
+  // The test side: waits until every task is waiting, so that all are in flight together.
+  void wait_until_all_armed() {
+    std::unique_lock lock(mutex_);
+    armed_.wait(lock, [&] {
+      return std::all_of(openers_.begin(), openers_.end(), [](const auto& f) { return static_cast<bool>(f); });
+    });
   }
   // The test side: waits until task i is waiting, then wakes it.
   void open(std::size_t i) {
@@ -267,6 +285,7 @@ TEST(Executors, AsCompletedYieldsTasksInTheOrderTheyFinish) {
     std::vector<std::size_t> delivered;
     // The test releases one task, waits until its result is delivered, then the next.
     std::thread releaser([&] {
+      gates.wait_until_all_armed();
       for (std::size_t k = 0; k < release_order.size(); ++k) {
         gates.open(release_order[k]);
         std::unique_lock lock(mutex);
@@ -321,7 +340,7 @@ TEST(Executors, HonourTheWorkerCountExactly) {
 TEST(Executors, AThousandWaitingTasksAreAllInFlightAtOnce) {
   if (kTbbBinary) GTEST_SKIP() << "thread and coro only";
   const int n = testing::sized(1000, 200);
-  for (const std::string& name : {"thread", "coro"}) {
+  for (std::string name : {"thread", "coro"}) {
     if (!tested(name)) continue;
     meeting.reset(n);
     auto executor = make_executor(name, n);

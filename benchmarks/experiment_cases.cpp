@@ -1,0 +1,280 @@
+// The one body every experiment runs in, and the one grid it is registered over:
+//   workload x executor x mode x workers, from the suite's options.
+//
+// Outside the timing: the corpus and the tasks, the sequential reference (computed once per
+// workload, its per-task times recorded for the ideal curve), the executor (but in `cold` mode)
+// and its size check, one warm-up pass. Inside: the run. After each run, the results are compared
+// with the reference; a difference fails that case with SkipWithError naming the task.
+#include <fcntl.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "benchmarks/suite.hpp"
+#include "executors/wire.hpp"
+#include "experiments/json.hpp"
+
+namespace cbench::bench {
+namespace {
+
+struct Registered {
+  std::string workload;
+  PlanFn plan;
+};
+
+std::vector<Registered>& registry() {
+  static std::vector<Registered> r;
+  return r;
+}
+
+enum class Mode { map, as_completed, cold, cold_cache };
+
+std::string_view to_string(Mode mode) {
+  switch (mode) {
+    case Mode::map: return "map";
+    case Mode::as_completed: return "as-completed";
+    case Mode::cold: return "cold";
+    case Mode::cold_cache: return "cold-cache";
+  }
+  return "?";
+}
+
+// Everything a workload's cases share, prepared once, when its first case runs.
+struct Prepared {
+  const Experiment* experiment = nullptr;
+  ExperimentPlan plan;
+  std::vector<Task> tasks;
+  std::vector<Bytes> reference;
+  Bytes reduced_reference;  // map-reduce experiments: the reduced result
+  std::vector<double> task_seconds;  // sequential, per task
+  std::uint64_t bytes = 0;           // input bytes of one run
+  std::vector<std::string> files;    // read: the books on disk, for the cold-cache mode
+};
+
+// Cold page cache: drop the books from it (outside the timing) so the read hits the disk.
+void drop_from_page_cache(const std::vector<std::string>& files) {
+  for (const auto& path : files) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
+}
+
+std::vector<TaskResult> run_tasks(Executor& executor, std::span<const Task> tasks, Mode mode) {
+  if (mode == Mode::as_completed) {
+    std::vector<TaskResult> results;
+    results.reserve(tasks.size());
+    executor.run(tasks, [&](TaskResult&& r) { results.push_back(std::move(r)); });
+    return results;
+  }
+  // map: in task order; a failed task stays in the list for the check to name it.
+  std::vector<TaskResult> results(tasks.size());
+  executor.run(tasks, [&](TaskResult&& r) {
+    auto i = r.index;
+    results[i] = std::move(r);
+  });
+  return results;
+}
+
+// The first task that failed or differs from the reference, in words; empty when all agree.
+std::string check(const Prepared& p, const std::vector<TaskResult>& results) {
+  if (results.size() != p.tasks.size()) {
+    return "the executor returned " + std::to_string(results.size()) + " results for " +
+           std::to_string(p.tasks.size()) + " tasks";
+  }
+  std::vector<bool> seen(p.tasks.size(), false);
+  for (const auto& r : results) {
+    if (r.index >= p.tasks.size() || seen[r.index]) return "a task's result came twice";
+    seen[r.index] = true;
+    const std::string& task = p.tasks[r.index].name;
+    if (!r.ok()) return task + ": " + r.error;
+    if (r.value != p.reference[r.index]) {
+      std::string got = p.experiment->task_json(r.value), want = p.experiment->task_json(p.reference[r.index]);
+      return task + ": result differs from the sequential reference (got " + got.substr(0, 200) +
+             ", expected " + want.substr(0, 200) + ")";
+    }
+  }
+  return {};
+}
+
+// The reduce step, on the caller, from the results in task order (empty without one, or when a
+// task failed: the check names that task).
+Bytes reduce(const Prepared& p, const std::vector<TaskResult>& results) {
+  if (p.experiment->reduce == nullptr) return {};
+  std::vector<Bytes> values(results.size());
+  for (const auto& r : results) {
+    if (!r.ok() || r.index >= values.size()) return {};
+    values[r.index] = r.value;
+  }
+  return p.experiment->reduce(values);
+}
+
+void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const std::string& name,
+              const std::string& executor_name, Mode mode, int workers) {
+  const std::span<const Task> tasks = p->tasks;
+  std::unique_ptr<Executor> executor;
+  if (mode != Mode::cold) {
+    executor = make_executor(executor_name, workers);
+    if (executor->workers() != workers) {
+      state.SkipWithError(("the executor has " + std::to_string(executor->workers()) + " workers, not " +
+                           std::to_string(workers)).c_str());
+      return;
+    }
+    // Warm-up: an untimed pass (caches, lazily started workers, connection set-up), checked too.
+    if (auto error = check(*p, run_tasks(*executor, tasks, mode)); !error.empty()) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+  }
+  double wall = 0, cpu = 0, worker_cpu = 0;
+  std::vector<TaskResult> last;
+  Clock::time_point last_start{};
+  const CpuTimes steal_before = read_cpu_times();
+  for (auto _ : state) {
+    if (mode == Mode::cold_cache) {
+      state.PauseTiming();
+      drop_from_page_cache(p->files);
+      state.ResumeTiming();
+    }
+    const double cpu_start = process_cpu_seconds();
+    const auto start = Clock::now();
+    if (mode == Mode::cold) executor = make_executor(executor_name, workers);
+    std::vector<TaskResult> results = run_tasks(*executor, tasks, mode);
+    Bytes reduced = reduce(*p, results);
+    worker_cpu += executor->worker_cpu_seconds();
+    if (mode == Mode::cold) executor.reset();  // teardown is part of a cold run
+    wall += std::chrono::duration<double>(Clock::now() - start).count();
+    cpu += process_cpu_seconds() - cpu_start;
+    state.PauseTiming();
+    std::string error = check(*p, results);
+    if (error.empty() && reduced != p->reduced_reference) {
+      error = "the reduced result differs from the sequential reference";
+    }
+    if (!error.empty()) {
+      state.SkipWithError(error.c_str());
+      state.ResumeTiming();
+      break;
+    }
+    last = std::move(results);
+    last_start = start;
+    state.ResumeTiming();
+  }
+  const CpuTimes steal_after = read_cpu_times();
+  const auto iterations = static_cast<double>(state.iterations());
+  const double cores = suite().cores;
+  state.counters["tasks_per_second"] = benchmark::Counter(static_cast<double>(tasks.size()) * iterations,
+                                                          benchmark::Counter::kIsRate);
+  if (p->plan.bytes_counter) state.SetBytesProcessed(static_cast<std::int64_t>(p->bytes) * state.iterations());
+  state.counters["workers"] = workers;
+  state.counters["cores"] = cores;
+  state.counters["worker_cpu_seconds"] = iterations > 0 ? worker_cpu / iterations : 0;
+  state.counters["cpu_utilization"] = wall > 0 ? (cpu + worker_cpu) / (wall * cores) : 0;
+  state.counters["steal_fraction"] = steal_fraction(steal_before, steal_after);
+  if (!last.empty()) {
+    std::vector<TraceTask> trace;
+    for (const auto& r : last) {
+      trace.push_back({p->tasks[r.index].name, r.worker,
+                       std::chrono::duration<double>(r.start - last_start).count(),
+                       std::chrono::duration<double>(r.end - last_start).count()});
+    }
+    record_trace(name, std::move(trace));
+  }
+}
+
+std::shared_ptr<Prepared> prepare(const Experiment& experiment, const ExperimentPlan& plan,
+                                  const Corpus& corpus) {
+  auto p = std::make_shared<Prepared>();
+  p->experiment = &experiment;
+  p->plan = plan;
+  p->tasks = experiment.make_tasks(corpus, plan.options);
+  auto sequential = make_executor("sequential", 1);
+  // The reference, and each task's sequential time for the ideal curve (DESIGN §3).
+  for (const auto& r : map(*sequential, p->tasks)) {
+    p->reference.push_back(r.value);
+    p->task_seconds.push_back(std::chrono::duration<double>(r.end - r.start).count());
+  }
+  if (experiment.reduce != nullptr) p->reduced_reference = experiment.reduce(p->reference);
+  for (const auto& task : p->tasks) p->bytes += task.input ? task.input->size() : 0;
+  if (experiment.name == "read") {
+    p->bytes = 0;
+    for (const auto& value : p->reference) p->bytes += value.size();
+    for (const auto& task : p->tasks) p->files.push_back(std::string(wire::Reader(*task.input).str()));
+  }
+  std::string seconds;
+  for (double s : p->task_seconds) seconds += (seconds.empty() ? "" : ",") + json::number(s);
+  add_context("cbench_task_seconds/" + std::string(experiment.name), seconds);
+  add_context("cbench_work_kind/" + std::string(experiment.name),
+              experiment.work == WorkKind::cpu ? "cpu" : "waiting");
+  return p;
+}
+
+}  // namespace
+
+bool add_experiment(std::string_view workload, PlanFn plan) {
+  registry().push_back({std::string(workload), plan});
+  return true;
+}
+
+int register_experiments(const Corpus& corpus, const std::string& books_url) {
+  const SuiteOptions& o = suite();
+  auto wanted = [](const std::vector<std::string>& filter, std::string_view name) {
+    return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
+  };
+  int registered = 0;
+  for (const auto& [workload, plan_fn] : registry()) {
+    if (!wanted(o.workloads, workload)) continue;
+    const Experiment& experiment = find_experiment(workload);
+    ExperimentPlan plan = plan_fn(o);
+    plan.options.books_url = books_url;
+
+    // The grid: one family per executor and mode, its worker counts as the argument
+    // `workers` (never ->Threads(n), which would run the body itself on n threads).
+    struct Family {
+      std::string executor;
+      Mode mode;
+      std::vector<int> workers;
+    };
+    std::vector<Family> families;
+    for (const auto& info : executors()) {
+      const std::string executor(info.name);
+      if (!wanted(o.executors, executor)) continue;
+      if (executor == "sequential") {  // the reference, once
+        families.push_back({executor, Mode::map, {1}});
+        if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, {1}});
+        continue;
+      }
+      families.push_back({executor, Mode::map, o.workers});
+      families.push_back({executor, Mode::as_completed, o.workers});
+      // Pools are built outside the timing; a cold row times start-up too, as the original did.
+      if (executor == "pool" || executor == "fork") families.push_back({executor, Mode::cold, o.workers});
+      if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, o.workers});
+    }
+    auto prepared = std::shared_ptr<Prepared>();
+    for (const auto& f : families) {
+      const std::string family = workload + "/executor:" + f.executor + "/mode:" + std::string(to_string(f.mode));
+      std::vector<int> chosen;
+      for (int w : f.workers) {
+        if (selected(family + "/workers:" + std::to_string(w))) chosen.push_back(w);
+      }
+      if (chosen.empty()) continue;
+      if (!prepared) prepared = prepare(experiment, plan, corpus);
+      auto* b = benchmark::RegisterBenchmark(
+          family.c_str(), [p = prepared, family, f](benchmark::State& state) {
+            const int workers = static_cast<int>(state.range(0));
+            run_case(state, p, family + "/workers:" + std::to_string(workers), f.executor, f.mode, workers);
+          });
+      b->ArgName("workers");
+      for (int w : chosen) b->Arg(w);
+      b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+      if (o.min_time > 0) b->MinTime(o.min_time);
+      if (o.repetitions > 0) b->Repetitions(o.repetitions);
+      registered += static_cast<int>(chosen.size());
+    }
+  }
+  return registered;
+}
+
+}  // namespace cbench::bench

@@ -1,0 +1,111 @@
+// The task-granularity sweep (Task Bench's METG): 16·W tasks of a fixed amount of CPU work, from
+// about 1 µs to about 10 ms each. The scripts compute each executor's efficiency against the
+// ideal at each size, and the smallest task for which it reaches 50%.
+//
+// The work is a fixed number of iterations of a dependent arithmetic chain, calibrated once at
+// start-up to the sizes above: fixed work rather than "spin until T has passed", so that a
+// slower worker shows as a longer task, as it would with real work.
+#include <chrono>
+
+#include "benchmarks/suite.hpp"
+#include "executors/wire.hpp"
+
+namespace cbench::bench {
+namespace {
+
+std::uint64_t spin(std::uint64_t iterations) {
+  std::uint64_t x = iterations | 1;
+  for (std::uint64_t i = 0; i < iterations; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;  // each step waits for the last
+    asm volatile("" : "+r"(x));
+  }
+  return x;
+}
+
+Bytes run_spin(std::string_view input) {
+  wire::Reader in(input);
+  const auto iterations = in.u64();
+  in.expect_done();
+  return wire::Writer().u64(spin(iterations)).take();
+}
+
+[[maybe_unused]] const bool kRegistered = [] {
+  register_task_kind({"bench-spin", run_spin});
+  return true;
+}();
+
+// Iterations per microsecond on this machine, best of a few tries.
+double iterations_per_us() {
+  static const double rate = [] {
+    double best = 0;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      constexpr std::uint64_t n = 2'000'000;
+      const auto start = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(spin(n));
+      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+      best = std::max(best, static_cast<double>(n) / us);
+    }
+    return best;
+  }();
+  return rate;
+}
+
+void granularity(benchmark::State& state, const std::string& executor_name, int workers) {
+  const long task_us = state.range(0);
+  const auto iterations = static_cast<std::uint64_t>(std::max(1.0, iterations_per_us() * static_cast<double>(task_us)));
+  const int n = 16 * workers;
+  std::vector<Task> tasks;
+  for (int i = 0; i < n; ++i) {
+    tasks.push_back({&task_kind("bench-spin"), "task " + std::to_string(i),
+                     std::make_shared<const Bytes>(wire::Writer().u64(iterations).take())});
+  }
+  const Bytes expected = wire::Writer().u64(spin(iterations)).take();
+  auto executor = make_executor(executor_name, workers);
+  map(*executor, tasks);  // warm-up
+  for (auto _ : state) {
+    auto results = map(*executor, tasks);
+    state.PauseTiming();
+    for (const auto& r : results) {
+      if (r.value != expected) {
+        state.SkipWithError(("task " + std::to_string(r.index) + ": wrong result").c_str());
+        break;
+      }
+    }
+    state.ResumeTiming();
+  }
+  state.counters["task_seconds"] = static_cast<double>(task_us) * 1e-6;
+  state.counters["tasks"] = n;
+  state.counters["workers"] = workers;
+  state.counters["cores"] = suite().cores;
+}
+
+}  // namespace
+
+int register_granularity() {
+  const SuiteOptions& o = suite();
+  if (!o.workloads.empty()) return 0;
+  const std::vector<int> sizes = o.smoke ? std::vector<int>{1, 100} : std::vector<int>{1, 10, 100, 1000, 10000};
+  int registered = 0;
+  for (const auto& info : executors()) {
+    const std::string e(info.name);
+    if (!o.executors.empty() && std::find(o.executors.begin(), o.executors.end(), e) == o.executors.end()) continue;
+    const std::vector<int> grid = e == "sequential" ? std::vector<int>{1} : o.workers;
+    for (int w : grid) {
+      const std::string family = "granularity/executor:" + e + "/workers:" + std::to_string(w);
+      std::vector<int> chosen;
+      for (int t : sizes) {
+        if (selected(family + "/task_us:" + std::to_string(t))) chosen.push_back(t);
+      }
+      if (chosen.empty()) continue;
+      auto* b = benchmark::RegisterBenchmark(family.c_str(), [e, w](benchmark::State& s) { granularity(s, e, w); });
+      b->ArgName("task_us");
+      for (int t : chosen) b->Arg(t);
+      b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+      if (o.min_time > 0) b->MinTime(o.min_time);
+      registered += static_cast<int>(chosen.size());
+    }
+  }
+  return registered;
+}
+
+}  // namespace cbench::bench

@@ -1,0 +1,155 @@
+// cbench_bench: the benchmark suite's entry point.
+//
+//   cbench_bench [--cbench_preset=quick|standard|seed|full] [--cbench_workers=1:16:*2]
+//                [--cbench_workloads=a,b] [--cbench_executors=a,b] [--cbench_fixtures=DIR]
+//                [--cbench_profile=P] [--cbench_cpus=0,1] [--cbench_trace=FILE]
+//                [Google Benchmark's flags: --benchmark_filter, --benchmark_out, ...]
+//
+// Order matters: the fork server is started before anything else (before any thread exists, so
+// that its workers never inherit a lock held by a thread that is not there), then our flags are
+// read (with --cbench_cpus pinning the process first), then Google Benchmark's; an unknown flag
+// of either kind is an error.
+#include <Eigen/Core>
+#include <asio/version.hpp>
+#include <curl/curl.h>
+#include <oneapi/tbb/version.h>
+#include <openssl/crypto.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "benchmarks/suite.hpp"
+#include "executors/fork_server.hpp"
+#include "experiments/build_info.hpp"
+
+namespace cbench::bench {
+namespace {
+
+// Google Benchmark's console output, plus a line on standard error after each case: how many
+// are done, and an estimate of the time left from the average so far.
+class ProgressReporter : public benchmark::ConsoleReporter {
+ public:
+  explicit ProgressReporter(int total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+
+  void ReportRuns(const std::vector<Run>& reports) override {
+    ConsoleReporter::ReportRuns(reports);
+    for (const auto& run : reports) {
+      if (run.run_type != Run::RT_Iteration || run.repetition_index + 1 < run.repetitions) continue;
+      ++done_;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const double left = done_ < total_ ? elapsed / done_ * (total_ - done_) : 0;
+      std::fprintf(stderr, "[%d/%d] %s — about %.0f s left\n", done_, total_,
+                   run.benchmark_name().c_str(), left);
+    }
+  }
+
+ private:
+  int total_, done_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
+  const auto& b = build_info();
+  add_context("cbench_version", std::string(b.version));
+  add_context("cbench_commit", std::string(b.commit));
+  add_context("cbench_compiler", std::string(b.compiler));
+  add_context("cbench_flags", std::string(b.flags));
+  add_context("cbench_native", b.native ? "true" : "false");
+  add_context("cbench_sanitizers", std::string(b.sanitizers));
+  add_context("cbench_word_scan_kernel", std::string(word_scan_kernel()));
+  add_context("cbench_preset", std::string(to_string(o.preset)));
+  add_context("cbench_corpus", std::string(to_string(corpus.kind)));
+  add_context("cbench_corpus_origin", corpus.origin);
+  add_context("cbench_corpus_checksum", corpus.checksum);
+  add_context("cbench_http_profile", o.http_profile);
+  add_context("cbench_cores", std::to_string(o.cores));
+  std::string workers;
+  for (int w : o.workers) workers += (workers.empty() ? "" : ",") + std::to_string(w);
+  add_context("cbench_workers", workers);
+  const std::string siblings = read_first_line("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
+  const bool smt = siblings.find_first_of(",-") != std::string::npos;
+  add_context("cbench_smt", smt ? "on (cpu0 shares its core with " + siblings + ")" : "off (one thread per core)");
+  // A loaded machine is flagged: its numbers are not comparable with a quiet one's.
+  double load = 0;
+  std::ifstream("/proc/loadavg") >> load;
+  add_context("cbench_loadavg_before", std::to_string(load));
+  add_context("cbench_loaded", load > 0.5 * o.cores ? "true" : "false");
+  const auto* curl = curl_version_info(CURLVERSION_NOW);
+  add_context("cbench_versions",
+              std::string("Google Benchmark ") + CBENCH_BENCHMARK_VERSION + ", oneTBB " + TBB_VERSION_STRING +
+                  ", " + OpenSSL_version(OPENSSL_VERSION) + ", libcurl " + curl->version + ", Eigen " +
+                  std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                  std::to_string(EIGEN_MINOR_VERSION) + ", Asio " + std::to_string(ASIO_VERSION / 100000) + "." +
+                  std::to_string(ASIO_VERSION / 100 % 1000) + "." + std::to_string(ASIO_VERSION % 100));
+}
+
+int run(int argc, char** argv) {
+  start_fork_server();
+
+  SuiteOptions options;
+  try {
+    options = parse_suite_flags(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
+    return 2;
+  }
+  set_suite(options);
+
+  std::string out_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.starts_with("--benchmark_out=")) out_path = std::string(arg.substr(16));
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+
+  Corpus corpus;
+  try {
+    corpus = load_corpus({options.fixtures, 2016});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "cbench_bench: preset %s, corpus %s, %d cores\n", std::string(to_string(options.preset)).c_str(),
+               corpus.describe().c_str(), options.cores);
+  add_machine_context(options, corpus);
+
+  int total = 0;
+  try {
+    total += register_experiments(corpus, "");
+    total += register_overheads();
+    total += register_granularity();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cbench_bench: error while preparing the cases: %s\n", e.what());
+    return 1;
+  }
+  if (total == 0) {
+    std::fprintf(stderr, "cbench_bench: error: no case matches the filters\n");
+    return 1;
+  }
+  ProgressReporter progress(total);
+  benchmark::RunSpecifiedBenchmarks(&progress);
+  benchmark::Shutdown();
+
+  std::filesystem::path trace = options.trace;
+  if (trace.empty() && !out_path.empty()) {
+    trace = std::filesystem::path(out_path).replace_extension(".trace.json");
+  }
+  if (!trace.empty()) write_trace(trace);
+  return 0;
+}
+
+}  // namespace
+}  // namespace cbench::bench
+
+int main(int argc, char** argv) { return cbench::bench::run(argc, argv); }

@@ -1,0 +1,212 @@
+// What a concurrency model costs by itself, with no work to hide it:
+//   overhead:dispatch   10,000 empty tasks per iteration, reported as ns per task, next to a bare
+//                       Asio co_spawn of 10,000 empty coroutines (the floor for `coro`);
+//   overhead:lifecycle  building and destroying the executor;
+//   overhead:memory     the proportional set size each waiting task adds, with 10 to 10,000
+//                       tasks waiting at once (threads: a stack; coroutines: a frame; processes:
+//                       a process).
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <mutex>
+
+#include "benchmarks/suite.hpp"
+#include "executors/async_task.hpp"
+
+namespace cbench::bench {
+namespace {
+
+constexpr int kDispatchTasks = 10'000;
+
+Bytes run_noop(std::string_view) { return {}; }
+
+// Every task of a run waits until all of them are waiting; the last to arrive measures the memory
+// and lets them all go. In-process executors only (fork is measured from its idle workers).
+struct WaitAll {
+  std::mutex mutex;
+  std::condition_variable released_cv;
+  int expected = 0, arrived = 0;
+  bool released = false;
+  std::size_t pss_at_peak = 0;
+  std::vector<asio::steady_timer*> timers;  // coro: the waiting coroutines, on one thread
+
+  void reset(int n) {
+    expected = n;
+    arrived = 0;
+    released = false;
+    timers.clear();
+  }
+};
+WaitAll wait_all;
+
+Bytes run_wait(std::string_view) {
+  std::unique_lock lock(wait_all.mutex);
+  if (++wait_all.arrived == wait_all.expected) {
+    wait_all.pss_at_peak = pss_bytes(::getpid());
+    wait_all.released = true;
+    wait_all.released_cv.notify_all();
+  } else {
+    wait_all.released_cv.wait(lock, [] { return wait_all.released; });
+  }
+  return {};
+}
+
+asio::awaitable<Bytes> run_wait_async(std::string_view) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+  if (++wait_all.arrived == wait_all.expected) {
+    wait_all.pss_at_peak = pss_bytes(::getpid());
+    for (auto* t : wait_all.timers) t->cancel();
+  } else {
+    wait_all.timers.push_back(&timer);
+    asio::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  co_return Bytes{};
+}
+
+[[maybe_unused]] const bool kRegistered = [] {
+  register_task_kind({"bench-noop", run_noop});
+  register_task_kind({"bench-wait", run_wait});
+  register_async_form("bench-wait", run_wait_async);
+  return true;
+}();
+
+std::vector<Task> tasks_of(std::string_view kind, int n) {
+  std::vector<Task> tasks(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) tasks[i] = Task{&task_kind(kind), "task " + std::to_string(i), nullptr};
+  return tasks;
+}
+
+bool wanted_executor(std::string_view name) {
+  const auto& filter = suite().executors;
+  return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
+}
+
+// Rate then inverse: seconds / (tasks x 1e-9) = nanoseconds per task, over the timed region.
+void set_ns_per_task(benchmark::State& state) {
+  state.counters["ns_per_task"] = benchmark::Counter(
+      static_cast<double>(kDispatchTasks) * static_cast<double>(state.iterations()) * 1e-9,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void dispatch(benchmark::State& state, const std::string& executor_name) {
+  const int workers = static_cast<int>(state.range(0));
+  const auto tasks = tasks_of("bench-noop", kDispatchTasks);
+  auto executor = make_executor(executor_name, workers);
+  map(*executor, tasks);  // warm-up
+  for (auto _ : state) {
+    auto results = map(*executor, tasks);
+    benchmark::DoNotOptimize(results.data());
+  }
+  set_ns_per_task(state);
+  state.counters["workers"] = workers;
+}
+
+asio::awaitable<void> empty_coroutine() { co_return; }
+
+void bare_co_spawn(benchmark::State& state) {
+  for (auto _ : state) {
+    asio::io_context loop(1);
+    for (int i = 0; i < kDispatchTasks; ++i) asio::co_spawn(loop, empty_coroutine(), asio::detached);
+    loop.run();
+  }
+  set_ns_per_task(state);
+  state.counters["workers"] = 1;
+}
+
+void lifecycle(benchmark::State& state, const std::string& executor_name) {
+  const int workers = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    auto executor = make_executor(executor_name, workers);
+    benchmark::DoNotOptimize(executor.get());
+  }
+  state.counters["workers"] = workers;
+}
+
+std::size_t total_pss(const Executor& executor) {
+  std::size_t total = pss_bytes(::getpid());
+  for (pid_t pid : executor.worker_pids()) total += pss_bytes(pid);
+  return total;
+}
+
+void memory(benchmark::State& state, const std::string& executor_name) {
+  const int n = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    const std::size_t before = pss_bytes(::getpid());
+    auto executor = make_executor(executor_name, n);
+    std::size_t peak = 0;
+    if (executor_name == "fork") {
+      // A worker process is the cost of a task waiting in this model: measured idle, after one
+      // task each has touched its memory.
+      map(*executor, tasks_of("bench-noop", n));
+      peak = total_pss(*executor);
+    } else {
+      wait_all.reset(n);
+      map(*executor, tasks_of("bench-wait", n));
+      peak = wait_all.pss_at_peak;
+    }
+    const double per_task = (static_cast<double>(peak) - static_cast<double>(before)) / n;
+    state.counters["pss_bytes_per_task"] = per_task;
+    state.counters["tasks"] = n;
+  }
+}
+
+}  // namespace
+
+int register_overheads() {
+  const SuiteOptions& o = suite();
+  if (!o.workloads.empty()) return 0;  // asked for particular workloads only
+  int registered = 0;
+  auto add = [&](const std::string& name, auto fn, const std::string& arg_name, const std::vector<int>& args) {
+    std::vector<int> chosen;
+    for (int a : args) {
+      if (selected(name + "/" + arg_name + ":" + std::to_string(a))) chosen.push_back(a);
+    }
+    if (chosen.empty()) return static_cast<benchmark::internal::Benchmark*>(nullptr);
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), fn);
+    b->ArgName(arg_name);
+    for (int a : chosen) b->Arg(a);
+    b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+    if (o.min_time > 0) b->MinTime(o.min_time);
+    registered += static_cast<int>(chosen.size());
+    return b;
+  };
+  // The reference first: the caller running 10,000 empty tasks itself.
+  for (const auto& info : executors()) {
+    const std::string e(info.name);
+    if (!wanted_executor(e)) continue;
+    const std::vector<int> grid = e == "sequential" ? std::vector<int>{1} : o.workers;
+    add("overhead:dispatch/executor:" + e, [e](benchmark::State& s) { dispatch(s, e); }, "workers", grid);
+  }
+  if (wanted_executor("coro")) {
+    add("overhead:dispatch/executor:asio-co_spawn", bare_co_spawn, "workers", {1});
+  }
+  for (const auto& info : executors()) {
+    const std::string e(info.name);
+    if (e == "sequential" || !wanted_executor(e)) continue;
+    add("overhead:lifecycle/executor:" + e, [e](benchmark::State& s) { lifecycle(s, e); }, "workers", o.workers);
+  }
+  // Waiting tasks: up to 10,000 threads or coroutines; processes and the pools of threads stop at
+  // 1,000 (10,000 processes would exhaust a small machine, and prove nothing more).
+  const std::vector<int> many = o.smoke ? std::vector<int>{10} : o.preset == Preset::quick ? std::vector<int>{10, 100, 1000}
+                                                                                            : std::vector<int>{10, 100, 1000, 10000};
+  for (const auto& info : executors()) {
+    const std::string e(info.name);
+    if (e == "sequential" || !wanted_executor(e)) continue;
+    std::vector<int> counts;
+    for (int n : many) {
+      if (n <= 1000 || e == "thread" || e == "coro") counts.push_back(n);
+    }
+    if (auto* b = add("overhead:memory/executor:" + e, [e](benchmark::State& s) { memory(s, e); }, "tasks", counts)) {
+      b->Iterations(1);
+    }
+  }
+  return registered;
+}
+
+}  // namespace cbench::bench

@@ -1,0 +1,16 @@
+// E7: map-reduce word frequencies of the whole corpus in 16 chunks; the merge runs on the caller.
+#include "benchmarks/suite.hpp"
+
+namespace cbench::bench {
+namespace {
+
+ExperimentPlan plan(const SuiteOptions&) {
+  ExperimentPlan p;
+  p.bytes_counter = true;
+  return p;
+}
+
+[[maybe_unused]] const bool kAdded = add_experiment("wordfreq", plan);
+
+}  // namespace
+}  // namespace cbench::bench
