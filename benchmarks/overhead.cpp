@@ -87,11 +87,10 @@ bool wanted_executor(std::string_view name) {
   return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
 }
 
-// Rate then inverse: seconds / (tasks x 1e-9) = nanoseconds per task, over the timed region.
-void set_ns_per_task(benchmark::State& state) {
-  state.counters["ns_per_task"] = benchmark::Counter(
-      static_cast<double>(kDispatchTasks) * static_cast<double>(state.iterations()) * 1e-9,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+// Nanoseconds per task over the timed region, measured with the same clock as the wall time.
+void set_ns_per_task(benchmark::State& state, double seconds) {
+  const double tasks = static_cast<double>(kDispatchTasks) * static_cast<double>(state.iterations());
+  state.counters["ns_per_task"] = tasks > 0 ? seconds / tasks * 1e9 : 0;
 }
 
 void dispatch(benchmark::State& state, const std::string& executor_name) {
@@ -99,23 +98,25 @@ void dispatch(benchmark::State& state, const std::string& executor_name) {
   const auto tasks = tasks_of("bench-noop", kDispatchTasks);
   auto executor = make_executor(executor_name, workers);
   map(*executor, tasks);  // warm-up
+  const auto start = Clock::now();
   for (auto _ : state) {
     auto results = map(*executor, tasks);
     benchmark::DoNotOptimize(results.data());
   }
-  set_ns_per_task(state);
+  set_ns_per_task(state, std::chrono::duration<double>(Clock::now() - start).count());
   state.counters["workers"] = workers;
 }
 
 asio::awaitable<void> empty_coroutine() { co_return; }
 
 void bare_co_spawn(benchmark::State& state) {
+  const auto start = Clock::now();
   for (auto _ : state) {
     asio::io_context loop(1);
     for (int i = 0; i < kDispatchTasks; ++i) asio::co_spawn(loop, empty_coroutine(), asio::detached);
     loop.run();
   }
-  set_ns_per_task(state);
+  set_ns_per_task(state, std::chrono::duration<double>(Clock::now() - start).count());
   state.counters["workers"] = 1;
 }
 
@@ -162,7 +163,9 @@ int register_overheads() {
   const SuiteOptions& o = suite();
   if (!o.workloads.empty()) return 0;  // asked for particular workloads only
   int registered = 0;
-  auto add = [&](const std::string& name, auto fn, const std::string& arg_name, const std::vector<int>& args) {
+  // once: a measurement of memory, taken in a single iteration, not a timing.
+  auto add = [&](const std::string& name, auto fn, const std::string& arg_name, const std::vector<int>& args,
+                 bool once = false) {
     std::vector<int> chosen;
     for (int a : args) {
       if (selected(name + "/" + arg_name + ":" + std::to_string(a))) chosen.push_back(a);
@@ -172,7 +175,11 @@ int register_overheads() {
     b->ArgName(arg_name);
     for (int a : chosen) b->Arg(a);
     b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
-    if (o.min_time > 0) b->MinTime(o.min_time);
+    if (once) {
+      b->Iterations(1);
+    } else if (o.min_time > 0) {
+      b->MinTime(o.min_time);
+    }
     registered += static_cast<int>(chosen.size());
     return b;
   };
@@ -202,9 +209,7 @@ int register_overheads() {
     for (int n : many) {
       if (n <= 1000 || e == "thread" || e == "coro") counts.push_back(n);
     }
-    if (auto* b = add("overhead:memory/executor:" + e, [e](benchmark::State& s) { memory(s, e); }, "tasks", counts)) {
-      b->Iterations(1);
-    }
+    add("overhead:memory/executor:" + e, [e](benchmark::State& s) { memory(s, e); }, "tasks", counts, true);
   }
   return registered;
 }

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <map>
 #include <mutex>
@@ -47,11 +48,19 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+namespace {
+std::atomic<bool> cpu_timing{true};
+}  // namespace
+
+void set_task_cpu_timing(bool on) { cpu_timing.store(on, std::memory_order_relaxed); }
+bool task_cpu_timing() { return cpu_timing.load(std::memory_order_relaxed); }
+
 TaskResult run_task(const Task& task, std::size_t index, int worker) {
   TaskResult result;
   result.index = index;
   result.worker = worker;
-  const double cpu_start = thread_cpu_seconds();
+  const bool timed = task_cpu_timing();
+  const double cpu_start = timed ? thread_cpu_seconds() : 0;
   result.start = Clock::now();
   try {
     result.value = task();
@@ -62,7 +71,7 @@ TaskResult run_task(const Task& task, std::size_t index, int worker) {
     result.error = "task threw a non-standard exception";
   }
   result.end = Clock::now();
-  result.cpu_seconds = thread_cpu_seconds() - cpu_start;
+  result.cpu_seconds = timed ? thread_cpu_seconds() - cpu_start : 0;
   return result;
 }
 
