@@ -1,0 +1,364 @@
+"""The charts, drawn with matplotlib's object API on the Agg canvas (no pyplot, so no global
+figure state): each function takes data and returns a ``Chart`` or None when the run has
+nothing for it; ``save_chart`` writes it as PNG and SVG."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .load import Benchmark, Run
+from .metg import GranularityPoint, Metg, granularity_points, metg_table
+from .scaling import Point, by_series, experiment_points
+from .stats import CI_METHOD, bootstrap_median_ci
+from .style import (IDEAL_STYLE, executor_colour, executor_rank, line_style, machine_line,
+                    series_label)
+from .trace import TraceCase
+
+DISPATCH_TASKS = 10_000  # empty tasks per iteration of a dispatch case (docs/results-format.md)
+
+
+@dataclass(frozen=True)
+class Chart:
+    stem: str  # file name without extension
+    title: str
+    figure: Figure
+
+
+def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
+    """Every chart the run has data for, in the order a reader wants them."""
+    points = experiment_points(run)
+    workloads = list(dict.fromkeys(p.workload for p in points))
+    granularity = granularity_points(run)
+    charts = [speedup_chart(w, [p for p in points if p.workload == w], run.context)
+              for w in workloads]
+    charts += [cpu_utilization_chart(points, run.context), dispatch_chart(run),
+               lifecycle_chart(run), memory_chart(run),
+               granularity_chart(granularity, metg_table(granularity), run.context)]
+    charts += [timeline_chart(w, trace, run.context) for w in workloads]
+    return [c for c in charts if c is not None]
+
+
+def save_chart(chart: Chart, out_dir: Path) -> list[Path]:
+    """Writes ``<stem>.png`` and ``<stem>.svg``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{chart.stem}.png", out_dir / f"{chart.stem}.svg"]
+    chart.figure.savefig(paths[0], dpi=110, bbox_inches="tight")
+    # No date in the SVG, so an unchanged chart is an unchanged file.
+    chart.figure.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+    return paths
+
+
+def file_stem(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "chart"
+
+
+# ---- experiments ---------------------------------------------------------------------------
+
+
+def speedup_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any]) -> Chart:
+    """Speedup against workers (log2), one line per executor and mode, with the ideal; below,
+    the efficiency against that ideal."""
+    title = f"{workload}: speedup and efficiency against the ideal schedule"
+    figure, (top, bottom) = _figure(title, context, (10, 8), nrows=2, sharex=True)
+    for (_, executor, mode, lang), line in _ordered(by_series(points)):
+        style = line_style(executor, mode, lang)
+        label = series_label(executor, mode, lang)
+        with_speedup = [p for p in line if p.speedup is not None]
+        if with_speedup:
+            _errorbar(top, with_speedup, "speedup", style, label)
+        with_efficiency = [p for p in line if p.efficiency is not None]
+        if with_efficiency:
+            _errorbar(bottom, with_efficiency, "efficiency", style, label)
+    ideal = sorted({(p.workers, p.ideal_speedup) for p in points
+                    if p.ideal_speedup is not None and p.lang == "cpp"})
+    if ideal:
+        top.plot(*zip(*ideal), label="ideal (greedy schedule)", **IDEAL_STYLE)
+    bottom.axhline(1.0, label="ideal", **IDEAL_STYLE)
+    top.set_ylabel("speedup over sequential")
+    bottom.set_ylabel("efficiency (ideal time / time)")
+    bottom.set_ylim(bottom=0)
+    _workers_axis(bottom, [p.workers for p in points])
+    bottom.set_xlabel(f"workers (error bars: {CI_METHOD})")
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return Chart(f"speedup-{file_stem(workload)}", title, figure)
+
+
+def cpu_utilization_chart(points: Sequence[Point], context: Mapping[str, Any]) -> Chart | None:
+    """(process CPU + worker CPU) / (wall × cores) per workload, against workers."""
+    points = [p for p in points if p.cpu_utilization is not None]
+    if not points:
+        return None
+    workloads = list(dict.fromkeys(p.workload for p in points))
+    title = "CPU utilisation: (process + worker CPU) / (wall time × cores)"
+    figure, axes = _figure(title, context, _grid_size(len(workloads)), *_grid(len(workloads)),
+                           squeeze=False)
+    flat = list(axes.flat)
+    for ax, workload in zip(flat, workloads):
+        mine = [p for p in points if p.workload == workload]
+        for (_, executor, mode, lang), line in _ordered(by_series(mine)):
+            ax.plot([p.workers for p in line], [p.cpu_utilization for p in line],
+                    label=series_label(executor, mode, lang), **line_style(executor, mode, lang))
+        ax.set_title(workload, fontsize="medium")
+        ax.set_ylim(0, 1.05)
+        _workers_axis(ax, [p.workers for p in mine])
+    for ax in flat[len(workloads):]:
+        ax.set_visible(False)
+    _figure_legend(figure, flat[: len(workloads)])
+    return Chart("cpu-utilization", title, figure)
+
+
+# ---- overheads -----------------------------------------------------------------------------
+
+
+def dispatch_chart(run: Run) -> Chart | None:
+    """Nanoseconds per empty task per executor against workers, beside the bare-Asio floor."""
+    rows = _family(run, "overhead:dispatch")
+    if not rows:
+        return None
+    title = f"dispatch overhead: ns per empty task ({DISPATCH_TASKS:,} tasks per run)"
+    figure, ax = _figure(title, run.context, (10, 5.5))
+    by_executor = _by_executor(rows)
+    references = {"sequential": "sequential (the caller runs them)",
+                  "asio-co_spawn": "bare Asio co_spawn (the floor for coro)"}
+    for executor, mine in by_executor.items():
+        values = [(r.name.int_param("workers") or 1, _ns_per_task(r)) for r in mine]
+        if executor in references:
+            ax.axhline(values[0][1], color=executor_colour(executor), linestyle="--",
+                       label=f"{references[executor]}: {values[0][1]:.0f} ns")
+        else:
+            ax.plot(*zip(*sorted(values)), label=executor, **line_style(executor))
+    ax.set_yscale("log")
+    ax.set_ylabel("ns per task")
+    _workers_axis(ax, [r.name.int_param("workers") or 1 for r in rows])
+    ax.set_xlabel("workers")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return Chart("overhead-dispatch", title, figure)
+
+
+def lifecycle_chart(run: Run) -> Chart | None:
+    """Time to build and destroy an executor against workers."""
+    rows = _family(run, "overhead:lifecycle")
+    if not rows:
+        return None
+    title = "lifecycle overhead: build and destroy the executor"
+    figure, ax = _figure(title, run.context, (10, 5.5))
+    for executor, mine in _by_executor(rows).items():
+        values = sorted((r.name.int_param("workers") or 1, r.median * 1e6) for r in mine)
+        ax.plot(*zip(*values), label=executor, **line_style(executor))
+    ax.set_yscale("log")
+    ax.set_ylabel("µs per build + teardown")
+    _workers_axis(ax, [r.name.int_param("workers") or 1 for r in rows])
+    ax.set_xlabel("workers")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return Chart("overhead-lifecycle", title, figure)
+
+
+def memory_chart(run: Run) -> Chart | None:
+    """Proportional set size added per waiting task against the number of tasks, log-log."""
+    rows = [r for r in _family(run, "overhead:memory") if r.counter("pss_bytes_per_task") is not None]
+    if not rows:
+        return None
+    title = "memory per waiting task (proportional set size)"
+    figure, ax = _figure(title, run.context, (10, 5.5))
+    dropped = 0
+    for executor, mine in _by_executor(rows).items():
+        values = sorted((r.name.int_param("tasks") or 0, r.counter("pss_bytes_per_task") / 1024)
+                        for r in mine)
+        shown = [(n, kib) for n, kib in values if n > 0 and kib > 0]
+        dropped += len(values) - len(shown)
+        if shown:
+            ax.plot(*zip(*shown), label=executor, **line_style(executor))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("tasks waiting at once" + (f" ({dropped} row(s) ≤ 0 not shown)" if dropped else ""))
+    ax.set_ylabel("KiB per task")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return Chart("overhead-memory", title, figure)
+
+
+# ---- granularity ---------------------------------------------------------------------------
+
+
+def granularity_chart(points: Sequence[GranularityPoint], metgs: Sequence[Metg],
+                      context: Mapping[str, Any]) -> Chart | None:
+    """Efficiency against task size, one panel per worker count, METG marked on each line."""
+    if not points:
+        return None
+    workers = sorted({p.workers for p in points})
+    title = "task granularity: efficiency against task size (METG: where it reaches 50%)"
+    figure, axes = _figure(title, context, _grid_size(len(workers)), *_grid(len(workers)),
+                           squeeze=False, sharey=True)
+    flat = list(axes.flat)
+    metg_of = {(m.executor, m.workers): m for m in metgs}
+    for ax, w in zip(flat, workers):
+        mine = [p for p in points if p.workers == w]
+        for executor in sorted({p.executor for p in mine}, key=executor_rank):
+            line = [p for p in mine if p.executor == executor]
+            m = metg_of.get((executor, w))
+            label = f"{executor} (METG {m.describe()})" if m else executor
+            ax.plot([p.task_seconds * 1e6 for p in line], [p.efficiency for p in line],
+                    label=label, **line_style(executor))
+            if m and m.seconds is not None:
+                ax.plot([m.seconds * 1e6], [0.5], marker="*", markersize=14,
+                        color=executor_colour(executor), markeredgecolor="black", zorder=5)
+        ax.axhline(0.5, color="0.4", linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_title(f"{w} worker{'s' if w > 1 else ''}", fontsize="medium")
+        ax.set_xlabel("task size (µs of CPU work)")
+        ax.set_ylim(0, 1.1)
+        ax.legend(fontsize="x-small", loc="lower right")
+    flat[0].set_ylabel("efficiency")
+    for ax in flat[len(workers):]:
+        ax.set_visible(False)
+    return Chart("granularity", title, figure)
+
+
+# ---- timeline ------------------------------------------------------------------------------
+
+
+def timeline_chart(workload: str, trace: Sequence[TraceCase],
+                   context: Mapping[str, Any]) -> Chart | None:
+    """One panel per executor (its largest worker count, map mode): a row per worker, a bar
+    per task — where the schedule left workers idle."""
+    chosen: dict[str, TraceCase] = {}
+    for case in trace:
+        name = case.name
+        if name.family != workload or name.lang != "cpp" or name.mode != "map" or not case.tasks:
+            continue
+        executor = name.executor or "?"
+        if executor not in chosen or case.workers > chosen[executor].workers:
+            chosen[executor] = case
+    if not chosen:
+        return None
+    cases = [chosen[e] for e in sorted(chosen, key=executor_rank)]
+    title = f"{workload}: timeline of the last iteration (one row per worker, one bar per task)"
+    heights = [max(c.workers, 1) + 1.2 for c in cases]
+    figure, axes = _figure(title, context, (11, 1.2 + 0.35 * sum(heights)), nrows=len(cases),
+                           sharex=True, squeeze=False, gridspec_kw={"height_ratios": heights})
+    for ax, case in zip(axes.flat, cases):
+        colour = executor_colour(case.name.executor or "?")
+        for t in case.tasks:
+            ax.broken_barh([(t.start, max(t.end - t.start, 0.0))], (t.worker - 0.4, 0.8),
+                           facecolors=colour, edgecolor="white", linewidth=0.5)
+            if len(case.tasks) <= 32:
+                ax.text((t.start + t.end) / 2, t.worker, t.task, ha="center", va="center",
+                        fontsize=6, color="white", clip_on=True)
+        ax.set_yticks(range(case.workers))
+        ax.set_ylim(-0.6, case.workers - 0.4)
+        ax.invert_yaxis()
+        ax.set_ylabel("worker", fontsize="small")
+        ax.set_title(case.name.key, fontsize="small", loc="left")
+    axes.flat[-1].set_xlabel("seconds from the start of the iteration")
+    return Chart(f"timeline-{file_stem(workload)}", title, figure)
+
+
+# ---- history -------------------------------------------------------------------------------
+
+
+def history_chart(name: str, entries: Sequence[Mapping[str, Any]]) -> Chart:
+    """A benchmark's median over the commits of the history, one line per machine (times from
+    different machines are not comparable), error bars from the repetitions."""
+    title = f"history of {name}"
+    figure, ax = _figure(title, {"host_name": ", ".join(sorted({e["host_name"] for e in entries})),
+                                 "num_cpus": "?"}, (max(8, 0.6 * len(entries) + 3), 5))
+    for host in sorted({e["host_name"] for e in entries}):
+        xs, ys, low, high = [], [], [], []
+        for i, entry in enumerate(entries):
+            if entry["host_name"] != host:
+                continue
+            times = entry["benchmarks"][name]["real_times"] or [entry["benchmarks"][name]["median"]]
+            median = entry["benchmarks"][name]["median"]
+            lo, hi = bootstrap_median_ci(times)
+            xs.append(i)
+            ys.append(median)
+            low.append(max(median - lo, 0))
+            high.append(max(hi - median, 0))
+        ax.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=3, label=host)
+    ax.set_xticks(range(len(entries)))
+    ax.set_xticklabels([f"{e['commit'][:8]}\n{e['date'][:10]}" for e in entries], fontsize="small",
+                       rotation=45 if len(entries) > 8 else 0)
+    ax.set_ylabel("median real time (s)")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"commit (error bars: {CI_METHOD})")
+    ax.legend(fontsize="small", title="machine")
+    return Chart(f"history-{file_stem(name)}", title, figure)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _figure(title: str, context: Mapping[str, Any], size: tuple[float, float], nrows: int = 1,
+            ncols: int = 1, **subplots: Any) -> tuple[Figure, Any]:
+    figure = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(nrows, ncols, **subplots)
+    figure.suptitle(f"{title}\n{machine_line(context)}", fontsize="medium")
+    return figure, axes
+
+
+def _grid(panels: int) -> tuple[int, int]:
+    columns = min(panels, 3)
+    return -(-panels // columns), columns
+
+
+def _grid_size(panels: int) -> tuple[float, float]:
+    rows, columns = _grid(panels)
+    return 4.2 * columns + 1.5, 3.6 * rows + 1.2
+
+
+def _workers_axis(ax: Axes, workers: Sequence[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ticks = sorted(set(workers))
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def _errorbar(ax: Axes, line: Sequence[Point], attribute: str, style: dict[str, Any],
+              label: str) -> None:
+    values = [getattr(p, attribute) for p in line]
+    intervals = [getattr(p, attribute + "_ci") or (v, v) for p, v in zip(line, values)]
+    error = [[max(v - lo, 0) for v, (lo, _) in zip(values, intervals)],
+             [max(hi - v, 0) for v, (_, hi) in zip(values, intervals)]]
+    ax.errorbar([p.workers for p in line], values, yerr=error, capsize=3, label=label, **style)
+
+
+def _ordered(lines: Mapping[tuple[str, str, str, str], list[Point]]) -> list[tuple[Any, list[Point]]]:
+    order = {"map": 0, "as-completed": 1, "cold": 2, "cold-cache": 3}
+    return sorted(lines.items(), key=lambda item: (item[0][3] != "cpp", executor_rank(item[0][1]),
+                                                    order.get(item[0][2], 9), item[0][2]))
+
+
+def _figure_legend(figure: Figure, axes: Sequence[Axes]) -> None:
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    # Beside the panels; save_chart's tight bounding box keeps it in the file.
+    figure.legend(handles.values(), handles.keys(), loc="upper left", bbox_to_anchor=(1.0, 0.93),
+                  fontsize="small")
+
+
+def _family(run: Run, family: str) -> list[Benchmark]:
+    return [b for b in run.benchmarks.values() if b.name.family == family and b.median]
+
+
+def _by_executor(rows: Sequence[Benchmark]) -> dict[str, list[Benchmark]]:
+    grouped: dict[str, list[Benchmark]] = {}
+    for row in rows:
+        grouped.setdefault(row.name.executor or "?", []).append(row)
+    return {e: grouped[e] for e in sorted(grouped, key=executor_rank)}
+
+
+def _ns_per_task(row: Benchmark) -> float:
+    counter = row.counter("ns_per_task")
+    return counter if counter is not None else row.median / DISPATCH_TASKS * 1e9

@@ -1,0 +1,74 @@
+"""The HTML report: one self-contained page (charts embedded as base64 PNG, no external
+file or script), so it can be uploaded as a single CI artifact and opened anywhere."""
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from .charts import file_stem
+from .load import Run
+from .metg import Metg
+from .scaling import Point
+from .stats import CI_METHOD
+from .style import machine_line
+from .tables import METG_HEADERS, WORKLOAD_HEADERS, context_rows, metg_rows, warnings, workload_rows
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f2f2f2; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; }
+.warning { background: #fff3cd; border: 1px solid #e0c060; padding: 0.5em 1em; }
+.context td { text-align: left; font-family: monospace; font-size: 0.9em; }
+"""
+
+
+@dataclass(frozen=True)
+class EmbeddedChart:
+    stem: str
+    title: str
+    png: bytes
+
+
+def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
+                charts: Sequence[EmbeddedChart]) -> str:
+    """The page: warnings, per workload its table and charts, then the other charts, METG and
+    the whole context."""
+    placed: set[str] = set()
+    body = [f"<h1>cbench results</h1><p>{escape(machine_line(run.context))}</p>"]
+    body += [f'<p class="warning">{escape(w)}</p>' for w in warnings(run)]
+    for workload, rows in workload_rows(points).items():
+        body.append(f'<h2 id="workload-{escape(workload)}">{escape(workload)}</h2>')
+        body.append(_table(WORKLOAD_HEADERS, rows))
+        mine = {f"speedup-{file_stem(workload)}", f"timeline-{file_stem(workload)}"}
+        body += [_figure(c) for c in charts if c.stem in mine]
+        placed |= mine
+    body.append(f"<p>Intervals: {escape(CI_METHOD)}.</p>")
+    others = [c for c in charts if c.stem not in placed]
+    if others:
+        body.append("<h2>Utilisation, overheads, granularity</h2>")
+        body += [_figure(c) for c in others]
+    if metgs:
+        body.append("<h2>METG (smallest task at 50% efficiency)</h2>" + _table(METG_HEADERS, metg_rows(metgs)))
+    body.append("<h2>Context</h2>" + _table(["key", "value"], context_rows(run), "context"))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>cbench — {escape(machine_line(run.context))}</title><style>{STYLE}</style>"
+            "</head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _figure(chart: EmbeddedChart) -> str:
+    data = base64.b64encode(chart.png).decode("ascii")
+    return (f'<figure id="chart-{escape(chart.stem)}"><img alt="{escape(chart.title)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{escape(chart.title)}</figcaption></figure>')
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    attribute = f' class="{css}"' if css else ""
+    return f"<table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

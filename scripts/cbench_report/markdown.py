@@ -1,0 +1,30 @@
+"""The Markdown summary (``summary.md``): short enough for a CI job summary
+(``$GITHUB_STEP_SUMMARY``), the full tables folded away."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .load import Run
+from .metg import Metg
+from .scaling import Point
+from .stats import CI_METHOD
+from .style import machine_line
+from .tables import (METG_HEADERS, WORKLOAD_HEADERS, fastest_rows, metg_rows, warnings,
+                     workload_rows)
+from .text import markdown_table
+
+
+def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> str:
+    parts = [f"## cbench results\n\n{machine_line(run.context)}"]
+    parts += [f"> :warning: {w}" for w in warnings(run)]
+    if points:
+        parts.append("### Fastest per workload\n\n" + markdown_table(
+            ["workload", "executor", "W", "time", "speedup", "efficiency"], fastest_rows(points)))
+        details = [f"#### {w}\n\n{markdown_table(WORKLOAD_HEADERS, rows)}"
+                   for w, rows in workload_rows(points).items()]
+        parts.append("<details><summary>Every executor at its best worker count</summary>\n\n"
+                     + "\n\n".join(details) + f"\n\nIntervals: {CI_METHOD}.\n\n</details>")
+    if metgs:
+        parts.append("### METG (smallest task at 50% efficiency)\n\n"
+                     + markdown_table(METG_HEADERS, metg_rows(metgs)))
+    return "\n\n".join(parts) + "\n"
