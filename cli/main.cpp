@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/args.hpp"
+#include "cli/serve.hpp"
 #include "executors/fork_server.hpp"
 #include "experiments/build_info.hpp"
 #include "experiments/experiment.hpp"
@@ -274,6 +275,7 @@ int main_with_args(const std::vector<std::string>& argv) {
     std::cout << kUsage << "\n\n"
               << "  list      the workloads and executors\n"
                  "  run       run one experiment with one executor\n"
+                 "  serve     the HTTP fixture server of wordcount-http (E2)\n"
                  "  version   how this binary was built\n\n"
                  "Run `cbench COMMAND --help` for a command's flags.\n";
     return argv.empty() ? 2 : 0;
@@ -284,6 +286,7 @@ int main_with_args(const std::vector<std::string>& argv) {
   try {
     if (command == "list") return cmd_list(args);
     if (command == "run") return cmd_run(args);
+    if (command == "serve") return serve_command(args);
     if (command == "version") return cmd_version(args);
     return usage_error("", "unknown command \"" + command + "\"");
   } catch (const UsageError& e) {
