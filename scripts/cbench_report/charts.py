@@ -234,7 +234,7 @@ def timeline_chart(workload: str, trace: Sequence[TraceCase],
         if name.family != workload or name.lang != "cpp" or name.mode != "map" or not case.tasks:
             continue
         executor = name.executor or "?"
-        if executor not in chosen or case.workers > chosen[executor].workers:
+        if executor not in chosen or _workers_of(case) > _workers_of(chosen[executor]):
             chosen[executor] = case
     if not chosen:
         return None
@@ -243,12 +243,14 @@ def timeline_chart(workload: str, trace: Sequence[TraceCase],
     heights = [max(c.workers, 1) + 1.2 for c in cases]
     figure, axes = _figure(title, context, (11, 1.2 + 0.35 * sum(heights)), nrows=len(cases),
                            sharex=True, squeeze=False, gridspec_kw={"height_ratios": heights})
+    # The panels share the time axis: a bar gets its task's name when it is wide on that axis.
+    span = max(t.end for c in cases for t in c.tasks) - min(t.start for c in cases for t in c.tasks)
     for ax, case in zip(axes.flat, cases):
         colour = executor_colour(case.name.executor or "?")
         for t in case.tasks:
             ax.broken_barh([(t.start, max(t.end - t.start, 0.0))], (t.worker - 0.4, 0.8),
                            facecolors=colour, edgecolor="white", linewidth=0.5)
-            if len(case.tasks) <= 32:
+            if len(case.tasks) <= 32 and t.end - t.start >= 0.12 * span:  # room for the name
                 ax.text((t.start + t.end) / 2, t.worker, t.task, ha="center", va="center",
                         fontsize=6, color="white", clip_on=True)
         ax.set_yticks(range(case.workers))
@@ -346,6 +348,11 @@ def _figure_legend(figure: Figure, axes: Sequence[Axes]) -> None:
     # Beside the panels; save_chart's tight bounding box keeps it in the file.
     figure.legend(handles.values(), handles.keys(), loc="upper left", bbox_to_anchor=(1.0, 0.93),
                   fontsize="small")
+
+
+def _workers_of(case: TraceCase) -> tuple[int, int]:
+    """The case's worker count by its name (a coroutine case may use fewer rows), then rows."""
+    return case.name.int_param("workers") or 0, case.workers
 
 
 def _family(run: Run, family: str) -> list[Benchmark]:
