@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "cli/args.hpp"
@@ -159,11 +160,24 @@ int serve_command(const std::vector<std::string>& args) {
 
   // A client gone from the other end of the ready line's pipe must not kill the server.
   ::signal(SIGPIPE, SIG_IGN);
-  const Corpus corpus = load_corpus(request.corpus);
-  HttpServer server(corpus, request.options);
-  std::cout << ready_line(request.profile, server, corpus) << "\n" << std::flush;
-  const int signal = server.run({SIGTERM, SIGINT});
-  const HttpServerStats stats = server.stats();
+  std::optional<Corpus> corpus;
+  std::optional<HttpServer> server;
+  try {
+    corpus = load_corpus(request.corpus);
+  } catch (const std::exception& e) {
+    std::cerr << "cbench serve: error: " << e.what() << "\n";
+    return 1;
+  }
+  try {
+    server.emplace(*corpus, request.options);
+  } catch (const std::exception& e) {
+    std::cerr << "cbench serve: error: cannot listen on " << request.options.address << ":"
+              << request.options.port << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << ready_line(request.profile, *server, *corpus) << "\n" << std::flush;
+  const int signal = server->run({SIGTERM, SIGINT});
+  const HttpServerStats stats = server->stats();
   std::cerr << "cbench serve: stopped"
             << (signal != 0 ? std::string(" by ") + ::strsignal(signal) : std::string())
             << " after " << stats.requests << " requests on " << stats.connections_accepted

@@ -705,6 +705,31 @@ TEST(HttpServerShaping, BandwidthIsPacedInTicks) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Stopping.
+
+TEST(HttpServerStop, StopsWithConnectionsInEveryState) {
+  HttpServerOptions options;
+  options.faults.stall = 1.0;
+  auto server = start_server(options);
+  RawClient stalled(server->port()), idle(server->port()), partial(server->port()),
+      kept(server->port());
+  ASSERT_TRUE(stalled.send(get_request("/books/Large.txt")));
+  ASSERT_TRUE(partial.send("GET /books/Al"));
+  ASSERT_TRUE(kept.send(get_request("/health")));
+  EXPECT_EQ(kept.read_response().status, 200);
+  // Wait until the stalled response has begun, so that each connection is in its state.
+  for (int i = 0; i < 2000 && server->stats().stalls == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(server->stats().stalls, 1u);
+  server->stop();
+  for (RawClient* client : {&stalled, &idle, &partial, &kept}) {
+    std::string rest;
+    EXPECT_NE(client->read_to_end(rest), RawClient::End::timeout);  // closed, not left open
+  }
+  server->stop();  // idempotent
+  server.reset();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Scale: a thousand connections open at once on one server thread.
 
 TEST(HttpServerScale, AThousandConcurrentConnectionsAllComplete) {
@@ -868,6 +893,20 @@ TEST(ServeCommand, BadFlagsExit2WithAUsageLine) {
   EXPECT_NE(help.out.find("--fault-stall"), std::string::npos);
   const auto top = run_command({CBENCH_CLI, "--help"});
   EXPECT_NE(top.out.find("serve"), std::string::npos);
+}
+
+TEST(ServeCommand, APortInUseOrAMissingCorpusIsAnError) {
+  auto server = start_server();
+  auto r = run_command(
+      {CBENCH_CLI, "serve", "--profile", "lan", "--port", std::to_string(server->port())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(server->port())),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run_command({CBENCH_CLI, "serve", "--fixtures", "/nonexistent/corpus"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("/nonexistent/corpus"), std::string::npos) << r.err;
 }
 
 TEST(ServeCommand, PrintsOneReadyLineAndStopsAtTheEndOfItsInput) {
