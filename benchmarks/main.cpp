@@ -15,7 +15,10 @@
 #include <oneapi/tbb/version.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -25,6 +28,7 @@
 #include "executors/fork_server.hpp"
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
+#include "fixtures/server_process.hpp"
 
 namespace cbench::bench {
 namespace {
@@ -51,6 +55,15 @@ class ProgressReporter : public benchmark::ConsoleReporter {
   int total_, done_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
+
+// The cbench CLI, whose `serve` subcommand is the fixture server: CBENCH_CLI when set, else the
+// one built beside this binary.
+std::filesystem::path cli_path() {
+  if (const char* env = std::getenv("CBENCH_CLI"); env != nullptr && *env != '\0') return env;
+  auto beside = current_executable().parent_path().parent_path() / "cli" / "cbench";
+  if (std::filesystem::exists(beside)) return beside;
+  return CBENCH_CLI_PATH;
+}
 
 std::string read_first_line(const std::string& path) {
   std::ifstream in(path);
@@ -132,9 +145,33 @@ int run(int argc, char** argv) {
                corpus.describe().c_str(), options.cores);
   add_machine_context(options, corpus);
 
+  // wordcount-http reads from the fixture server, in a process of its own (`cbench serve`),
+  // started after the fork server so that no worker inherits its pipes, and stopped at the end.
+  std::optional<ServerProcess> server;
+  std::string books_url;
+  const bool wants_http = options.workloads.empty() ||
+                          std::find(options.workloads.begin(), options.workloads.end(), "wordcount-http") !=
+                              options.workloads.end();
+  if (wants_http && selected("wordcount-http/")) {
+    try {
+      raise_open_file_limit();
+      std::vector<std::string> args{"serve", "--profile", options.http_profile};
+      if (options.fixtures) {
+        args.push_back("--fixtures");
+        args.push_back(options.fixtures->string());
+      }
+      server.emplace(cli_path(), args);
+      books_url = server->base_url() + "books/{}.txt";
+      std::fprintf(stderr, "cbench_bench: %s\n", server->ready_line().c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cbench_bench: error: cannot start the fixture server: %s\n", e.what());
+      return 1;
+    }
+  }
+
   int total = 0;
   try {
-    total += register_experiments(corpus, "");
+    total += register_experiments(corpus, books_url);
     total += register_overheads();
     total += register_granularity();
   } catch (const std::exception& e) {
@@ -148,6 +185,11 @@ int run(int argc, char** argv) {
   ProgressReporter progress(total);
   benchmark::RunSpecifiedBenchmarks(&progress);
   benchmark::Shutdown();
+  if (server) {
+    std::fprintf(stderr, "cbench_bench: the fixture server used %.2f s of CPU (not in any case's time)\n",
+                 server->cpu_seconds());
+    server->stop();
+  }
 
   std::filesystem::path trace = options.trace;
   if (trace.empty() && !out_path.empty()) {

@@ -22,6 +22,7 @@
 #include "experiments/build_info.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/json.hpp"
+#include "fixtures/server_process.hpp"
 
 namespace cbench::cli {
 namespace {
@@ -41,6 +42,11 @@ const std::vector<FlagSpec> kRunFlags = {
     {"size", "N", "eigen: matrix size n (1000); double: N numbers (10); count: numbers each (10)"},
     {"interval", "SECONDS", "count: sleep after each number (1)"},
     {"chunks", "N", "wordfreq: pieces the corpus is cut into (16)"},
+    {"profile", "P", "wordcount-http: the fixture server's profile: lan, quick, seed (quick)"},
+    {"books-url", "TEMPLATE", "wordcount-http: fetch from TEMPLATE ({} = URL-encoded book name) "
+                              "instead of starting the fixture server"},
+    {"keep-alive", "", "wordcount-http: reuse connections (default: a new one per book)"},
+    {"timeout", "SECONDS", "wordcount-http: give up on a download after this long (60)"},
     {"json", "", "print one JSON document instead of lines"},
     {"output", "FILE", "also write the JSON document to FILE"},
     {"help", "", "show this help"},
@@ -86,6 +92,7 @@ struct RunRequest {
   bool as_completed = false;
   bool json = false;
   std::optional<std::string> output;  // --output FILE
+  std::string profile;                // the fixture server's, when wordcount-http starts one
   CorpusOptions corpus;
   ExperimentOptions options;
 };
@@ -112,6 +119,10 @@ RunRequest parse_run(const Flags& flags) {
   reject("size", e.uses(kUsesSize));
   reject("interval", e.uses(kUsesInterval));
   reject("chunks", e.uses(kUsesChunks));
+  for (auto flag : {"profile", "books-url", "keep-alive", "timeout"}) reject(flag, e.uses(kUsesHttp));
+  if (flags.has("profile") && flags.has("books-url")) {
+    throw UsageError("--profile shapes the fixture server, which --books-url replaces: give one");
+  }
 
   r.executor = flags.text("executor").value_or("sequential");
   bool known = false;
@@ -140,6 +151,15 @@ RunRequest parse_run(const Flags& flags) {
     r.options.interval = std::chrono::nanoseconds(static_cast<long>(*s * 1e9));
   }
   r.options.chunks = static_cast<int>(flags.integer("chunks", 1, 1'000'000).value_or(16));
+  r.profile = flags.text("profile").value_or("quick");
+  if (r.profile != "lan" && r.profile != "quick" && r.profile != "seed") {
+    throw UsageError("--profile takes lan, quick or seed, got \"" + r.profile + "\"");
+  }
+  r.options.books_url = flags.text("books-url").value_or("");
+  r.options.http.keep_alive = flags.has("keep-alive");
+  if (auto s = flags.seconds("timeout")) {
+    r.options.http.total_timeout = std::chrono::milliseconds(static_cast<long>(*s * 1000));
+  }
   // The counter echoes its numbers as it goes, unless the output is a JSON document.
   r.options.echo = !r.json;
   return r;
@@ -155,8 +175,22 @@ int run_experiment(const RunRequest& r) {
   const Experiment& e = *r.experiment;
   std::optional<Corpus> corpus;
   if (e.uses(kUsesCorpus)) corpus = load_corpus(r.corpus);
+  // wordcount-http: the fixture server in a process of its own, serving the same corpus, so its
+  // CPU time is never the client's.
+  std::optional<ServerProcess> server;
+  ExperimentOptions options = r.options;
+  if (e.uses(kUsesHttp) && options.books_url.empty()) {
+    raise_open_file_limit();
+    std::vector<std::string> args{"serve", "--profile", r.profile, "--seed", std::to_string(r.corpus.seed)};
+    if (r.corpus.fixtures) {
+      args.push_back("--fixtures");
+      args.push_back(r.corpus.fixtures->string());
+    }
+    server.emplace(current_executable(), args);
+    options.books_url = server->base_url() + "books/{}.txt";
+  }
   const Corpus empty_corpus;
-  const std::vector<Task> tasks = e.make_tasks(corpus ? *corpus : empty_corpus, r.options);
+  const std::vector<Task> tasks = e.make_tasks(corpus ? *corpus : empty_corpus, options);
   auto executor = make_executor(r.executor, r.workers);
 
   if (corpus && !r.json) std::cout << "Corpus: " << corpus->describe() << "\n" << std::flush;
@@ -170,6 +204,11 @@ int run_experiment(const RunRequest& r) {
     results[result.index] = std::move(result);
   });
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  double server_cpu = 0;
+  if (server) {
+    server_cpu = server->cpu_seconds();
+    server->stop();
+  }
 
   int failures = 0;
   std::vector<Bytes> values;
@@ -219,7 +258,13 @@ int run_experiment(const RunRequest& r) {
     }
     out += "],\"summary\":[";
     for (std::size_t i = 0; i < summary.size(); ++i) out += (i ? "," : "") + json::quote(summary[i]);
-    out += "],\"elapsed_seconds\":" + json::number(elapsed) + ",\"build\":" + build_info_json() +
+    if (server) {
+      out += "],\"server\":{\"profile\":" + json::quote(r.profile) + ",\"cpu_seconds\":" +
+             json::number(server_cpu) + "},\"elapsed_seconds\":" + json::number(elapsed);
+    } else {
+      out += "],\"elapsed_seconds\":" + json::number(elapsed);
+    }
+    out += ",\"build\":" + build_info_json() +
            "}\n";
     if (r.json) std::cout << out;
     if (r.output) {
@@ -240,6 +285,10 @@ int run_experiment(const RunRequest& r) {
     }
     for (const auto& line : summary) std::cout << line << "\n";
     std::cout << "Elapsed time: " << seconds_text(elapsed) << " seconds\n";
+    if (server) {
+      std::cout << "Server CPU time: " << seconds_text(server_cpu) << " seconds (profile "
+                << r.profile << ", not counted above)\n";
+    }
   }
   std::cout << std::flush;
   if (failures > 0) {

@@ -14,6 +14,8 @@
 #include "workloads/counter_async.hpp"
 #include "workloads/eigenvalue.hpp"
 #include "workloads/fingerprint.hpp"
+#include "workloads/http.hpp"
+#include "workloads/http_async.hpp"
 #include "workloads/trivial.hpp"
 #include "workloads/word_count.hpp"
 
@@ -129,6 +131,70 @@ std::string wordcount_json(const Bytes& value) {
   const WordCount result = decode_word_count(value);
   return "{\"word\":" + json::quote(result.word) + ",\"count\":" + std::to_string(result.count) +
          "}";
+}
+
+// ---- E2 wordcount-http: the most common word of each book, downloaded ----------------------
+
+struct HttpInput {
+  std::string url;
+  StopWords stop_words;
+  HttpOptions options;
+};
+
+HttpInput decode_http(std::string_view input) {
+  wire::Reader in(input);
+  HttpInput h;
+  h.url = std::string(in.str());
+  h.stop_words = parse_stop_words(in.str());
+  h.options.connect_timeout = std::chrono::milliseconds(in.i64());
+  h.options.total_timeout = std::chrono::milliseconds(in.i64());
+  h.options.keep_alive = in.u64() != 0;
+  in.expect_done();
+  return h;
+}
+
+// The body is counted as it streams in, whole lines at a time, as the original's
+// `for line in response` does; nothing is buffered whole first.
+struct StreamingCount {
+  WordCounter counter;
+  LineBatcher lines{[this](std::string_view text) { counter.add(text); }};
+  BodySink sink() {
+    return [this](std::string_view piece) { lines.feed(piece); };
+  }
+  Bytes finish(const StopWords& stop_words) {
+    lines.finish();
+    const WordCount result = counter.most_common(stop_words);
+    return wire::Writer().str(result.word).u64(result.count).take();
+  }
+};
+
+Bytes run_wordcount_http(std::string_view input) {
+  const HttpInput h = decode_http(input);
+  StreamingCount count;
+  http_get(h.url, h.options, count.sink());
+  return count.finish(h.stop_words);
+}
+
+asio::awaitable<Bytes> run_wordcount_http_async(std::string_view input) {
+  const HttpInput h = decode_http(input);
+  StreamingCount count;
+  co_await http_get_async(h.url, h.options, count.sink());
+  co_return count.finish(h.stop_words);
+}
+
+std::vector<Task> wordcount_http_tasks(const Corpus& corpus, const ExperimentOptions& o) {
+  if (o.books_url.empty()) {
+    throw std::invalid_argument(
+        "wordcount-http needs a server: the fixture server (started by default) or --books-url");
+  }
+  std::vector<Task> tasks;
+  for (const auto& book : corpus.books) {
+    wire::Writer in;
+    in.str(book_url(o.books_url, book.name)).str(corpus.stop_words_text);
+    in.i64(o.http.connect_timeout.count()).i64(o.http.total_timeout.count()).u64(o.http.keep_alive ? 1 : 0);
+    tasks.push_back(make_task("wordcount-http", book.name, in.take()));
+  }
+  return tasks;
 }
 
 // ---- E3 read: each book from the local disk ----------------------------------------------
@@ -382,7 +448,8 @@ std::vector<std::string> wordfreq_summary(const Bytes& reduced) {
 // ---- the catalogue -----------------------------------------------------------------------
 
 constexpr TaskKind kKinds[] = {
-    {"count", run_count},   {"wordcount", run_wordcount}, {"read", run_read},
+    {"count", run_count},   {"wordcount", run_wordcount}, {"wordcount-http", run_wordcount_http},
+    {"read", run_read},
     {"pbkdf2", run_pbkdf2}, {"eigen", run_eigen},         {"double", run_double},
     {"wordfreq", run_wordfreq},
 };
@@ -392,6 +459,7 @@ constexpr TaskKind kKinds[] = {
 [[maybe_unused]] const bool kRegistered = [] {
   for (const auto& kind : kKinds) register_task_kind(kind);
   register_async_form("count", run_count_async);
+  register_async_form("wordcount-http", run_wordcount_http_async);
   return true;
 }();
 
@@ -402,6 +470,9 @@ const std::vector<Experiment>& catalogue() {
          WorkKind::waiting, kUsesSize | kUsesInterval, 10, count_tasks, nullptr, count_json},
         {"wordcount", "E2'", "most common word of each book, read from memory",
          WorkKind::cpu, kUsesCorpus, 0, wordcount_tasks, wordcount_line, wordcount_json},
+        {"wordcount-http", "E2", "most common word of each book, downloaded over HTTP",
+         WorkKind::waiting, kUsesCorpus | kUsesHttp, 0, wordcount_http_tasks, wordcount_line,
+         wordcount_json},
         {"read", "E3", "read each book from the local disk", WorkKind::waiting, kUsesCorpus, 0,
          read_tasks, read_line, read_json},
         {"pbkdf2", "E4", "PBKDF2-HMAC-SHA512 fingerprint of each book", WorkKind::cpu,

@@ -47,6 +47,7 @@ enum OptionMask : unsigned {
   kUsesMatrixRange = 1u << 3,
   kUsesInterval = 1u << 4,
   kUsesChunks = 1u << 5,
+  kUsesHttp = 1u << 6,
 };
 
 struct Experiment {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,27 @@ StopWords parse_stop_words(std::string_view file_text);
 // Throws unicode::InvalidUtf8 for invalid UTF-8, std::invalid_argument for an empty or
 // all-white-space text.
 WordCount most_common_word(std::string_view text, const StopWords& stop_words);
+
+// most_common_word over a text that arrives in pieces (a download, line by line): the same
+// answer as counting the pieces joined, provided no word spans two pieces (each piece but the
+// last ends at white space, as whole lines do). Offsets in errors count from the first piece.
+class WordCounter {
+ public:
+  WordCounter();
+  ~WordCounter();
+  WordCounter(const WordCounter&) = delete;
+  WordCounter& operator=(const WordCounter&) = delete;
+
+  void add(std::string_view piece);
+  // As most_common_word; sets the stop words' counts to 0, so call it once, at the end.
+  WordCount most_common(const StopWords& stop_words);
+  std::uint64_t bytes() const { return bytes_; }
+
+ private:
+  struct Table;
+  std::unique_ptr<Table> table_;
+  std::uint64_t bytes_ = 0;
+};
 
 // Word -> count, sorted by the word's bytes; every count > 0.
 using WordFrequencies = std::vector<WordCount>;
