@@ -1,19 +1,20 @@
 // How the count runs (DESIGN §3 gives the semantics; this is about speed):
 //
-// - The text is scanned in 64-byte blocks for ASCII white space, with AVX2 when the CPU has it
-//   (chosen at run time, so the default build gets it) or with portable SWAR code. Word starts and
-//   ends are bit masks; words are walked with count-trailing-zeros, so no branch depends on each
-//   byte (a byte loop mispredicts at every word boundary and stalls near 300 MB/s).
-// - A word of at most 16 bytes that is all ASCII (nearly every English word) is loaded as one
-//   16-byte value, lower-cased and zero padded in registers; those 16 bytes are its key, its hash
-//   and its comparison. The table stores them inline, so short words need no key storage at all.
+// - The text goes through a 4 KiB buffer 64 bytes at a time: A-Z lower-cased and an ASCII
+//   white-space mask computed, with AVX2 when the CPU has it (chosen at run time, so the default
+//   build gets it) or with portable SWAR code. Word starts and ends are bit masks walked with
+//   count-trailing-zeros, so no branch depends on each byte (a byte loop mispredicts at every word
+//   boundary and stalls near 300 MB/s).
+// - A word of at most 16 bytes that is all ASCII (nearly every English word) is one masked 16-byte
+//   load from that buffer: its zero-padded bytes are its key, its hash input and its comparison,
+//   and the table stores them inline, so short words need no key storage at all.
 // - Any other word takes an exact slow path: longer ASCII words are lower-cased into a scratch
 //   buffer; words with non-ASCII bytes are validated as UTF-8 (Python's offsets), re-split at
 //   multi-byte white space (U+0085, U+00A0, U+2000..., which the ASCII scan cannot see) and
 //   lower-cased with unicode::append_lower (full mapping, Final_Sigma). Keys longer than 16 bytes
 //   point into the text, or into an arena when lower-casing changed them.
-// - The table is open addressing with linear probing, 32-byte slots, at most half full; it
-//   records the insertion order, which is Python's Counter order and decides ties.
+// - Words reach the table in batches of 64 whose slots were prefetched while their keys were
+//   built, so that cache misses overlap.
 //
 // Tokenising first and lower-casing each token is exact because white space is neither cased nor
 // case-ignorable and lower() never produces it (scripts/gen-unicode-tables asserts both). Splitting
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -51,7 +53,8 @@ inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
 }
 
-inline std::uint64_t hash_short(std::uint64_t k0, std::uint64_t k1) {
+// Hash of a word of at most 16 bytes, zero padded.
+inline std::uint64_t hash16(std::uint64_t k0, std::uint64_t k1) {
   return mix(k0 ^ kSeed0, k1 ^ kSeed1);
 }
 
@@ -63,7 +66,7 @@ inline std::uint64_t load64(const char* p) {
 
 // Hash of a word of more than 16 bytes.
 std::uint64_t hash_long(const char* p, std::size_t n) {
-  std::uint64_t h = hash_short(load64(p), load64(p + 8));
+  std::uint64_t h = hash16(load64(p), load64(p + 8));
   std::size_t i = 16;
   for (; i + 16 <= n; i += 16) h = mix(h ^ load64(p + i) ^ kSeed0, load64(p + i + 8) ^ kSeed1);
   if (i < n) {
@@ -81,10 +84,9 @@ constexpr bool is_ascii_space(unsigned char b) {
 
 // ---------------------------------------------------------------------------------------------
 // The table: open addressing with linear probing, at most 5/8 full. A slot holds a word of up to
-// 16 bytes itself, so a lookup touches one cache line, and inserting is branch-free: the probe
-// stops at the word or at an empty slot, which is then filled the same way a count is bumped.
-// Each slot also keeps the offset of the word's first occurrence: Python's Counter order, which
-// decides ties. Longer words live in a second, rarely used table, as views of their bytes.
+// 16 bytes itself, so a lookup touches one cache line and a hit stores one count. Each slot also
+// keeps the offset of its word's first occurrence: Python's Counter order, which decides ties.
+// Longer words live in a second, rarely used table, as views of their bytes.
 
 constexpr std::size_t kShortWord = 16;
 
@@ -105,10 +107,6 @@ struct LongSlot {
   std::uint64_t first;
   std::uint64_t hash;
 };
-
-inline std::uint64_t hash16(std::uint64_t k0, std::uint64_t k1) {
-  return mix(k0 ^ kSeed0, k1 ^ kSeed1);
-}
 
 // Lower-cased copies of long words, in a few blocks: no allocation per word.
 class Arena {
@@ -157,23 +155,24 @@ class WordTable {
         if (same | (slot.meta == 0)) break;
       }
       Slot& slot = slots[i];
-      const std::uint64_t meta = slot.meta;
-      const bool fresh = meta == 0;
-      slot.k0 = k0;
-      slot.k1 = k1;
-      slot.first = fresh ? first : slot.first;
-      slot.meta = (meta | length) + kOneMore;
-      room -= fresh;
-      return room != 0;
+      if (__builtin_expect(slot.meta != 0, 1)) {
+        slot.meta += kOneMore;
+        return true;
+      }
+      slot = Slot{k0, k1, length + kOneMore, first};
+      return --room != 0;
     }
   };
 
   explicit WordTable(std::size_t text_size) {
-    // English books hold a distinct word per 20 to 45 bytes; start near there, and grow.
+    // English books hold a distinct word per 20 to 45 bytes: start with room for one per 24 (the
+    // table of the largest book then stays near 1 MiB), and grow when needed.
     std::size_t capacity = 1024;
-    while (capacity * 5 / 8 < text_size / 40 && capacity < (std::size_t{1} << 24)) capacity *= 2;
+    while (capacity * kMaxLoad / 8 < text_size / 24 && capacity < (std::size_t{1} << 24)) {
+      capacity *= 2;
+    }
     slots_.resize(capacity);
-    hot_ = Hot{slots_.data(), capacity - 1, capacity * 5 / 8};
+    hot_ = Hot{slots_.data(), capacity - 1, capacity * kMaxLoad / 8};
     long_slots_.resize(64);
     long_room_ = long_slots_.size() / 2;
   }
@@ -181,20 +180,27 @@ class WordTable {
   Hot hot() const { return hot_; }
   void set_hot(const Hot& hot) { hot_ = hot; }
 
-  // Doubles the table (when its room is used up).
+  // Doubles the table (when its room is used up). The words move in by falling count, so that
+  // the frequent ones get their home slot and most lookups stop at the first probe.
   [[gnu::noinline]] void grow() {
     if (slots_.size() >= (std::size_t{1} << 40)) throw std::length_error("too many words");
-    const std::size_t used = slots_.size() * 5 / 8 - hot_.room;
+    const std::size_t used = slots_.size() * kMaxLoad / 8 - hot_.room;
+    std::vector<Slot> words;
+    words.reserve(used);
+    for (const Slot& slot : slots_) {
+      if (slot.meta != 0) words.push_back(slot);
+    }
+    std::sort(words.begin(), words.end(),
+              [](const Slot& a, const Slot& b) { return a.meta > b.meta; });
     std::vector<Slot> bigger(slots_.size() * 2);
     const std::size_t mask = bigger.size() - 1;
-    for (const Slot& slot : slots_) {
-      if (slot.meta == 0) continue;
+    for (const Slot& slot : words) {
       std::size_t i = hash16(slot.k0, slot.k1) & mask;
       while (bigger[i].meta != 0) i = (i + 1) & mask;
       bigger[i] = slot;
     }
     slots_.swap(bigger);
-    hot_ = Hot{slots_.data(), mask, slots_.size() * 5 / 8 - used};
+    hot_ = Hot{slots_.data(), mask, slots_.size() * kMaxLoad / 8 - used};
   }
 
   // One more occurrence of any non-empty word first seen at `first`. `stable`: its bytes outlive
@@ -238,19 +244,63 @@ class WordTable {
   // Calls f(word, count, first occurrence) for every word, in no particular order.
   template <class F>
   void for_each(F f) const {
+    char bytes[kShortWord];
     for (const Slot& slot : slots_) {
-      if (slot.meta == 0) continue;
-      char bytes[kShortWord];
-      std::memcpy(bytes, &slot.k0, 8);
-      std::memcpy(bytes + 8, &slot.k1, 8);
-      f(std::string_view(bytes, slot.meta & kLengthBits), slot.meta / kOneMore, slot.first);
+      if (slot.meta != 0) f(short_word(slot, bytes), slot.meta / kOneMore, slot.first);
     }
     for (const LongSlot& slot : long_slots_) {
       if (slot.length != 0) f(std::string_view(slot.data, slot.length), slot.count, slot.first);
     }
   }
 
+  // Python's most_common(1): the highest count, the earliest seen among equals; nullopt when no
+  // word was seen.
+  std::optional<WordCount> most_common() const {
+    // Without a branch per slot (half the slots are empty, at random): the best slot has the
+    // largest count << 64 | ~first, which is 0 for an empty slot; a second pass finds it.
+    auto key = [](const Slot& slot) {
+      const std::uint64_t used = 0 - static_cast<std::uint64_t>(slot.meta != 0);
+      return static_cast<Uint128>(slot.meta / kOneMore) << 64 | (~slot.first & used);
+    };
+    Uint128 best_key = 0;
+    for (const Slot& slot : slots_) {
+      const Uint128 k = key(slot);
+      const Uint128 more = 0 - static_cast<Uint128>(k > best_key);
+      best_key = (k & more) | (best_key & ~more);
+    }
+    const Slot* best = nullptr;
+    if (best_key != 0) {
+      for (const Slot& slot : slots_) {
+        if (key(slot) == best_key) best = &slot;
+      }
+    }
+    std::uint64_t best_count = static_cast<std::uint64_t>(best_key >> 64);
+    std::uint64_t best_first = ~static_cast<std::uint64_t>(best_key);
+    std::optional<WordCount> answer;
+    char bytes[kShortWord];
+    if (best != nullptr) answer = WordCount{std::string(short_word(*best, bytes)), best_count};
+    for (const LongSlot& slot : long_slots_) {
+      if (slot.length != 0 &&
+          (slot.count > best_count || (slot.count == best_count && slot.first < best_first))) {
+        best_count = slot.count;
+        best_first = slot.first;
+        answer = WordCount{std::string(slot.data, slot.length), slot.count};
+      }
+    }
+    return answer;
+  }
+
  private:
+  static constexpr std::size_t kMaxLoad = 5;  // eighths: linear probing stays short
+  static constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+
+  // The bytes of a short word, copied into `bytes`.
+  static std::string_view short_word(const Slot& slot, char (&bytes)[kShortWord]) {
+    std::memcpy(bytes, &slot.k0, 8);
+    std::memcpy(bytes + 8, &slot.k1, 8);
+    return std::string_view(bytes, slot.meta & kLengthBits);
+  }
+
   static void pad(std::string_view word, std::uint64_t& k0, std::uint64_t& k1) {
     char bytes[kShortWord] = {};
     std::memcpy(bytes, word.data(), word.size());
@@ -533,11 +583,11 @@ inline void count_words(std::string_view text, WordTable& table) {
       block(masks[b], chunk + 64 * b);
       if (pending >= kBatch) flush();
     }
-    flush();  // before the buffer moves on
     if (last) break;
     std::memcpy(lowered, lowered + kChunk, 64);
     chunk += kChunk;
   }
+  flush();
   table.set_hot(hot);
 }
 
@@ -642,21 +692,12 @@ WordCount most_common_word(std::string_view text, const StopWords& stop_words) {
   // word of the text with a count of 0; it can never win (an earlier word has at least the same
   // count), so it need not be inserted.
   for (const auto& stop_word : stop_words) table.clear_count(stop_word);
-  // most_common(1): the highest count, the earliest inserted among equals.
-  std::string best;  // for_each's views die with the call
-  std::uint64_t best_count = 0, best_first = std::numeric_limits<std::uint64_t>::max();
-  table.for_each([&](std::string_view word, std::uint64_t count, std::uint64_t first) {
-    if (count > best_count || (count == best_count && first < best_first)) {
-      best.assign(word);
-      best_count = count;
-      best_first = first;
-    }
-  });
-  if (best_first == std::numeric_limits<std::uint64_t>::max()) {
+  auto best = table.most_common();
+  if (!best) {
     throw std::invalid_argument(text.empty() ? "the text is empty"
                                              : "the text has no words (all white space)");
   }
-  return WordCount{std::move(best), best_count};
+  return std::move(*best);
 }
 
 WordFrequencies word_frequencies(std::string_view chunk) {
