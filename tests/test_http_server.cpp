@@ -278,7 +278,7 @@ TEST(HttpServerPure, ProfilesAndSeedCalibration) {
   const auto& seed = find_shaping_profile("seed");
   const double latency = std::chrono::duration<double>(seed.latency).count();
   const double bandwidth = static_cast<double>(seed.bandwidth);
-  const double total = 2'631'202, largest = 776'646;
+  const double total = 2'632'202, largest = 776'646;  // bytes: all 8 books, the largest
   EXPECT_NEAR(8 * latency + total / bandwidth, 10.0, 0.3);
   EXPECT_NEAR(latency + largest / bandwidth, 2.8, 0.1);
 }
