@@ -539,6 +539,16 @@ TEST(WordCount, ScanKernelIsChosenAtRunTimeAndCanBeForced) {
 TEST(WordCount, FrequenciesAreSortedByBytes) {
   auto frequencies = word_frequencies("b A a \xC3\xA9 B z b");
   EXPECT_EQ(frequencies, (WordFrequencies{{"a", 2}, {"b", 3}, {"z", 1}, {"\xC3\xA9", 1}}));
+  // A word that is a prefix of another, also when the rest is NUL bytes; long and short words.
+  const char raw[] = "a\0 a ab a\0\0 aaaaaaaaaaaaaaaaaaaa aaaaaaaaaaaaaaaa aaaaaaaaaaaaaaab";
+  const std::string text(raw, sizeof raw - 1);
+  EXPECT_EQ(word_frequencies(text), (WordFrequencies{{"a", 1},
+                                                     {std::string("a\0", 2), 1},
+                                                     {std::string("a\0\0", 3), 1},
+                                                     {"aaaaaaaaaaaaaaaa", 1},
+                                                     {"aaaaaaaaaaaaaaaaaaaa", 1},
+                                                     {"aaaaaaaaaaaaaaab", 1},
+                                                     {"ab", 1}}));
 }
 
 TEST(WordCount, MergeAddsCounts) {

@@ -77,6 +77,10 @@ std::uint64_t hash_long(const char* p, std::size_t n) {
   return h ^ n;
 }
 
+bool by_word(const WordCount& a, const WordCount& b) {
+  return a.word < b.word;
+}
+
 // Python's str.split() white space among ASCII bytes: \t \n \v \f \r, \x1c-\x1f and space.
 constexpr bool is_ascii_space(unsigned char b) {
   return (b >= 0x09 && b <= 0x0D) || (b >= 0x1C && b <= 0x20);
@@ -241,16 +245,46 @@ class WordTable {
     if (slot.length != 0) slot.count = 0;
   }
 
-  // Calls f(word, count, first occurrence) for every word, in no particular order.
-  template <class F>
-  void for_each(F f) const {
-    char bytes[kShortWord];
+  // Every word and its count, sorted by the word's bytes. Short words are sorted as integers
+  // (their bytes big-endian, then their length, which orders a zero-padded word exactly as its
+  // bytes would), long ones as strings; the two runs are merged.
+  WordFrequencies sorted() const {
+    struct Short {
+      std::uint64_t high, low;  // the key's bytes in big-endian order
+      std::uint64_t meta;
+    };
+    std::vector<Short> shorts;
+    shorts.reserve(slots_.size() * kMaxLoad / 8 - hot_.room);
     for (const Slot& slot : slots_) {
-      if (slot.meta != 0) f(short_word(slot, bytes), slot.meta / kOneMore, slot.first);
+      if (slot.meta != 0) {
+        shorts.push_back(Short{__builtin_bswap64(slot.k0), __builtin_bswap64(slot.k1), slot.meta});
+      }
     }
+    std::sort(shorts.begin(), shorts.end(), [](const Short& a, const Short& b) {
+      if (a.high != b.high) return a.high < b.high;
+      if (a.low != b.low) return a.low < b.low;
+      return (a.meta & kLengthBits) < (b.meta & kLengthBits);
+    });
+    WordFrequencies longs;
     for (const LongSlot& slot : long_slots_) {
-      if (slot.length != 0) f(std::string_view(slot.data, slot.length), slot.count, slot.first);
+      if (slot.length != 0) longs.push_back({std::string(slot.data, slot.length), slot.count});
     }
+    std::sort(longs.begin(), longs.end(), by_word);
+    WordFrequencies out;
+    out.reserve(shorts.size() + longs.size());
+    auto next_long = longs.begin();
+    for (const Short& word : shorts) {
+      char bytes[kShortWord];
+      const std::uint64_t k0 = __builtin_bswap64(word.high), k1 = __builtin_bswap64(word.low);
+      std::memcpy(bytes, &k0, 8);
+      std::memcpy(bytes + 8, &k1, 8);
+      std::string_view text(bytes, word.meta & kLengthBits);
+      while (next_long != longs.end() && next_long->word < text)
+        out.push_back(std::move(*next_long++));
+      out.push_back(WordCount{std::string(text), word.meta / kOneMore});
+    }
+    while (next_long != longs.end()) out.push_back(std::move(*next_long++));
+    return out;
   }
 
   // Python's most_common(1): the highest count, the earliest seen among equals; nullopt when no
@@ -630,10 +664,6 @@ void count_all(std::string_view text, WordTable& table) {
   count_words_scalar(text, table);
 }
 
-bool by_word(const WordCount& a, const WordCount& b) {
-  return a.word < b.word;
-}
-
 // Python's str.strip() white space at either end of valid or invalid UTF-8 bytes.
 std::string_view strip(std::string_view s) {
   auto space_at_front = [](std::string_view t) -> std::size_t {
@@ -703,12 +733,7 @@ WordCount most_common_word(std::string_view text, const StopWords& stop_words) {
 WordFrequencies word_frequencies(std::string_view chunk) {
   WordTable table(chunk.size());
   count_all(chunk, table);
-  WordFrequencies frequencies;
-  table.for_each([&](std::string_view word, std::uint64_t count, std::uint64_t) {
-    frequencies.push_back(WordCount{std::string(word), count});
-  });
-  std::sort(frequencies.begin(), frequencies.end(), by_word);
-  return frequencies;
+  return table.sorted();
 }
 
 WordFrequencies merge(const WordFrequencies& a, const WordFrequencies& b) {
