@@ -20,7 +20,10 @@ function(cbench_add_executable name)
     # Tests keep assert() alive in release builds.
     target_compile_options(${name} PRIVATE -UNDEBUG)
     if(NOT arg_NO_TEST)
-      gtest_discover_tests(${name} PROPERTIES LABELS "${arg_LABELS}" TIMEOUT ${arg_TIMEOUT}
+      # gtest_discover_tests flattens its PROPERTIES list: a list of labels must keep its
+      # separators escaped to arrive as one value.
+      string(REPLACE ";" "\\;" labels "${arg_LABELS}")
+      gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${arg_TIMEOUT}
                            DISCOVERY_TIMEOUT 60)
     endif()
   elseif(arg_KIND STREQUAL "benchmark")

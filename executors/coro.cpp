@@ -62,8 +62,12 @@ class CoroExecutor final : public Executor {
         result.index = index;
         result.worker = worker;
         result.start = Clock::now();
+        // The input as a local first: GCC 12 miscompiles a conditional expression inside a
+        // co_await's operand (it dereferenced the null input of an input-less task).
+        std::string_view input;
+        if (task.input) input = *task.input;
         try {
-          result.value = co_await form(task.input ? std::string_view(*task.input) : std::string_view{});
+          result.value = co_await form(input);
         } catch (const std::exception& e) {
           result.error = e.what();
         } catch (...) {

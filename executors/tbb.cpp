@@ -11,6 +11,7 @@
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -24,7 +25,7 @@ namespace {
 class TbbExecutor final : public Executor {
  public:
   explicit TbbExecutor(int workers)
-      : workers_(workers),
+      : workers_(check_workers(workers)),
         control_(tbb::global_control::max_allowed_parallelism,
                  static_cast<std::size_t>(workers) + 1),
         arena_(workers, /*reserved_for_masters=*/0) {
@@ -61,6 +62,18 @@ class TbbExecutor final : public Executor {
   }
 
  private:
+  // oneTBB's pool of worker threads has a hard cap (256, or 4 per core when that is more),
+  // whatever global_control asks for: past it, W tasks could never run at once (1,000 blocked
+  // tasks would wait forever for the rest to start). Refuse rather than quietly run fewer.
+  static int check_workers(int workers) {
+    const long cap = std::max(256L, 4L * static_cast<long>(std::thread::hardware_concurrency())) - 1;
+    if (workers > cap) {
+      throw std::invalid_argument("oneTBB runs at most " + std::to_string(cap) +
+                                  " worker threads here, not " + std::to_string(workers));
+    }
+    return workers;
+  }
+
   // The worker number of the calling thread: oneTBB's slot indices are not bounded by the
   // arena's concurrency in every state, so threads are numbered 0, 1, ... in the order they
   // first run a task of this executor. A number ≥ W would mean oneTBB used more threads than W

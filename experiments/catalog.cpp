@@ -66,7 +66,8 @@ Bytes run_count(std::string_view input) {
 
 asio::awaitable<Bytes> run_count_async(std::string_view input) {
   const CountInput c = decode_count(input);
-  co_return encode_numbers(co_await count_async(c.start, c.end, c.interval, c.sink));
+  const std::vector<long> numbers = co_await count_async(c.start, c.end, c.interval, c.sink);
+  co_return encode_numbers(numbers);
 }
 
 std::vector<long> decode_numbers(const Bytes& value) {

@@ -233,7 +233,8 @@ Bytes run_meet(std::string_view) {
 
 asio::awaitable<Bytes> run_meet_async(std::string_view) {
   meeting.enter();
-  asio::steady_timer timer(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+  auto executor = co_await asio::this_coro::executor;  // not inside the constructor call: GCC 12
+  asio::steady_timer timer(executor, asio::steady_timer::time_point::max());
   if (++meeting.arrived == meeting.parties) {
     for (auto* t : meeting.waiting) t->cancel();
     meeting.waiting.clear();

@@ -14,7 +14,9 @@ inline asio::awaitable<std::vector<long>> count_async(long start, long end,
                                                       std::chrono::nanoseconds interval,
                                                       NumberSink emit = {}) {
   check_count_arguments(start, end, interval);
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // Two statements: GCC 12 mishandles a co_await inside a constructor's arguments.
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
   std::vector<long> emitted;
   emitted.reserve(static_cast<std::size_t>(end - start));
   for (long i = start; i < end; ++i) {
