@@ -20,11 +20,14 @@ function(cbench_add_executable name)
     # Tests keep assert() alive in release builds.
     target_compile_options(${name} PRIVATE -UNDEBUG)
     if(NOT arg_NO_TEST)
-      # gtest_discover_tests flattens its PROPERTIES list: a list of labels must keep its
-      # separators escaped to arrive as one value.
-      string(REPLACE ";" "\\;" labels "${arg_LABELS}")
-      gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${arg_TIMEOUT}
-                           DISCOVERY_TIMEOUT 60)
+      gtest_discover_tests(${name} TEST_LIST ${name}_TESTS
+                           PROPERTIES TIMEOUT ${arg_TIMEOUT} DISCOVERY_TIMEOUT 60)
+      # Labels go on after discovery, from a file ctest reads after the discovered list:
+      # gtest_discover_tests's PROPERTIES cannot carry a list of labels through intact.
+      set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+      file(WRITE "${labels_file}"
+           "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${arg_LABELS}\")\nendif()\n")
+      set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
     endif()
   elseif(arg_KIND STREQUAL "benchmark")
     target_link_libraries(${name} PRIVATE benchmark::benchmark)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/support/oracle.hpp"
+#include "workloads/http.hpp"
 #include "workloads/unicode.hpp"
 
 namespace cbench {
@@ -37,6 +38,30 @@ void for_each_kernel(F check) {
 std::string cpp_most_common(std::string_view text, const StopWords& stop_words) {
   try {
     WordCount best = most_common_word(text, stop_words);
+    return best.word + " " + std::to_string(best.count);
+  } catch (const unicode::InvalidUtf8& error) {
+    return "invalid-utf8 " + std::to_string(error.offset());
+  } catch (const std::invalid_argument&) {
+    return "empty";
+  }
+}
+
+// The same text counted as a download counts it: cut into pieces of random sizes (as a socket
+// delivers them), re-assembled into whole lines by LineBatcher, each batch added to a
+// WordCounter. Must give what most_common_word gives on the whole text.
+std::string streamed_most_common(std::string_view text, const StopWords& stop_words,
+                                 std::uint64_t seed) {
+  try {
+    WordCounter counter;
+    LineBatcher lines([&](std::string_view batch) { counter.add(batch); });
+    std::mt19937_64 rng(seed);
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t n = std::min<std::size_t>(text.size() - at, 1 + rng() % 3000);
+      lines.feed(text.substr(at, n));
+      at += n;
+    }
+    lines.finish();
+    WordCount best = counter.most_common(stop_words);
     return best.word + " " + std::to_string(best.count);
   } catch (const unicode::InvalidUtf8& error) {
     return "invalid-utf8 " + std::to_string(error.offset());
@@ -319,6 +344,8 @@ TEST(WordCountRealBooks, MostCommonWordMatchesPython) {
       EXPECT_EQ(cpp_most_common(text, stop_words), expected[0])
           << entry.path().filename() << " with the " << kernel << " kernel";
     });
+    EXPECT_EQ(streamed_most_common(text, stop_words, 7), expected[0])
+        << entry.path().filename() << " counted as it streams in";
     ++books;
   }
   EXPECT_EQ(books, 8);
@@ -382,6 +409,8 @@ TEST(WordCountRandom, MostCommonWordAndFrequenciesMatchPython) {
         EXPECT_EQ(first_difference(expected_counts, word_frequencies(texts[t])), "")
             << "text " << group << "/" << t << ", " << kernel;
       });
+      EXPECT_EQ(streamed_most_common(texts[t], stop_words, t), most_common[t].at(0))
+          << "text " << group << "/" << t << " streamed: " << show(texts[t].substr(0, 200));
       WordFrequencies merged;
       for (auto chunk : split_at_whitespace(texts[t], 16))
         merged = merge(merged, word_frequencies(chunk));
@@ -501,6 +530,8 @@ TEST(WordCountInvalidUtf8, OffsetMatchesPython) {
       EXPECT_EQ(cpp_most_common(texts[t], {}), expected[t].at(0))
           << kernel << ": " << show(texts[t].substr(0, 80));
     });
+    // Counted in pieces, the offset still counts from the start of the book.
+    EXPECT_EQ(streamed_most_common(texts[t], {}, t), expected[t].at(0)) << show(texts[t].substr(0, 80));
     // word_frequencies reports the same offset, relative to its chunk.
     try {
       word_frequencies(texts[t]);

@@ -145,6 +145,7 @@ class WordTable {
     Slot* slots;
     std::size_t mask;
     std::size_t room;  // insertions left before the table must grow
+    std::uint64_t base;  // where the text being counted starts in all that was counted (streams)
 
     void prefetch(std::uint64_t hash) const { __builtin_prefetch(&slots[hash & mask]); }
 
@@ -163,7 +164,7 @@ class WordTable {
         slot.meta += kOneMore;
         return true;
       }
-      slot = Slot{k0, k1, length + kOneMore, first};
+      slot = Slot{k0, k1, length + kOneMore, base + first};
       return --room != 0;
     }
   };
@@ -176,13 +177,20 @@ class WordTable {
       capacity *= 2;
     }
     slots_.resize(capacity);
-    hot_ = Hot{slots_.data(), capacity - 1, capacity * kMaxLoad / 8};
+    hot_ = Hot{slots_.data(), capacity - 1, capacity * kMaxLoad / 8, 0};
     long_slots_.resize(64);
     long_room_ = long_slots_.size() / 2;
   }
 
   Hot hot() const { return hot_; }
   void set_hot(const Hot& hot) { hot_ = hot; }
+
+  // Streaming (WordCounter): the text comes in pieces that die once counted, so a long word is
+  // always copied, and a first occurrence counts from the start of the first piece.
+  void start_piece(std::uint64_t base) {
+    streaming_ = true;
+    hot_.base = base;
+  }
 
   // Doubles the table (when its room is used up). The words move in by falling count, so that
   // the frequent ones get their home slot and most lookups stop at the first probe.
@@ -204,7 +212,7 @@ class WordTable {
       bigger[i] = slot;
     }
     slots_.swap(bigger);
-    hot_ = Hot{slots_.data(), mask, slots_.size() * kMaxLoad / 8 - used};
+    hot_ = Hot{slots_.data(), mask, slots_.size() * kMaxLoad / 8 - used, hot_.base};
   }
 
   // One more occurrence of any non-empty word first seen at `first`. `stable`: its bytes outlive
@@ -222,7 +230,8 @@ class WordTable {
       ++slot.count;
       return;
     }
-    slot = LongSlot{stable ? word.data() : arena_.copy(word), word.size(), 1, first, hash};
+    slot = LongSlot{stable && !streaming_ ? word.data() : arena_.copy(word), word.size(), 1,
+                    hot_.base + first, hash};
     if (--long_room_ == 0) grow_long();
   }
 
@@ -369,6 +378,7 @@ class WordTable {
 
   std::vector<Slot> slots_;
   Hot hot_{};
+  bool streaming_ = false;
   std::vector<LongSlot> long_slots_;
   std::size_t long_room_ = 0;
   Arena arena_;
@@ -715,19 +725,48 @@ StopWords parse_stop_words(std::string_view file_text) {
   return words;
 }
 
-WordCount most_common_word(std::string_view text, const StopWords& stop_words) {
-  WordTable table(text.size());
-  count_all(text, table);
-  // counter[w] = 0 for each stop word. A stop word that is absent would be inserted after every
-  // word of the text with a count of 0; it can never win (an earlier word has at least the same
-  // count), so it need not be inserted.
+namespace {
+
+// counter[w] = 0 for each stop word, then most_common(1). A stop word that is absent would be
+// inserted after every word of the text with a count of 0; it can never win (an earlier word has
+// at least the same count), so it need not be inserted.
+WordCount most_common_in(WordTable& table, const StopWords& stop_words, bool empty) {
   for (const auto& stop_word : stop_words) table.clear_count(stop_word);
   auto best = table.most_common();
   if (!best) {
-    throw std::invalid_argument(text.empty() ? "the text is empty"
-                                             : "the text has no words (all white space)");
+    throw std::invalid_argument(empty ? "the text is empty" : "the text has no words (all white space)");
   }
   return std::move(*best);
+}
+
+}  // namespace
+
+WordCount most_common_word(std::string_view text, const StopWords& stop_words) {
+  WordTable table(text.size());
+  count_all(text, table);
+  return most_common_in(table, stop_words, text.empty());
+}
+
+struct WordCounter::Table {
+  // Sized for a book of about a megabyte; it grows like any other.
+  WordTable table{std::size_t{1} << 20};
+};
+
+WordCounter::WordCounter() : table_(std::make_unique<Table>()) {}
+WordCounter::~WordCounter() = default;
+
+void WordCounter::add(std::string_view piece) {
+  table_->table.start_piece(bytes_);
+  try {
+    count_all(piece, table_->table);
+  } catch (const unicode::InvalidUtf8& e) {
+    throw unicode::InvalidUtf8(bytes_ + e.offset());  // from the start of the first piece
+  }
+  bytes_ += piece.size();
+}
+
+WordCount WordCounter::most_common(const StopWords& stop_words) {
+  return most_common_in(table_->table, stop_words, bytes_ == 0);
 }
 
 WordFrequencies word_frequencies(std::string_view chunk) {
