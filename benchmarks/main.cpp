@@ -123,9 +123,11 @@ int run(int argc, char** argv) {
   set_task_cpu_timing(false);
 
   std::string out_path;
+  bool console = true;  // the progress lines ride on the console reporter only
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.starts_with("--benchmark_out=")) out_path = std::string(arg.substr(16));
+    if (arg.starts_with("--benchmark_format=") && arg != "--benchmark_format=console") console = false;
     // Google Benchmark's own flags, when given, win over the preset's choice.
     if (arg.starts_with("--benchmark_min_time=")) options.min_time = 0;
     if (arg.starts_with("--benchmark_repetitions=")) options.repetitions = 0;
@@ -183,7 +185,11 @@ int run(int argc, char** argv) {
     return 1;
   }
   ProgressReporter progress(total);
-  benchmark::RunSpecifiedBenchmarks(&progress);
+  if (console) {
+    benchmark::RunSpecifiedBenchmarks(&progress);
+  } else {
+    benchmark::RunSpecifiedBenchmarks();
+  }
   benchmark::Shutdown();
   if (server) {
     std::fprintf(stderr, "cbench_bench: the fixture server used %.2f s of CPU (not in any case's time)\n",
