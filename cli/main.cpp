@@ -71,7 +71,7 @@ int cmd_list(const std::vector<std::string>& args) {
   std::cout << "Workloads:\n";
   for (const auto& e : experiments()) {
     std::string name(e.name);
-    name.resize(12, ' ');
+    name.resize(16, ' ');
     std::string id(e.id);
     id.resize(4, ' ');
     std::cout << "  " << name << id << " " << e.summary << "\n";
@@ -79,7 +79,7 @@ int cmd_list(const std::vector<std::string>& args) {
   std::cout << "Executors:\n";
   for (const auto& e : executors()) {
     std::string name(e.name);
-    name.resize(12, ' ');
+    name.resize(16, ' ');
     std::cout << "  " << name << e.model << "\n";
   }
   return 0;

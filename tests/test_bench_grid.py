@@ -1,0 +1,76 @@
+"""The benchmark binary registers the whole grid: every workload x executor x mode x worker
+count of the preset, the overheads and the granularity sweep, with names the scripts can split.
+
+usage: test_bench_grid.py CBENCH CBENCH_BENCH
+"""
+import re
+import subprocess
+import sys
+import unittest
+
+CLI, BENCH = sys.argv[1], sys.argv[2]
+
+
+def listed(*flags):
+    out = subprocess.run([BENCH, "--cbench_smoke", "--benchmark_list_tests=true", *flags],
+                         check=True, capture_output=True, text=True).stdout
+    # Google Benchmark's own segments (min_time:, iterations:, process_time/real_time) go.
+    names = set()
+    for line in out.splitlines():
+        parts = [p for p in line.strip().split("/")
+                 if p and not re.match(r"(min_time|iterations|repeats):", p)
+                 and p not in ("process_time", "real_time")]
+        if parts:
+            names.add("/".join(parts))
+    return names
+
+
+def section(text, title):
+    """The first word of each indented line under `title:` in `cbench list`."""
+    names, inside = [], False
+    for line in text.splitlines():
+        if not line.startswith("  "):
+            inside = line == title + ":"
+        elif inside:
+            names.append(line.split()[0])
+    return names
+
+
+class Grid(unittest.TestCase):
+    def test_every_workload_executor_mode_and_worker_count(self):
+        listing = subprocess.run([CLI, "list"], check=True, capture_output=True, text=True).stdout
+        workloads, executors = section(listing, "Workloads"), section(listing, "Executors")
+        self.assertIn("wordcount-http", workloads)
+        names = listed("--cbench_preset=quick", "--cbench_workers=1,2,4")
+        for w in workloads:
+            self.assertIn(f"{w}/executor:sequential/mode:map/workers:1", names)
+            for e in executors:
+                if e == "sequential":
+                    continue
+                for n in (1, 2, 4):
+                    for mode in ("map", "as-completed"):
+                        self.assertIn(f"{w}/executor:{e}/mode:{mode}/workers:{n}", names)
+                    if e in ("pool", "fork"):
+                        self.assertIn(f"{w}/executor:{e}/mode:cold/workers:{n}", names)
+        for e in executors:
+            self.assertIn(f"overhead:dispatch/executor:{e}/workers:1", names)
+            self.assertIn(f"granularity/executor:{e}/workers:1/task_us:1", names)
+        self.assertIn("overhead:dispatch/executor:asio-co_spawn/workers:1", names)
+        self.assertIn("read/executor:pool/mode:cold-cache/workers:2", names)
+
+    def test_filters_narrow_the_grid(self):
+        names = listed("--cbench_workloads=pbkdf2", "--cbench_executors=pool", "--cbench_workers=3")
+        self.assertEqual(names, {"pbkdf2/executor:pool/mode:map/workers:3",
+                                 "pbkdf2/executor:pool/mode:as-completed/workers:3",
+                                 "pbkdf2/executor:pool/mode:cold/workers:3"})
+
+    def test_unknown_flags_are_errors(self):
+        for flag in ("--cbench_nonsense=1", "--benchmark_nonsense=1", "--cbench_preset=huge",
+                     "--cbench_workers=4:1", "--cbench_executors=gpu"):
+            run = subprocess.run([BENCH, flag, "--benchmark_list_tests=true"],
+                                 capture_output=True, text=True)
+            self.assertNotEqual(run.returncode, 0, flag)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
