@@ -43,6 +43,16 @@ def numpy_blas() -> str:
         pass
     try:
         import numpy as np
+        np.linalg.eigvals(np.eye(2))  # loads LAPACK/BLAS
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            loaded = sorted({os.path.realpath(line.split()[-1]) for line in maps
+                             if "blas" in line.split()[-1].lower()})
+        if loaded:
+            return ", ".join(loaded)
+    except (ImportError, OSError):
+        pass
+    try:
+        import numpy as np
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             np.show_config()
@@ -93,6 +103,11 @@ def time_case(executor, experiment, mode, min_time):
 def run(args) -> dict:
     preset = PRESETS[args.preset]
     sizes = dict(preset["sizes"])
+    for item in filter(None, (args.sizes or "").split(",")):
+        key, _, value = item.partition("=")
+        if key not in sizes:
+            raise ValueError(f"--sizes: unknown size {key!r} (known: {', '.join(sizes)})")
+        sizes[key] = type(sizes[key])(value)
     workers = [int(x) for x in args.workers.split(",")] if args.workers else preset["workers"]
     cli = os.environ.get("CBENCH_CLI")
     fixtures = args.fixtures or os.environ.get("CBENCH_FIXTURES")
@@ -106,6 +121,7 @@ def run(args) -> dict:
         "cbench_corpus_checksum": corpus.checksum, "cbench_cores": str(n_cores),
         "cbench_lang": "python", "python_version": platform.python_version(),
         "python_implementation": platform.python_implementation(), "numpy_blas": numpy_blas(),
+        "cbench_sizes": ",".join(f"{k}={v}" for k, v in sizes.items()),
     }
     benchmarks = []
     server = contextlib.nullcontext()
@@ -173,6 +189,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", help="comma-separated worker counts (preset: 1,2,4)")
     parser.add_argument("--repetitions", type=int, default=1)
     parser.add_argument("--workloads", help=f"comma-separated subset of {','.join(X.WORKLOADS)}")
+    parser.add_argument("--sizes", help="override preset sizes, e.g. iterations=1000,eigen_size=20 (for tests)")
     parser.add_argument("--books-url", help="wordcount-http: URL template ({} = URL-encoded book name)")
     parser.add_argument("--http-profile", default="quick", help="profile of the fixture server we start")
     parser.add_argument("-o", "--output", required=True)
