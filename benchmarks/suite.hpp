@@ -68,6 +68,14 @@ inline long by_preset(const SuiteOptions& o, PresetValues v) {
   return v.standard;
 }
 
+// The plan of an experiment whose work grows with its input's bytes and that has no size to set
+// (wordcount, wordfreq, ...): bytes/s reported, nothing else.
+inline ExperimentPlan bytes_plan(const SuiteOptions&) {
+  ExperimentPlan p;
+  p.bytes_counter = true;
+  return p;
+}
+
 // Called by each experiment's file during static initialisation.
 bool add_experiment(std::string_view workload, PlanFn plan);
 

@@ -4,13 +4,7 @@
 namespace cbench::bench {
 namespace {
 
-ExperimentPlan plan(const SuiteOptions&) {
-  ExperimentPlan p;
-  p.bytes_counter = true;
-  return p;
-}
-
-[[maybe_unused]] const bool kAdded = add_experiment("wordfreq", plan);
+[[maybe_unused]] const bool kAdded = add_experiment("wordfreq", bytes_plan);
 
 }  // namespace
 }  // namespace cbench::bench

@@ -19,9 +19,9 @@
 #include <thread>
 
 #include "executors/async_task.hpp"
-#include "executors/fork_server.hpp"
 #include "executors/wire.hpp"
 #include "experiments/experiment.hpp"
+#include "tests/support/fork_environment.hpp"
 #include "tests/support/oracle.hpp"
 #include "tests/tiny.hpp"
 
@@ -62,15 +62,6 @@ std::vector<Bytes> values_of(const std::vector<TaskResult>& results) {
   for (const auto& r : results) values.push_back(r.value);
   return values;
 }
-
-// The fork executor is in executors(): its server must be forked before any test starts a
-// thread (executors/fork_server.hpp).
-class ForkServerEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override { start_fork_server(); }
-};
-[[maybe_unused]] const auto* const kForkServer =
-    ::testing::AddGlobalTestEnvironment(new ForkServerEnvironment);
 
 // ---- same results as sequential, every workload, every executor, W in {1, 2, 3, 8} --------
 

@@ -13,9 +13,9 @@
 #include <fstream>
 #include <thread>
 
-#include "executors/fork_server.hpp"
 #include "experiments/experiment.hpp"
 #include "fixtures/server_process.hpp"
+#include "tests/support/fork_environment.hpp"
 #include "tests/support/oracle.hpp"
 #include "tests/tiny.hpp"
 
@@ -24,12 +24,6 @@ extern char** environ;
 namespace cbench {
 namespace {
 
-class ForkServerEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override { start_fork_server(); }
-};
-[[maybe_unused]] const auto* const kForkServer =
-    ::testing::AddGlobalTestEnvironment(new ForkServerEnvironment);
 
 Corpus test_corpus() {
   if (auto real = testing::real_fixtures()) return load_corpus_from(*real);
