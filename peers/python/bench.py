@@ -25,7 +25,16 @@ from . import corpus as corpus_mod
 from . import experiments as X
 from .executors import EXECUTORS, Coro
 
-PRESETS = {"quick": {"sizes": X.QUICK, "min_time": 0.05, "workers": [1, 2, 4]}}
+# The C++ presets' sizes, minimum times and worker counts (benchmarks/suite.cpp, benchmarks/*.cpp).
+PRESETS = {
+    "quick": {"sizes": X.QUICK, "min_time": 0.05, "workers": [1, 2, 4]},
+    "standard": {"sizes": {**X.QUICK, "iterations": 200_000, "eigen_size": 300, "count_size": 10,
+                           "interval": 0.050}, "min_time": 0.2, "workers": [1, 2, 4, 8]},
+    "seed": {"sizes": {**X.QUICK, "iterations": 1_000_000, "eigen_size": 1000, "count_size": 10,
+                       "interval": 1.0}, "min_time": 0.0, "workers": [1, 2, 4, 8]},
+    "full": {"sizes": {**X.QUICK, "iterations": 1_000_000, "eigen_size": 1000, "count_size": 10,
+                       "interval": 0.100}, "min_time": 0.5, "workers": [1, 2, 4, 8, 16]},
+}
 
 
 def cores() -> int:
