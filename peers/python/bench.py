@@ -33,7 +33,7 @@ PRESETS = {
     "seed": {"sizes": {**X.QUICK, "iterations": 1_000_000, "eigen_size": 1000, "count_size": 10,
                        "interval": 1.0}, "min_time": 0.0, "workers": [1, 2, 4, 8]},
     "full": {"sizes": {**X.QUICK, "iterations": 1_000_000, "eigen_size": 1000, "count_size": 10,
-                       "interval": 0.100}, "min_time": 0.5, "workers": [1, 2, 4, 8, 16]},
+                       "interval": 0.100}, "min_time": 0.5, "workers": [], "repetitions": 5},
 }
 
 
@@ -118,6 +118,9 @@ def run(args) -> dict:
             raise ValueError(f"--sizes: unknown size {key!r} (known: {', '.join(sizes)})")
         sizes[key] = type(sizes[key])(value)
     workers = [int(x) for x in args.workers.split(",")] if args.workers else preset["workers"]
+    if args.preset == "full" and not args.workers:  # as the C++: 1 up to 4x the cores, doubling
+        workers = [1 << k for k in range((4 * cores()).bit_length())]
+    repetitions = args.repetitions or preset.get("repetitions", 1)
     cli = os.environ.get("CBENCH_CLI")
     fixtures = args.fixtures or os.environ.get("CBENCH_FIXTURES")
     corpus = corpus_mod.load_corpus(fixtures, cli)
@@ -169,7 +172,7 @@ def run(args) -> dict:
                     try:
                         for mode in modes:
                             row_name = f"{workload}/lang:python/executor:{name}/mode:{mode}/workers:{w}"
-                            for rep in range(args.repetitions):
+                            for rep in range(repetitions):
                                 real, cpu, iterations, outputs = time_case(executor, experiment, mode,
                                                                            preset["min_time"])
                                 for results in outputs:
@@ -179,7 +182,7 @@ def run(args) -> dict:
                                 benchmarks.append({
                                     "name": row_name, "family_index": len(benchmarks),
                                     "per_family_instance_index": 0, "run_name": row_name,
-                                    "run_type": "iteration", "repetitions": args.repetitions,
+                                    "run_type": "iteration", "repetitions": repetitions,
                                     "repetition_index": rep, "threads": 1, "iterations": iterations,
                                     "real_time": real * 1e3, "cpu_time": cpu * 1e3, "time_unit": "ms",
                                     "workers": w, "cores": n_cores,
@@ -196,7 +199,7 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="quick", choices=sorted(PRESETS))
     parser.add_argument("--fixtures", help="corpus folder (books/*.txt, stop-words/english.txt)")
     parser.add_argument("--workers", help="comma-separated worker counts (preset: 1,2,4)")
-    parser.add_argument("--repetitions", type=int, default=1)
+    parser.add_argument("--repetitions", type=int, help="repetitions of each case (preset: 1, full: 5)")
     parser.add_argument("--workloads", help=f"comma-separated subset of {','.join(X.WORKLOADS)}")
     parser.add_argument("--sizes", help="override preset sizes, e.g. iterations=1000,eigen_size=20 (for tests)")
     parser.add_argument("--books-url", help="wordcount-http: URL template ({} = URL-encoded book name)")
