@@ -25,6 +25,18 @@ namespace cbench {
 namespace {
 
 
+// Debian's oneTBB is not built with ThreadSanitizer, which then cannot see its hand-offs and
+// reports races that are not there: under TSan the oneTBB executor is tested elsewhere (label
+// tbb, left out of the TSan phase), not here.
+bool skipped_under_tsan(std::string_view executor) {
+#if defined(__SANITIZE_THREAD__)
+  return executor == "tbb";
+#else
+  (void)executor;
+  return false;
+#endif
+}
+
 Corpus test_corpus() {
   if (auto real = testing::real_fixtures()) return load_corpus_from(*real);
   return generated_corpus(2016);
@@ -71,7 +83,7 @@ TEST(WordcountHttp, EveryExecutorEqualsCountingFromMemory) {
     const auto tasks = http_tasks(corpus, url, http);
     for (const auto& info : executors()) {
       for (int workers : {1, 2, 8}) {
-        if (info.name == "sequential" && workers != 1) continue;
+        if ((info.name == "sequential" && workers != 1) || skipped_under_tsan(info.name)) continue;
         auto executor = make_executor(info.name, workers);
         const auto results = map(*executor, tasks);
         for (std::size_t i = 0; i < results.size(); ++i) {
@@ -124,6 +136,7 @@ TEST(WordcountHttp, SomeFaultsLeaveEveryOtherBookIntact) {
   ServerProcess server = start_server({"--fault-500", "0.3", "--fault-reset", "0.2", "--fault-seed", "11"});
   const auto tasks = http_tasks(corpus, server.base_url() + "books/{}.txt");
   for (const char* name : {"thread", "pool", "tbb", "coro", "fork"}) {
+    if (skipped_under_tsan(name)) continue;
     auto executor = make_executor(name, 3);
     const auto results = run_all(*executor, tasks);
     int failed = 0;
