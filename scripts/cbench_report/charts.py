@@ -20,6 +20,7 @@ from .scaling import Point, by_series, experiment_points
 from .stats import CI_METHOD, bootstrap_median_ci
 from .style import (IDEAL_STYLE, executor_colour, executor_rank, line_style, machine_line,
                     series_label)
+from .text import seconds
 from .trace import TraceCase
 
 DISPATCH_TASKS = 10_000  # empty tasks per iteration of a dispatch case (docs/results-format.md)
@@ -37,8 +38,10 @@ def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
     points = experiment_points(run)
     workloads = list(dict.fromkeys(p.workload for p in points))
     granularity = granularity_points(run)
-    charts = [speedup_chart(w, [p for p in points if p.workload == w], run.context)
-              for w in workloads]
+    charts = []
+    for w in workloads:
+        mine = [p for p in points if p.workload == w]
+        charts += [speedup_chart(w, mine, run.context), time_chart(w, mine, run.context)]
     charts += [cpu_utilization_chart(points, run.context), dispatch_chart(run),
                lifecycle_chart(run), memory_chart(run),
                granularity_chart(granularity, metg_table(granularity), run.context)]
@@ -89,6 +92,24 @@ def speedup_chart(workload: str, points: Sequence[Point], context: Mapping[str, 
     bottom.set_xlabel(f"workers (error bars: {CI_METHOD})")
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return Chart(f"speedup-{file_stem(workload)}", title, figure)
+
+
+def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any]) -> Chart:
+    """Wall time (log) against workers, one line per executor, mode and language: where the
+    speedup chart measures each language against its own sequential row, this one puts C++ and
+    a Python peer (dashed) on one scale."""
+    title = f"{workload}: wall time per run of the workload"
+    figure, ax = _figure(title, context, (10, 5.5))
+    for (_, executor, mode, lang), line in _ordered(by_series(points)):
+        _errorbar(ax, line, "seconds", line_style(executor, mode, lang),
+                  series_label(executor, mode, lang))
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: seconds(value)))
+    ax.set_ylabel("wall time (log scale)")
+    _workers_axis(ax, [p.workers for p in points])
+    ax.set_xlabel(f"workers (error bars: {CI_METHOD})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return Chart(f"time-{file_stem(workload)}", title, figure)
 
 
 def cpu_utilization_chart(points: Sequence[Point], context: Mapping[str, Any]) -> Chart | None:
@@ -162,15 +183,16 @@ def lifecycle_chart(run: Run) -> Chart | None:
 
 
 def memory_chart(run: Run) -> Chart | None:
-    """Proportional set size added per waiting task against the number of tasks, log-log."""
-    rows = [r for r in _family(run, "overhead:memory") if r.counter("pss_bytes_per_task") is not None]
+    """Memory added per waiting task against the number of tasks, log-log: ``bytes_per_task``
+    (the larger of the set size and the heap in use it adds), else ``pss_bytes_per_task``."""
+    rows = [r for r in _family(run, "overhead:memory") if _bytes_per_task(r) is not None]
     if not rows:
         return None
-    title = "memory per waiting task (proportional set size)"
+    title = "memory per waiting task (proportional set size or heap in use, the larger)"
     figure, ax = _figure(title, run.context, (10, 5.5))
     dropped = 0
     for executor, mine in _by_executor(rows).items():
-        values = sorted((r.name.int_param("tasks") or 0, r.counter("pss_bytes_per_task") / 1024)
+        values = sorted((r.name.int_param("tasks") or 0, _bytes_per_task(r) / 1024)
                         for r in mine)
         shown = [(n, kib) for n, kib in values if n > 0 and kib > 0]
         dropped += len(values) - len(shown)
@@ -364,6 +386,11 @@ def _by_executor(rows: Sequence[Benchmark]) -> dict[str, list[Benchmark]]:
     for row in rows:
         grouped.setdefault(row.name.executor or "?", []).append(row)
     return {e: grouped[e] for e in sorted(grouped, key=executor_rank)}
+
+
+def _bytes_per_task(row: Benchmark) -> float | None:
+    counter = row.counter("bytes_per_task")
+    return counter if counter is not None else row.counter("pss_bytes_per_task")
 
 
 def _ns_per_task(row: Benchmark) -> float:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from html import escape
 
 from .charts import file_stem
+from .languages import HEADERS as LANGUAGE_HEADERS
+from .languages import language_tables
 from .load import Run
 from .metg import Metg
 from .scaling import Point
@@ -42,10 +44,15 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
     placed: set[str] = set()
     body = [f"<h1>cbench results</h1><p>{escape(machine_line(run.context))}</p>"]
     body += [f'<p class="warning">{escape(w)}</p>' for w in warnings(run)]
+    languages = {t.workload: t for t in language_tables(points, run.context)}
     for workload, rows in workload_rows(points).items():
         body.append(f'<h2 id="workload-{escape(workload)}">{escape(workload)}</h2>')
         body.append(_table(WORKLOAD_HEADERS, rows))
-        mine = {f"speedup-{file_stem(workload)}", f"timeline-{file_stem(workload)}"}
+        if workload in languages:
+            t = languages[workload]
+            body.append(f'<h3>C++ and Python</h3>{_table(LANGUAGE_HEADERS, t.rows, "languages")}'
+                        f'<p class="languages">{escape(t.sentence)}</p>')
+        mine = {f"{kind}-{file_stem(workload)}" for kind in ("speedup", "time", "timeline")}
         body += [_figure(c) for c in charts if c.stem in mine]
         placed |= mine
     body.append(f"<p>Intervals: {escape(CI_METHOD)}.</p>")

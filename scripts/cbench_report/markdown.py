@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .languages import HEADERS as LANGUAGE_HEADERS
+from .languages import language_tables
 from .load import Run
 from .metg import Metg
 from .scaling import Point
@@ -24,6 +26,11 @@ def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> 
                    for w, rows in workload_rows(points).items()]
         parts.append("<details><summary>Every executor at its best worker count</summary>\n\n"
                      + "\n\n".join(details) + f"\n\nIntervals: {CI_METHOD}.\n\n</details>")
+        languages = language_tables(points, run.context)
+        if languages:
+            parts.append("### C++ and Python\n\n" + "\n\n".join(
+                f"#### {t.workload}\n\n{markdown_table(LANGUAGE_HEADERS, t.rows)}\n\n{t.sentence}"
+                for t in languages))
     if metgs:
         parts.append("### METG (smallest task at 50% efficiency)\n\n"
                      + markdown_table(METG_HEADERS, metg_rows(metgs)))

@@ -1,9 +1,12 @@
 """Speedup and efficiency of every experiment row against its workload's sequential reference.
 
 speedup = median sequential time / median time; efficiency = ideal time / median time, the
-ideal from ``ideal.py``. A Python peer's rows (``lang:python``) are measured against the
-Python sequential row when there is one, and their ideal is the C++ schedule scaled by
-(Python sequential time / C++ total task time): the same unequal tasks, at Python's speed.
+ideal from ``ideal.py`` scaled by (median sequential time / total task time): the per-task times
+are measured once, before the cases, and a VM's speed drifts by tens of percent over minutes, so
+they give the ideal its shape (how unequal the tasks are) and the sequential row of the same run
+gives its scale — the ideal at one worker is the sequential time. A Python peer's rows
+(``lang:python``) are measured against the Python sequential row when there is one: the same
+unequal tasks, at Python's speed.
 Intervals are bootstraps (``stats.CI_METHOD``).
 """
 from __future__ import annotations
@@ -91,7 +94,7 @@ def _point(row: Benchmark, reference: Benchmark | None, model: WorkloadModel | N
     if model is not None:
         ideal = model.ideal_seconds(workers)
         ideal_speedup = model.ideal_speedup(workers)
-        if reference is not None and reference.name.lang != "cpp" and reference.median:
+        if reference is not None and reference.median:
             ideal *= reference.median / sum(model.task_seconds)
         efficiency = ideal / seconds
         efficiency_ci = (ideal / seconds_ci[1], ideal / seconds_ci[0])

@@ -31,9 +31,10 @@ def workload_rows(points: Sequence[Point]) -> dict[str, list[list[str]]]:
 
 
 def fastest_rows(points: Sequence[Point]) -> list[list[str]]:
-    """One row per workload: the fastest line of all, for the one-glance summary."""
+    """One row per workload: the fastest C++ line, for the one-glance summary (a Python peer's
+    rows have their own table, languages.py)."""
     fastest: dict[str, Point] = {}
-    for p in best_points(points):
+    for p in best_points(q for q in points if q.lang == "cpp"):
         if p.workload not in fastest or p.seconds < fastest[p.workload].seconds:
             fastest[p.workload] = p
     return [[w, series_label(p.executor, p.mode, p.lang), str(p.workers), seconds(p.seconds),

@@ -13,7 +13,8 @@ from cbench_report.style import EXECUTOR_ORDER, executor_colour, line_style
 from cbench_report.trace import load_trace, trace_path
 
 RUN = FIXTURES / "run" / "results.json"
-STEMS = ["speedup-pbkdf2", "speedup-wordcount-http", "cpu-utilization", "overhead-dispatch",
+STEMS = ["speedup-pbkdf2", "time-pbkdf2", "speedup-wordcount-http", "time-wordcount-http",
+         "cpu-utilization", "overhead-dispatch",
          "overhead-lifecycle", "overhead-memory", "granularity", "timeline-pbkdf2",
          "timeline-wordcount-http"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -45,8 +46,9 @@ class PlotAndReportTest(unittest.TestCase):
 
     def test_plot_writes_png_and_svg(self):
         self.assertEqual(self.plot.returncode, 0, self.plot.stderr)
-        self.check_charts(self.dir / "charts", ["speedup-pbkdf2", "speedup-wordcount-http", "granularity"])
-        self.assertEqual(len(self.plot.stdout.splitlines()), 6)  # the paths it wrote
+        self.check_charts(self.dir / "charts", ["speedup-pbkdf2", "time-pbkdf2", "speedup-wordcount-http",
+                                             "time-wordcount-http", "granularity"])
+        self.assertEqual(len(self.plot.stdout.splitlines()), 10)  # the paths it wrote
 
     def test_every_chart_is_a_png_and_an_svg(self):
         self.assertEqual(self.report.returncode, 0, self.report.stderr)
@@ -64,6 +66,7 @@ class PlotAndReportTest(unittest.TestCase):
         self.assertIn("<h2 id=\"workload-pbkdf2\">", html)
         self.assertIn("testbox", html)  # the machine, from the context
         self.assertIn("cbench_task_seconds/pbkdf2", html)
+        self.assertIn("<h3>C++ and Python</h3>", html)  # the peer's table, under pbkdf2
 
     def test_markdown_summary(self):
         summary = (self.dir / "report" / "summary.md").read_text()

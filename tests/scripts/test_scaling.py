@@ -77,6 +77,28 @@ class SpeedupTest(unittest.TestCase):
         self.assertEqual(best[("wordcount-http", "coro")], 8)
 
 
+class DriftTest(unittest.TestCase):
+    def test_task_times_taken_on_a_slower_machine_give_only_the_shape(self):
+        # The per-task times were measured while the VM ran 1.5x slower than during the cases:
+        # the ideal keeps their shape and takes its scale from the sequential row.
+        import json
+        import tempfile
+        from pathlib import Path
+        data = json.loads((FIXTURES / "hand.json").read_text())
+        key = "cbench_task_seconds/pbkdf2"
+        data["context"][key] = ",".join(str(1.5 * float(s))
+                                        for s in data["context"][key].split(","))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "drift.json"
+            path.write_text(json.dumps(data))
+            points = {p.key: p for p in experiment_points(load_run(path))}
+        seq = points["pbkdf2/executor:sequential/mode:map/workers:1"]
+        pool = points["pbkdf2/executor:pool/mode:map/workers:2"]
+        self.assertAlmostEqual(seq.efficiency, 1.0, places=9)
+        self.assertAlmostEqual(pool.ideal_seconds, 8.0, places=9)
+        self.assertAlmostEqual(pool.efficiency, 0.8, places=9)
+
+
 class PythonPeerTest(unittest.TestCase):
     def test_python_rows_against_python_sequential(self):
         points = {p.key: p for p in experiment_points(load_run(FIXTURES / "run" / "results.json"))}
