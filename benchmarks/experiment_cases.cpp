@@ -253,17 +253,18 @@ int register_experiments(const Corpus& corpus, const std::string& books_url) {
     std::vector<Family> families;
     for (const auto& info : executors()) {
       const std::string executor(info.name);
-      if (!wanted(o.executors, executor)) continue;
+      const std::vector<int> workers = grid_workers(info);
+      if (workers.empty()) continue;
       if (executor == "sequential") {  // the reference, once
-        families.push_back({executor, Mode::map, {1}});
-        if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, {1}});
+        families.push_back({executor, Mode::map, workers});
+        if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, workers});
         continue;
       }
-      families.push_back({executor, Mode::map, o.workers});
-      families.push_back({executor, Mode::as_completed, o.workers});
+      families.push_back({executor, Mode::map, workers});
+      families.push_back({executor, Mode::as_completed, workers});
       // Pools are built outside the timing; a cold row times start-up too, as the original did.
-      if (executor == "pool" || executor == "fork") families.push_back({executor, Mode::cold, o.workers});
-      if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, o.workers});
+      if (executor == "pool" || executor == "fork") families.push_back({executor, Mode::cold, workers});
+      if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, workers});
     }
     auto prepared = std::shared_ptr<Prepared>();
     for (const auto& f : families) {

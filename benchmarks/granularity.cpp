@@ -88,9 +88,7 @@ int register_granularity() {
   int registered = 0;
   for (const auto& info : executors()) {
     const std::string e(info.name);
-    if (!o.executors.empty() && std::find(o.executors.begin(), o.executors.end(), e) == o.executors.end()) continue;
-    const std::vector<int> grid = e == "sequential" ? std::vector<int>{1} : o.workers;
-    for (int w : grid) {
+    for (int w : grid_workers(info)) {
       const std::string family = "granularity/executor:" + e + "/workers:" + std::to_string(w);
       std::vector<int> chosen;
       for (int t : sizes) {

@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "benchmarks/suite.hpp"
+#include "executors/mpi.hpp"
 #include "executors/fork_server.hpp"
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
@@ -107,10 +108,20 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
                   std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                   std::to_string(EIGEN_MINOR_VERSION) + ", Asio " + std::to_string(ASIO_VERSION / 100000) + "." +
                   std::to_string(ASIO_VERSION / 100 % 1000) + "." + std::to_string(ASIO_VERSION % 100));
+  add_context("cbench_mpi", !mpi::built()               ? "not in this build"
+                            : mpi::world_engines() > 0 ? std::to_string(mpi::world_engines()) + " engines under mpirun"
+                                                       : "off (not under mpirun: the mpi executor is not in the grid)");
 }
 
 int run(int argc, char** argv) {
   start_fork_server();
+  // Under mpirun, ranks other than 0 become the mpi executor's engines here and never return.
+  try {
+    mpi::enter(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
+    return 1;
+  }
   // Keep freed memory in the heap instead of returning it to the kernel: otherwise each run's
   // result vectors (a megabyte for 10,000 tasks) are mapped, faulted in and trimmed again on
   // every iteration, and the first case measured pays for the allocator, not for its executor.

@@ -213,16 +213,16 @@ int register_overheads() {
   // The reference first: the caller running 10,000 empty tasks itself.
   for (const auto& info : executors()) {
     const std::string e(info.name);
-    if (!wanted_executor(e)) continue;
-    const std::vector<int> grid = e == "sequential" ? std::vector<int>{1} : o.workers;
-    add("overhead:dispatch/executor:" + e, [e](benchmark::State& s) { dispatch(s, e); }, "workers", grid);
+    const std::vector<int> grid = grid_workers(info);
+    if (!grid.empty()) add("overhead:dispatch/executor:" + e, [e](benchmark::State& s) { dispatch(s, e); }, "workers", grid);
   }
   if (wanted_executor("coro")) {
     add("overhead:dispatch/executor:asio-co_spawn", bare_co_spawn, "workers", {1});
   }
   for (const auto& info : executors()) {
     const std::string e(info.name);
-    if (e == "sequential" || !wanted_executor(e)) continue;
+    // mpi: mpirun's engines live as long as the run; spawning is not what a cluster repeats.
+    if (e == "sequential" || info.needs_mpi || !wanted_executor(e)) continue;
     add("overhead:lifecycle/executor:" + e, [e](benchmark::State& s) { lifecycle(s, e); }, "workers", o.workers);
   }
   // Waiting tasks: up to 10,000 threads or coroutines; processes and the pool stop at 1,000
@@ -231,7 +231,7 @@ int register_overheads() {
                                                                                             : std::vector<int>{10, 100, 1000, 10000};
   for (const auto& info : executors()) {
     const std::string e(info.name);
-    if (e == "sequential" || !wanted_executor(e)) continue;
+    if (e == "sequential" || info.needs_mpi || !wanted_executor(e)) continue;
     std::vector<int> counts;
     for (int n : many) {
       // oneTBB's pool stops at 255 worker threads (executors/tbb.cpp).

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -11,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "executors/mpi.hpp"
 #include "experiments/json.hpp"
 
 namespace cbench::bench {
@@ -268,6 +270,19 @@ double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::vector<int> grid_workers(const ExecutorInfo& info) {
+  const SuiteOptions& o = suite();
+  if (!o.executors.empty() && std::find(o.executors.begin(), o.executors.end(), info.name) == o.executors.end()) {
+    return {};
+  }
+  if (info.name == "sequential") return {1};
+  std::vector<int> workers = o.workers;
+  if (info.needs_mpi) {
+    std::erase_if(workers, [](int w) { return w > mpi::world_engines(); });
+  }
+  return workers;
 }
 
 bool selected(const std::string& name) {

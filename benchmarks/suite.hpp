@@ -87,6 +87,11 @@ int register_experiments(const Corpus& corpus, const std::string& books_url);
 int register_overheads();
 int register_granularity();
 
+// The worker counts an executor runs at in the grid: none when --cbench_executors leaves it out,
+// 1 for the sequential reference, and for the mpi executor only under mpirun, up to the engines
+// it started (executors/mpi.hpp).
+std::vector<int> grid_workers(const ExecutorInfo& info);
+
 // Whether a registered name survives --benchmark_filter, so that nothing is prepared for a case
 // that will not run.
 bool selected(const std::string& name);

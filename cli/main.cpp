@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "cli/args.hpp"
 #include "cli/serve.hpp"
 #include "executors/fork_server.hpp"
+#include "executors/mpi.hpp"
 #include "experiments/build_info.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/json.hpp"
@@ -133,8 +135,10 @@ RunRequest parse_run(const Flags& flags) {
     throw UsageError("unknown executor \"" + r.executor + "\" (known: " + names + ")");
   }
   const long cores = std::max(1u, std::thread::hardware_concurrency());
-  r.workers = static_cast<int>(
-      flags.integer("workers", 1, 100000).value_or(r.executor == "sequential" ? 1 : cores));
+  // Under mpirun the mpi executor's default is every engine mpirun started.
+  long default_workers = r.executor == "sequential" ? 1 : cores;
+  if (r.executor == "mpi" && mpi::world_engines() > 0) default_workers = mpi::world_engines();
+  r.workers = static_cast<int>(flags.integer("workers", 1, 100000).value_or(default_workers));
   if (r.executor == "sequential" && r.workers != 1) {
     throw UsageError("the sequential executor has no workers to give: --workers must be 1");
   }
@@ -204,6 +208,8 @@ int run_experiment(const RunRequest& r) {
     results[result.index] = std::move(result);
   });
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  // This process's CPU time (for mpi, the controller's: it should wait, not spin).
+  const double caller_cpu = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
   double server_cpu = 0;
   if (server) {
     server_cpu = server->cpu_seconds();
@@ -264,6 +270,8 @@ int run_experiment(const RunRequest& r) {
     } else {
       out += "],\"elapsed_seconds\":" + json::number(elapsed);
     }
+    out += ",\"cpu_seconds\":{\"this_process\":" + json::number(caller_cpu) +
+           ",\"worker_processes\":" + json::number(executor->worker_cpu_seconds()) + "}";
     out += ",\"build\":" + build_info_json() +
            "}\n";
     if (r.json) std::cout << out;
@@ -285,6 +293,11 @@ int run_experiment(const RunRequest& r) {
     }
     for (const auto& line : summary) std::cout << line << "\n";
     std::cout << "Elapsed time: " << seconds_text(elapsed) << " seconds\n";
+    if (executor->worker_cpu_seconds() > 0) {
+      std::cout << "CPU time: " << seconds_text(executor->worker_cpu_seconds()) << " seconds in the "
+                << executor->workers() << " worker processes, " << seconds_text(caller_cpu)
+                << " in this one\n";
+    }
     if (server) {
       std::cout << "Server CPU time: " << seconds_text(server_cpu) << " seconds (profile "
                 << r.profile << ", not counted above)\n";
@@ -356,6 +369,13 @@ int main(int argc, char** argv) {
     cbench::start_fork_server();
   } catch (const std::exception& e) {
     std::cerr << "cbench: error: cannot start the fork server: " << e.what() << "\n";
+    return 1;
+  }
+  // Under mpirun, ranks other than 0 become engines here and never return (executors/mpi.hpp).
+  try {
+    cbench::mpi::enter(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "cbench: error: " << e.what() << "\n";
     return 1;
   }
   return cbench::cli::main_with_args(std::vector<std::string>(argv + 1, argv + argc));

@@ -121,6 +121,13 @@ constexpr ExecutorEntry kExecutors[] = {
       "W worker processes from a fork server; tasks handed out dynamically, results over pipes "
       "(ProcessPoolExecutor)"},
      make_fork_executor},
+#ifdef CBENCH_HAVE_MPI
+    {{"mpi",
+      "Open MPI: rank 0 hands each task to the next free engine, on this host or others "
+      "(ipyparallel's load-balanced view)",
+      true},
+     make_mpi_executor},
+#endif
 };
 
 constexpr auto kInfos = [] {

@@ -102,6 +102,9 @@ void throw_if_failed(const TaskResult& result, std::span<const Task> tasks);
 struct ExecutorInfo {
   std::string_view name;
   std::string_view model;  // one line: what it is and its Python counterpart
+  // Needs an MPI runtime (executors/mpi.hpp): harnesses offer it where MPI runs, and the
+  // in-process test suites leave it to its own tests.
+  bool needs_mpi = false;
 };
 // Every executor this build has, in the order listings show them.
 std::span<const ExecutorInfo> executors();

@@ -14,5 +14,6 @@ std::unique_ptr<Executor> make_pool_executor(int workers);
 std::unique_ptr<Executor> make_tbb_executor(int workers);
 std::unique_ptr<Executor> make_coro_executor(int workers);
 std::unique_ptr<Executor> make_fork_executor(int workers);
+std::unique_ptr<Executor> make_mpi_executor(int workers);
 
 }  // namespace cbench

@@ -21,6 +21,7 @@
 
 #include "executors/factories.hpp"
 #include "executors/fork_server.hpp"
+#include "executors/task_frame.hpp"
 
 namespace cbench {
 namespace {
@@ -160,7 +161,7 @@ struct ForkPool::State {
     slot.in.clear();
     slot.out_body = task.input;
     slot.out_header =
-        fork_frame::task_header(index, task.kind ? task.kind->name : std::string_view{},
+        task_frame::task_header(index, task.kind ? task.kind->name : std::string_view{},
                                 task.input ? task.input->size() : 0);
     slot.out_sent = 0;
   }
@@ -345,11 +346,11 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
           lose_worker(slot, w, kGrace, "died");
           continue;
         }
-        std::optional<fork_frame::Reply> reply;
+        std::optional<task_frame::Reply> reply;
         if (read == State::Read::kFrame && slot.task && !slot.writing()) {
           try {
             reply =
-                fork_frame::decode_reply(std::string_view(slot.in).substr(sizeof(std::uint64_t)));
+                task_frame::decode_reply(std::string_view(slot.in).substr(sizeof(std::uint64_t)));
           } catch (const std::exception&) {
           }
         }

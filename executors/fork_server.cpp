@@ -31,6 +31,7 @@
 #include <set>
 #include <system_error>
 
+#include "executors/task_frame.hpp"
 #include "executors/wire.hpp"
 
 namespace cbench {
@@ -84,18 +85,6 @@ struct ReapReply {
   std::int64_t killed_by_server;
 };
 
-std::int64_t monotonic_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-double process_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Worker: reads a task, runs it, sends the reply, until its socket closes.
 
@@ -113,36 +102,12 @@ double process_cpu_seconds() {
     payload.resize(size);
     if (recv_all(fd, payload.data(), size) != 1) worker_exit(0);
 
-    fork_frame::Reply reply;
-    std::string_view kind_name, input;
+    std::string frame;
     try {
-      wire::Reader reader(payload);
-      reply.index = reader.u64();
-      kind_name = reader.str();
-      input = reader.str();
-      reader.expect_done();
+      frame = task_frame::run_task_payload(payload);
     } catch (const std::exception&) {
       worker_exit(70);  // a frame this worker cannot read: the caller sees it die (EX_SOFTWARE)
     }
-
-    // The same measurement as run_task, with the process's CPU time: a task may start threads.
-    std::string value, error;
-    const double cpu_start = process_cpu_seconds();
-    reply.start_ns = monotonic_ns();
-    try {
-      value = task_kind(kind_name).run(input);
-    } catch (const std::exception& e) {
-      error = e.what();
-      if (error.empty()) error = "task failed";
-    } catch (...) {
-      error = "task threw a non-standard exception";
-    }
-    reply.end_ns = monotonic_ns();
-    reply.cpu_seconds = process_cpu_seconds() - cpu_start;
-    reply.ok = error.empty();
-    reply.text = reply.ok ? std::string_view(value) : std::string_view(error);
-
-    std::string frame = fork_frame::encode_reply(reply);
     if (!send_all(fd, frame.data(), frame.size())) worker_exit(0);
   }
 }
@@ -271,12 +236,12 @@ class Server {
     ReapReply reply{-1, 0};
     reap_ended();
     if (alive_.count(pid) != 0) {
-      const std::int64_t deadline = monotonic_ns() + grace_ms * 1'000'000;
+      const std::int64_t deadline = task_frame::monotonic_ns() + grace_ms * 1'000'000;
       bool killed = false;
       while (alive_.count(pid) != 0) {
         int timeout = -1;
         if (!killed) {
-          std::int64_t left_ms = (deadline - monotonic_ns() + 999'999) / 1'000'000;
+          std::int64_t left_ms = (deadline - task_frame::monotonic_ns() + 999'999) / 1'000'000;
           if (left_ms <= 0) {
             ::kill(pid, SIGKILL);  // safe: not reaped yet, so the pid cannot have been reused
             killed = true;
@@ -535,45 +500,5 @@ std::string describe_wait_status(int status) {
   return "ended with wait status " + std::to_string(status);
 }
 
-namespace fork_frame {
-
-std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size) {
-  wire::Writer writer;
-  writer.u64(0).u64(index).str(kind).u64(input_size);  // the input's bytes follow
-  std::string header = writer.take();
-  const std::uint64_t payload = header.size() - sizeof(std::uint64_t) + input_size;
-  std::memcpy(header.data(), &payload, sizeof payload);
-  return header;
-}
-
-std::string encode_reply(const Reply& reply) {
-  wire::Writer writer;
-  writer.u64(0)
-      .u64(reply.index)
-      .u64(reply.ok ? 1 : 0)
-      .str(reply.text)
-      .f64(reply.cpu_seconds)
-      .i64(reply.start_ns)
-      .i64(reply.end_ns);
-  std::string frame = writer.take();
-  const std::uint64_t payload = frame.size() - sizeof(std::uint64_t);
-  std::memcpy(frame.data(), &payload, sizeof payload);
-  return frame;
-}
-
-Reply decode_reply(std::string_view payload) {
-  wire::Reader reader(payload);
-  Reply reply;
-  reply.index = reader.u64();
-  reply.ok = reader.u64() != 0;
-  reply.text = reader.str();
-  reply.cpu_seconds = reader.f64();
-  reply.start_ns = reader.i64();
-  reply.end_ns = reader.i64();
-  reader.expect_done();
-  return reply;
-}
-
-}  // namespace fork_frame
 
 }  // namespace cbench

@@ -104,25 +104,4 @@ class ForkPool final : public Executor {
   std::unique_ptr<State> state_;
 };
 
-// The frames between a ForkPool and its workers. Each frame is a u64 payload length followed by
-// the payload, encoded with wire.hpp. Internal to the executors library.
-namespace fork_frame {
-
-// caller -> worker: u64 index, str kind name, str input. Returns everything but the input bytes,
-// which the caller sends straight after without copying them.
-std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size);
-
-// worker -> caller
-struct Reply {
-  std::uint64_t index = 0;
-  bool ok = false;
-  std::string_view text;  // the value when ok, else the error
-  double cpu_seconds = 0;
-  std::int64_t start_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC
-};
-std::string encode_reply(const Reply& reply);  // with its length prefix
-Reply decode_reply(std::string_view payload);  // without it; views into payload
-
-}  // namespace fork_frame
-
 }  // namespace cbench

@@ -45,14 +45,15 @@ class Grid(unittest.TestCase):
         for w in workloads:
             self.assertIn(f"{w}/executor:sequential/mode:map/workers:1", names)
             for e in executors:
-                if e == "sequential":
+                if e in ("sequential", "mpi"):  # mpi joins under mpirun only (tests/test_mpi.py)
                     continue
                 for n in (1, 2, 4):
                     for mode in ("map", "as-completed"):
                         self.assertIn(f"{w}/executor:{e}/mode:{mode}/workers:{n}", names)
                     if e in ("pool", "fork"):
                         self.assertIn(f"{w}/executor:{e}/mode:cold/workers:{n}", names)
-        for e in executors:
+        self.assertFalse([n for n in names if "executor:mpi" in n])
+        for e in (e for e in executors if e != "mpi"):
             self.assertIn(f"overhead:dispatch/executor:{e}/workers:1", names)
             self.assertIn(f"granularity/executor:{e}/workers:1/task_us:1", names)
         self.assertIn("overhead:dispatch/executor:asio-co_spawn/workers:1", names)

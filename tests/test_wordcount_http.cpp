@@ -83,7 +83,7 @@ TEST(WordcountHttp, EveryExecutorEqualsCountingFromMemory) {
     const auto tasks = http_tasks(corpus, url, http);
     for (const auto& info : executors()) {
       for (int workers : {1, 2, 8}) {
-        if ((info.name == "sequential" && workers != 1) || skipped_under_tsan(info.name)) continue;
+        if ((info.name == "sequential" && workers != 1) || skipped_under_tsan(info.name) || info.needs_mpi) continue;
         auto executor = make_executor(info.name, workers);
         const auto results = map(*executor, tasks);
         for (std::size_t i = 0; i < results.size(); ++i) {

@@ -1,0 +1,423 @@
+// The mpi executor on Open MPI (mpi.hpp). Messages between the controller and an engine:
+//   kTagHello   engine -> controller, once: the engine's process id (int64)
+//   kTagTask    controller -> engine: a task payload (task_frame.hpp, without the length prefix)
+//   kTagResult  engine -> controller: a reply frame (without the length prefix)
+//   kTagStop    controller -> engine: no bytes; the engine leaves
+// The controller knows which task each engine holds, so a result needs no lookup by index, and an
+// engine never holds more than one task.
+#include "executors/mpi.hpp"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "executors/completion_queue.hpp"
+#include "executors/factories.hpp"
+#include "executors/task_frame.hpp"
+
+namespace cbench {
+namespace mpi {
+namespace {
+
+constexpr int kTagHello = 1, kTagTask = 2, kTagResult = 3, kTagStop = 4;
+constexpr auto kSpin = std::chrono::microseconds(50);  // then sleeps, doubling
+constexpr auto kLongestSleep = std::chrono::milliseconds(1);
+// Set by rank 0 for the programs it starts: they inherit mpirun's variables but are not ranks.
+constexpr const char* kDescendant = "CBENCH_MPI_CHILD_OF_RANK0";
+
+class ExecutorImpl;
+
+struct Session {
+  bool initialized = false;
+  bool finalized = false;
+  int world_size = 1;          // > 1: under mpirun, this is rank 0
+  std::vector<pid_t> world_pids;  // of ranks 1..N-1
+  std::set<ExecutorImpl*> live;   // spawned engines still to stop
+};
+Session& session() {
+  static Session s;
+  return s;
+}
+
+std::string error_text(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+  return std::string(text, static_cast<std::size_t>(length));
+}
+
+void check(int code, const char* what) {
+  if (code != MPI_SUCCESS) throw std::runtime_error(std::string("mpi: ") + what + " failed: " + error_text(code));
+}
+
+// A matching message's envelope, waited for without spinning for long (mpi.hpp).
+MPI_Status wait_for(MPI_Comm comm, int source, int tag) {
+  MPI_Status status{};
+  int found = 0;
+  const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+  std::chrono::microseconds pause(5);
+  for (;;) {
+    check(MPI_Iprobe(source, tag, comm, &found, &status), "MPI_Iprobe");
+    if (found) return status;
+    if (std::chrono::steady_clock::now() < spin_until) continue;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, kLongestSleep);
+  }
+}
+
+std::string receive(MPI_Comm comm, const MPI_Status& status) {
+  int count = 0;
+  check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  std::string bytes(static_cast<std::size_t>(count), '\0');
+  check(MPI_Recv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm, MPI_STATUS_IGNORE),
+        "MPI_Recv");
+  return bytes;
+}
+
+void send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+    throw std::runtime_error("mpi: a message of " + std::to_string(bytes.size()) +
+                             " bytes is more than one MPI send carries");
+  }
+  check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, tag, comm), "MPI_Send");
+}
+
+std::string without_length(std::string frame) { return frame.erase(0, sizeof(std::uint64_t)); }
+
+void initialize() {
+  Session& s = session();
+  if (s.initialized) return;
+  int provided = 0;
+  const int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+  if (code != MPI_SUCCESS) throw std::runtime_error("mpi: MPI_Init failed: " + error_text(code));
+  s.initialized = true;
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+  MPI_Comm_size(MPI_COMM_WORLD, &s.world_size);
+}
+
+[[noreturn]] void serve(MPI_Comm controller_comm, bool spawned) {
+  const std::int64_t pid = ::getpid();
+  int code = MPI_Send(&pid, 1, MPI_INT64_T, 0, kTagHello, controller_comm);
+  while (code == MPI_SUCCESS) {
+    MPI_Status status;
+    std::string payload;
+    try {
+      status = wait_for(controller_comm, 0, MPI_ANY_TAG);
+      payload = receive(controller_comm, status);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cbench mpi engine %lld: %s\n", static_cast<long long>(pid), e.what());
+      std::exit(1);
+    }
+    if (status.MPI_TAG == kTagStop) break;
+    std::string reply;
+    try {
+      reply = task_frame::run_task_payload(payload);
+    } catch (const std::exception& e) {
+      const std::string why = std::string("the engine could not read the task: ") + e.what();
+      task_frame::Reply error;
+      error.text = why;
+      reply = task_frame::encode_reply(error);
+    }
+    reply = without_length(std::move(reply));
+    code = MPI_Send(reply.data(), static_cast<int>(reply.size()), MPI_BYTE, 0, kTagResult, controller_comm);
+  }
+  if (code != MPI_SUCCESS) {
+    std::fprintf(stderr, "cbench mpi engine %lld: %s\n", static_cast<long long>(pid), error_text(code).c_str());
+    std::exit(1);
+  }
+  if (spawned) MPI_Comm_disconnect(&controller_comm);
+  MPI_Finalize();
+  std::fflush(nullptr);
+  std::exit(0);
+}
+
+bool launched_by_mpirun() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+std::string this_executable() {
+  std::string path(4096, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (n <= 0) throw std::runtime_error("mpi: cannot find this program's path to start engines");
+  path.resize(static_cast<std::size_t>(n));
+  return path;
+}
+
+void finish();
+
+class ExecutorImpl final : public mpi::Executor {
+ public:
+  explicit ExecutorImpl(int workers) : workers_(workers) {
+    Session& s = session();
+    if (!s.initialized) {
+      // A small machine has fewer slots than engines are asked for; Open MPI refuses to spawn
+      // past its slots unless told it may (an explicit setting of the user's wins).
+      ::setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
+      initialize();
+      std::atexit(finish);
+    }
+    if (s.world_size > 1) {
+      if (workers > s.world_size - 1) {
+        throw std::invalid_argument("mpi: " + std::to_string(workers) + " engines asked for, but mpirun started " +
+                                    std::to_string(s.world_size - 1) + " beside the controller (mpirun -n " +
+                                    std::to_string(workers + 1) + " for " + std::to_string(workers) + ")");
+      }
+      comm_ = MPI_COMM_WORLD;
+      for (int e = 0; e < workers; ++e) {
+        ranks_.push_back(e + 1);
+        pids_.push_back(s.world_pids[static_cast<std::size_t>(e)]);
+      }
+    } else {
+      spawn();
+    }
+    holding_.assign(static_cast<std::size_t>(workers), std::nullopt);
+  }
+
+  ~ExecutorImpl() override { shutdown(); }
+
+  std::string_view name() const override { return "mpi"; }
+  int workers() const override { return workers_; }
+  int peak_parallelism() const override { return in_flight_.peak(); }
+  double worker_cpu_seconds() const override { return worker_cpu_; }
+  std::vector<pid_t> worker_pids() const override { return pids_; }
+
+  void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
+    if (!submitted_.empty() || !queued_.empty()) {
+      throw std::logic_error("mpi: run() while submitted tasks are still outstanding");
+    }
+    in_flight_.reset();
+    worker_cpu_ = 0;
+    std::size_t next = 0, busy = 0;
+    std::exception_ptr callback_error;
+    auto hand_out = [&](std::size_t engine) {
+      if (next < tasks.size() && !callback_error) {
+        dispatch(engine, tasks[next], next);
+        ++next;
+        ++busy;
+      }
+    };
+    for (std::size_t e = 0; e < holding_.size(); ++e) hand_out(e);
+    while (busy > 0) {
+      auto [engine, result] = collect();
+      --busy;
+      hand_out(engine);  // first: the engine works while the callback runs
+      try {
+        on_result(std::move(result));
+      } catch (...) {
+        if (!callback_error) callback_error = std::current_exception();
+      }
+    }
+    if (callback_error) std::rethrow_exception(callback_error);
+  }
+
+  Ticket submit(Task task) override {
+    const Ticket ticket = next_ticket_++;
+    submitted_.emplace(ticket, std::move(task));
+    queued_.push_back(ticket);
+    for (std::size_t e = 0; e < holding_.size() && !queued_.empty(); ++e) {
+      if (!holding_[e]) dispatch_queued(e);
+    }
+    return ticket;
+  }
+
+  TaskResult get(Ticket ticket) override {
+    if (!submitted_.contains(ticket)) {
+      throw std::invalid_argument("mpi: no task was submitted as ticket " + std::to_string(ticket) +
+                                  ", or its result was already collected");
+    }
+    for (;;) {
+      if (auto it = finished_.find(ticket); it != finished_.end()) {
+        TaskResult result = std::move(it->second);
+        finished_.erase(it);
+        submitted_.erase(ticket);
+        return result;
+      }
+      auto [engine, result] = collect();
+      finished_.emplace(static_cast<Ticket>(result.index), std::move(result));
+      if (!queued_.empty()) dispatch_queued(engine);
+    }
+  }
+
+  // Stops spawned engines and lets go of them; mpirun's engines stay for the next executor.
+  void shutdown() {
+    Session& s = session();
+    if (!spawned_ || s.finalized) return;
+    spawned_ = false;
+    s.live.erase(this);
+    for (int rank : ranks_) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, comm_);
+    MPI_Comm_disconnect(&comm_);
+  }
+
+ private:
+  void spawn() {
+    const std::string program = this_executable();
+    std::vector<char> flag(kEngineFlag, kEngineFlag + std::strlen(kEngineFlag) + 1);
+    char* argv[] = {flag.data(), nullptr};
+    std::vector<int> codes(static_cast<std::size_t>(workers_), MPI_SUCCESS);
+    const int code = MPI_Comm_spawn(program.c_str(), argv, workers_, MPI_INFO_NULL, 0, MPI_COMM_SELF, &comm_,
+                                    codes.data());
+    if (code != MPI_SUCCESS) {
+      throw std::runtime_error("mpi: could not start " + std::to_string(workers_) +
+                               " engines with MPI_Comm_spawn: " + error_text(code));
+    }
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    spawned_ = true;
+    session().live.insert(this);
+    for (int e = 0; e < workers_; ++e) ranks_.push_back(e);
+    pids_.assign(static_cast<std::size_t>(workers_), -1);
+    for (int e = 0; e < workers_; ++e) {
+      std::int64_t pid = -1;
+      check(MPI_Recv(&pid, 1, MPI_INT64_T, e, kTagHello, comm_, MPI_STATUS_IGNORE), "MPI_Recv (hello)");
+      pids_[static_cast<std::size_t>(e)] = static_cast<pid_t>(pid);
+    }
+  }
+
+  void dispatch(std::size_t engine, const Task& task, std::size_t index) {
+    const std::string_view input = task.input ? std::string_view(*task.input) : std::string_view{};
+    std::string payload = without_length(
+        task_frame::task_header(index, task.kind ? task.kind->name : std::string_view{}, input.size()));
+    payload.append(input);
+    send(comm_, ranks_[engine], kTagTask, payload);
+    holding_[engine] = index;
+    in_flight_.enter();
+  }
+
+  void dispatch_queued(std::size_t engine) {
+    const Ticket ticket = queued_.front();
+    queued_.pop_front();
+    dispatch(engine, submitted_.at(ticket), static_cast<std::size_t>(ticket));
+  }
+
+  // The next result from any engine, as the engine's index and the result of the task it held.
+  std::pair<std::size_t, TaskResult> collect() {
+    const MPI_Status status = wait_for(comm_, MPI_ANY_SOURCE, kTagResult);
+    const std::string payload = receive(comm_, status);
+    const auto received = Clock::now();
+    const auto found = std::find(ranks_.begin(), ranks_.end(), status.MPI_SOURCE);
+    if (found == ranks_.end() || !holding_[static_cast<std::size_t>(found - ranks_.begin())]) {
+      throw std::logic_error("mpi: a result from rank " + std::to_string(status.MPI_SOURCE) +
+                             ", which holds no task of this executor");
+    }
+    const auto engine = static_cast<std::size_t>(found - ranks_.begin());
+    const std::size_t held = *holding_[engine];
+    holding_[engine].reset();
+    in_flight_.leave();
+    TaskResult result;
+    result.index = held;
+    result.worker = static_cast<int>(engine);
+    result.end = received;
+    try {
+      const task_frame::Reply reply = task_frame::decode_reply(payload);
+      // The engine's clock may be another host's: its span, ending when the result arrived.
+      result.start = received - std::chrono::nanoseconds(std::max<std::int64_t>(0, reply.end_ns - reply.start_ns));
+      result.cpu_seconds = reply.cpu_seconds;
+      worker_cpu_ += reply.cpu_seconds;
+      if (reply.ok) {
+        result.value = std::string(reply.text);
+      } else {
+        result.error = reply.text.empty() ? "task failed" : std::string(reply.text);
+      }
+    } catch (const std::exception& e) {
+      result.start = received;
+      result.error = std::string("unreadable result from engine ") + std::to_string(engine) + ": " + e.what();
+    }
+    return {engine, std::move(result)};
+  }
+
+  const int workers_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  bool spawned_ = false;
+  std::vector<int> ranks_;  // each engine's rank in comm_
+  std::vector<pid_t> pids_;
+  std::vector<std::optional<std::size_t>> holding_;  // the index of the task each engine holds
+  InFlight in_flight_;
+  double worker_cpu_ = 0;
+  Ticket next_ticket_ = 0;
+  std::map<Ticket, Task> submitted_;
+  std::deque<Ticket> queued_;
+  std::map<Ticket, TaskResult> finished_;
+};
+
+void finish() {
+  Session& s = session();
+  if (!s.initialized || s.finalized) return;
+  for (ExecutorImpl* e : std::vector<ExecutorImpl*>(s.live.begin(), s.live.end())) e->shutdown();
+  for (int rank = 1; rank < s.world_size; ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, MPI_COMM_WORLD);
+  MPI_Finalize();
+  s.finalized = true;
+}
+
+}  // namespace
+
+bool built() { return true; }
+
+int world_engines() {
+  const Session& s = session();
+  return s.initialized && !s.finalized ? s.world_size - 1 : 0;
+}
+
+void enter(int& argc, char**& argv) {
+  bool engine = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], kEngineFlag) == 0) {
+      engine = true;
+      std::copy(argv + i + 1, argv + argc + 1, argv + i);  // with argv[argc], the null
+      --argc;
+      --i;
+    }
+  }
+  // A program rank 0 starts (the fixture server, say) inherits mpirun's variables, but is no rank.
+  if (!engine && (!launched_by_mpirun() || std::getenv(kDescendant) != nullptr)) return;
+  initialize();
+  Session& s = session();
+  if (engine) {
+    MPI_Comm parent = MPI_COMM_NULL;
+    MPI_Comm_get_parent(&parent);
+    if (parent == MPI_COMM_NULL) {
+      throw std::runtime_error(std::string("mpi: ") + kEngineFlag +
+                               " is for programs started by an mpi executor (MPI_Comm_spawn)");
+    }
+    MPI_Comm_set_errhandler(parent, MPI_ERRORS_RETURN);
+    serve(parent, true);
+  }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank != 0) serve(MPI_COMM_WORLD, false);
+  ::setenv(kDescendant, "1", 1);
+  s.world_pids.assign(static_cast<std::size_t>(s.world_size - 1), -1);
+  for (int e = 1; e < s.world_size; ++e) {
+    std::int64_t pid = -1;
+    check(MPI_Recv(&pid, 1, MPI_INT64_T, e, kTagHello, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv (hello)");
+    s.world_pids[static_cast<std::size_t>(e - 1)] = static_cast<pid_t>(pid);
+  }
+  std::atexit(finish);
+}
+
+std::unique_ptr<Executor> make_executor(int workers) {
+  if (workers < 1) throw std::invalid_argument("workers must be at least 1, got " + std::to_string(workers));
+  return std::make_unique<ExecutorImpl>(workers);
+}
+
+}  // namespace mpi
+
+std::unique_ptr<Executor> make_mpi_executor(int workers) { return mpi::make_executor(workers); }
+
+}  // namespace cbench

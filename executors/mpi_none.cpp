@@ -1,0 +1,28 @@
+// A build without Open MPI: no mpi executor. enter() lets engines started by a build that had
+// one fail with a message rather than run the harness.
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "executors/mpi.hpp"
+
+namespace cbench::mpi {
+
+bool built() { return false; }
+
+int world_engines() { return 0; }
+
+void enter(int& argc, char**& argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], kEngineFlag) == 0) {
+      throw std::runtime_error("this build has no MPI, so it cannot be an mpi engine");
+    }
+  }
+}
+
+std::unique_ptr<Executor> make_executor(int) {
+  throw std::runtime_error("this build has no mpi executor: Open MPI was not found when it was "
+                           "configured (scripts/setup installs openmpi-bin and libopenmpi-dev)");
+}
+
+}  // namespace cbench::mpi

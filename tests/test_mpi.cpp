@@ -1,0 +1,161 @@
+// The mpi executor (executors/mpi.hpp), run two ways by tests/test_mpi.sh: under
+// `mpirun -n 3 --oversubscribe` (rank 0 runs these tests with 2 engines; the other ranks become
+// engines in main), and without mpirun, where each executor spawns its own engines.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "executors/mpi.hpp"
+#include "experiments/experiment.hpp"
+#include "fixtures/corpus.hpp"
+
+namespace cbench {
+namespace {
+
+Bytes run_sleep(std::string_view input) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(std::string(input))));
+  return std::string(input);
+}
+
+Bytes run_throw(std::string_view input) {
+  if (input == "bad") throw std::runtime_error("cannot count a bad book");
+  return "counted " + std::string(input);
+}
+
+// In every rank's registry: an engine looks the kind up by name in its own copy.
+[[maybe_unused]] const bool kRegistered = [] {
+  register_task_kind({"test-mpi-sleep", run_sleep});
+  register_task_kind({"test-mpi-throw", run_throw});
+  return true;
+}();
+
+std::vector<Task> tasks_of(std::string_view kind, const std::vector<std::string>& inputs) {
+  std::vector<Task> tasks;
+  for (const auto& input : inputs) {
+    tasks.push_back({&task_kind(kind), "book " + input, std::make_shared<const Bytes>(input)});
+  }
+  return tasks;
+}
+
+std::vector<Bytes> values_of(const std::vector<TaskResult>& results) {
+  std::vector<Bytes> values;
+  for (const auto& r : results) values.push_back(r.value);
+  return values;
+}
+
+// Under mpirun the engines it started; else 2 spawned.
+int engines() { return mpi::world_engines() > 0 ? mpi::world_engines() : 2; }
+
+TEST(Mpi, ResultsAreSequentialsForEigenDoubleWordfreqPbkdf2) {
+  const Corpus corpus = generated_corpus(2016);
+  auto executor = mpi::make_executor(engines());
+  auto sequential = make_executor("sequential", 1);
+  for (const char* name : {"eigen", "double", "wordfreq", "pbkdf2"}) {
+    ExperimentOptions options;
+    options.iterations = 2000;
+    if (std::string_view(name) == "eigen") options.size = 60;
+    const Experiment& experiment = find_experiment(name);
+    const std::vector<Task> tasks = experiment.make_tasks(corpus, options);
+    const auto reference = values_of(map(*sequential, tasks));
+    const auto results = map(*executor, tasks);
+    EXPECT_EQ(values_of(results), reference) << name;
+    if (experiment.reduce != nullptr) {
+      EXPECT_EQ(experiment.reduce(values_of(results)), experiment.reduce(reference)) << name;
+    }
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      EXPECT_EQ(results[i].index, i) << name;
+      EXPECT_GE(results[i].worker, 0);
+      EXPECT_LT(results[i].worker, engines());
+    }
+    EXPECT_LE(executor->peak_parallelism(), engines());
+  }
+  EXPECT_GT(executor->worker_cpu_seconds(), 0.0);  // the engines' own CPU, reported back
+}
+
+TEST(Mpi, ResultsComeBackAsCompleted) {
+  // Two engines: the long task holds one while the other runs the three short ones in turn.
+  ASSERT_GE(engines(), 2);
+  auto executor = mpi::make_executor(2);
+  const auto tasks = tasks_of("test-mpi-sleep", {"600", "20", "20", "20"});
+  std::vector<std::size_t> order;
+  executor->run(tasks, [&](TaskResult&& r) {
+    EXPECT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.value, *tasks[r.index].input);
+    order.push_back(r.index);
+  });
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 2, 3, 0}));
+  EXPECT_EQ(executor->peak_parallelism(), 2);
+}
+
+TEST(Mpi, SubmitAndGetOneTask) {
+  auto executor = mpi::make_executor(engines());
+  const auto tasks = tasks_of("test-mpi-throw", {"a", "b", "c", "d", "e"});
+  std::vector<mpi::Executor::Ticket> tickets;
+  for (const auto& task : tasks) tickets.push_back(executor->submit(task));  // more than engines: queued
+  for (std::size_t i = tasks.size(); i-- > 0;) {  // collected in reverse
+    const TaskResult r = executor->get(tickets[i]);
+    EXPECT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.value, "counted " + *tasks[i].input);
+  }
+  EXPECT_THROW(executor->get(tickets[0]), std::invalid_argument);  // already collected
+  EXPECT_THROW(executor->get(999), std::invalid_argument);         // never issued
+  // With nothing outstanding, run() works again on the same engines.
+  EXPECT_EQ(values_of(map(*executor, tasks)).back(), "counted e");
+}
+
+TEST(Mpi, AThrowingTaskIsReportedByName) {
+  auto executor = mpi::make_executor(engines());
+  const auto tasks = tasks_of("test-mpi-throw", {"a", "bad", "c"});
+  std::vector<TaskResult> results(tasks.size());
+  executor->run(tasks, [&](TaskResult&& r) { results[r.index] = std::move(r); });
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_EQ(results[1].error, "cannot count a bad book");
+  EXPECT_EQ(results[2].value, "counted c");
+  try {
+    map(*executor, tasks);
+    FAIL() << "map should throw for the bad book";
+  } catch (const TaskError& e) {
+    EXPECT_EQ(e.task(), "book bad");
+    EXPECT_NE(std::string(e.what()).find("cannot count a bad book"), std::string::npos);
+  }
+}
+
+TEST(Mpi, MoreEnginesThanMpirunStartedIsAnError) {
+  if (mpi::world_engines() == 0) GTEST_SKIP() << "under mpirun only";
+  EXPECT_THROW(mpi::make_executor(mpi::world_engines() + 1), std::invalid_argument);
+}
+
+TEST(Mpi, SpawnedEnginesAreGoneWhenTheExecutorIs) {
+  if (mpi::world_engines() > 0) GTEST_SKIP() << "mpirun's engines live as long as the run";
+  std::vector<pid_t> pids;
+  {
+    auto executor = mpi::make_executor(2);
+    EXPECT_EQ(values_of(map(*executor, tasks_of("test-mpi-throw", {"x", "y", "z"}))),
+              (std::vector<Bytes>{"counted x", "counted y", "counted z"}));
+    pids = executor->worker_pids();
+  }
+  ASSERT_EQ(pids.size(), 2u);
+  for (pid_t pid : pids) {
+    ASSERT_GT(pid, 0);
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; ++i) {
+      gone = ::kill(pid, 0) != 0 && errno == ESRCH;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(gone) << "engine " << pid << " is still alive 10 s after its executor ended";
+  }
+}
+
+}  // namespace
+}  // namespace cbench
+
+int main(int argc, char** argv) {
+  // First: under mpirun, ranks 1 and 2 become engines here and never return.
+  cbench::mpi::enter(argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The mpi executor end to end (ctest label mpi, release builds only): its unit tests under
+# `mpirun -n 3 --oversubscribe` and with spawned engines, the CLI giving sequential's values
+# both ways, a clear error for too many engines, the benchmark grid under mpirun, and no engine
+# left behind.
+#
+#   usage: test_mpi.sh TEST_MPI CBENCH CBENCH_BENCH
+set -euo pipefail
+[ $# -eq 3 ] || { echo "usage: test_mpi.sh TEST_MPI CBENCH CBENCH_BENCH" >&2; exit 2; }
+test_mpi=$1 cli=$2 bench=$3
+command -v mpirun >/dev/null || { echo "test_mpi: mpirun not found (scripts/setup installs openmpi-bin)" >&2; exit 1; }
+# Open MPI refuses root unless told; said only when this runs as root.
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+
+# Every process started below carries this in its environment, and nothing else does: after the
+# runs, no process may still have it.
+marker="cbench-mpi-test-$$-$RANDOM"
+under_test() { env CBENCH_MPI_TEST_MARKER="$marker" timeout 300 "$@"; }
+mpirun3() { under_test mpirun -n 3 --oversubscribe "$@"; }
+fail() { echo "test_mpi: FAIL: $*" >&2; exit 1; }
+values() { grep -v -e '^Elapsed time' -e '^CPU time'; }
+
+echo "== the executor under mpirun: rank 0 and 2 engines"
+mpirun3 "$test_mpi"
+echo "== the executor spawning its engines (no mpirun)"
+under_test "$test_mpi"
+
+echo "== the CLI: the same values as sequential, both ways"
+sequential=$(under_test "$cli" run --workload eigen --size 300 | values)
+[ "$(printf '%s\n' "$sequential" | grep -c 'Largest eigenvalue')" = 8 ] || fail "sequential printed: $sequential"
+by_mpirun=$(mpirun3 "$cli" run --workload eigen --executor mpi --size 300 | values)
+[ "$by_mpirun" = "$sequential" ] || fail "mpirun -n 3 cbench run ... printed: $by_mpirun"
+spawned=$(under_test "$cli" run --workload eigen --executor mpi --workers 2 --size 300 | values)
+[ "$spawned" = "$sequential" ] || fail "cbench run --executor mpi --workers 2 printed: $spawned"
+under_test "$cli" run --workload wordfreq --executor mpi --workers 3 | tail -3
+
+echo "== more engines than mpirun started: one clear error, non-zero exit"
+if out=$(mpirun3 "$cli" run --workload eigen --executor mpi --workers 3 --size 50 2>&1); then
+  fail "three engines out of mpirun -n 3 should be an error"
+fi
+grep -q "3 engines asked for, but mpirun started 2 beside the controller" <<<"$out" || fail "unclear error: $out"
+
+echo "== the benchmark grid under mpirun: mpi at W <= 2, and its cases verify their results"
+names=$(mpirun3 "$bench" --cbench_smoke --cbench_workers=1,2,4 --benchmark_list_tests=true)
+grep -q '^eigen/executor:mpi/mode:map/workers:2' <<<"$names" || fail "no mpi W=2 case in the grid"
+grep -q '^eigen/executor:mpi/mode:as-completed/workers:1' <<<"$names" || fail "no mpi as-completed case"
+grep -q '^overhead:dispatch/executor:mpi/workers:2' <<<"$names" || fail "no mpi dispatch case"
+if grep -q 'executor:mpi/mode:map/workers:4' <<<"$names"; then fail "mpi W=4 with 2 engines"; fi
+mpirun3 "$bench" --cbench_smoke --cbench_workers=2 --cbench_workloads=eigen,double,pbkdf2,wordfreq \
+  --cbench_executors=sequential,mpi --benchmark_format=json >/dev/null
+
+echo "== no engine left behind"
+sleep 1
+for environ in /proc/[0-9]*/environ; do
+  if grep -qs "CBENCH_MPI_TEST_MARKER=$marker" "$environ"; then
+    pid=${environ#/proc/}; pid=${pid%/environ}
+    fail "process $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)) outlived its run"
+  fi
+done
+echo "test_mpi: all passed"
