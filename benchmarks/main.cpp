@@ -114,6 +114,13 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
 }
 
 int run(int argc, char** argv) {
+  // Keep freed memory in the heap instead of returning it to the kernel: otherwise each run's
+  // result vectors (a megabyte for 10,000 tasks) are mapped, faulted in and trimmed again on
+  // every iteration, and the first case measured pays for the allocator, not for its executor.
+  // First of all, so that the fork server's workers and the mpi engines inherit or share the same
+  // setting: a worker that maps and unmaps each 300 KB matrix would lose to the caller for it.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   start_fork_server();
   // Under mpirun, ranks other than 0 become the mpi executor's engines here and never return.
   try {
@@ -122,11 +129,6 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
     return 1;
   }
-  // Keep freed memory in the heap instead of returning it to the kernel: otherwise each run's
-  // result vectors (a megabyte for 10,000 tasks) are mapped, faulted in and trimmed again on
-  // every iteration, and the first case measured pays for the allocator, not for its executor.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
 
   SuiteOptions options;
   try {

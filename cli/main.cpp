@@ -129,6 +129,10 @@ RunRequest parse_run(const Flags& flags) {
   r.executor = flags.text("executor").value_or("sequential");
   bool known = false;
   for (const auto& info : executors()) known = known || info.name == r.executor;
+  if (!known && r.executor == "mpi") {
+    throw UsageError("this build has no mpi executor: Open MPI was not found when it was configured "
+                     "(scripts/setup installs openmpi-bin and libopenmpi-dev)");
+  }
   if (!known) {
     std::string names;
     for (const auto& info : executors()) names += (names.empty() ? "" : ", ") + std::string(info.name);

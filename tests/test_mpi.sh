@@ -16,7 +16,7 @@ if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_RO
 # runs, no process may still have it.
 marker="cbench-mpi-test-$$-$RANDOM"
 under_test() { env CBENCH_MPI_TEST_MARKER="$marker" timeout 300 "$@"; }
-mpirun3() { under_test mpirun -n 3 --oversubscribe "$@"; }
+mpirun3() { under_test mpirun -n 3 --oversubscribe --bind-to none "$@"; }
 fail() { echo "test_mpi: FAIL: $*" >&2; exit 1; }
 values() { grep -v -e '^Elapsed time' -e '^CPU time'; }
 
