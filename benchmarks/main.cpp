@@ -174,7 +174,17 @@ int run(int argc, char** argv) {
   const bool wants_http = options.workloads.empty() ||
                           std::find(options.workloads.begin(), options.workloads.end(), "wordcount-http") !=
                               options.workloads.end();
-  if (wants_http && selected("wordcount-http/")) {
+  // Started when any of its cases survives --benchmark_filter (a filter may name only a mode).
+  bool http_selected = false;
+  for (const auto& info : executors()) {
+    for (int w : grid_workers(info)) {
+      for (const char* mode : {"map", "as-completed", "cold"}) {
+        http_selected = http_selected || selected("wordcount-http/executor:" + std::string(info.name) + "/mode:" +
+                                                  mode + "/workers:" + std::to_string(w));
+      }
+    }
+  }
+  if (wants_http && http_selected) {
     try {
       raise_open_file_limit();
       std::vector<std::string> args{"serve", "--profile", options.http_profile};

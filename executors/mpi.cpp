@@ -36,7 +36,8 @@ namespace {
 
 constexpr int kTagHello = 1, kTagTask = 2, kTagResult = 3, kTagStop = 4;
 constexpr auto kSpin = std::chrono::microseconds(200);  // then sleeps, doubling
-constexpr auto kLongestSleep = std::chrono::milliseconds(1);
+constexpr auto kShortestSleep = std::chrono::microseconds(25);
+constexpr auto kLongestSleep = std::chrono::microseconds(1000);
 // Set by rank 0 for the programs it starts: they inherit mpirun's variables but are not ranks.
 constexpr const char* kDescendant = "CBENCH_MPI_CHILD_OF_RANK0";
 
@@ -81,33 +82,55 @@ class PreciseSleeps {
   long saved_;
 };
 
-// A matching message's envelope, waited for without spinning for long (mpi.hpp): a spin of
-// kSpin for the reply that comes at once, then sleeps that double up to kLongestSleep.
+// Polls until done() says so, without spinning for long (mpi.hpp): a spin of kSpin for what
+// comes at once, then sleeps that double up to kLongestSleep. Open MPI's own blocking calls
+// would spin a core for as long as they wait.
+template <typename Done>
+void wait_until(Done&& done) {
+  const auto start = std::chrono::steady_clock::now();
+  do {
+    if (done()) return;
+  } while (std::chrono::steady_clock::now() < start + kSpin);
+  const PreciseSleeps precise;
+  std::chrono::microseconds pause = kShortestSleep;
+  while (!done()) {
+    std::this_thread::sleep_for(pause);
+    // A sleep is at most 1/16 of the wait so far (a result is noticed at most ~6% late), at
+    // least kShortestSleep (each wake-up costs CPU), and never longer than kLongestSleep (an
+    // idle engine still answers within a millisecond).
+    const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    pause = std::clamp<std::chrono::microseconds>(std::min(pause * 2, waited / 16), kShortestSleep, kLongestSleep);
+  }
+}
+
+// A matching message's envelope.
 MPI_Status wait_for(MPI_Comm comm, int source, int tag) {
   MPI_Status status{};
-  int found = 0;
-  const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-  for (;;) {
+  wait_until([&] {
+    int found = 0;
     check(MPI_Iprobe(source, tag, comm, &found, &status), "MPI_Iprobe");
-    if (found) return status;
-    if (std::chrono::steady_clock::now() >= spin_until) break;
-  }
-  const PreciseSleeps precise;
-  std::chrono::microseconds pause(5);
-  for (;;) {
-    std::this_thread::sleep_for(pause);
-    pause = std::min<std::chrono::microseconds>(pause * 2, kLongestSleep);
-    check(MPI_Iprobe(source, tag, comm, &found, &status), "MPI_Iprobe");
-    if (found) return status;
-  }
+    return found != 0;
+  });
+  return status;
+}
+
+// Waits for a non-blocking send or receive: a large message waits for its peer, and Open MPI's
+// blocking calls would spin meanwhile.
+void complete(MPI_Request& request) {
+  wait_until([&] {
+    int done = 0;
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    return done != 0;
+  });
 }
 
 std::string receive(MPI_Comm comm, const MPI_Status& status) {
   int count = 0;
   check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   std::string bytes(static_cast<std::size_t>(count), '\0');
-  check(MPI_Recv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm, MPI_STATUS_IGNORE),
-        "MPI_Recv");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Irecv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm, &request), "MPI_Irecv");
+  complete(request);
   return bytes;
 }
 
@@ -116,7 +139,18 @@ void send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
     throw std::runtime_error("mpi: a message of " + std::to_string(bytes.size()) +
                              " bytes is more than one MPI send carries");
   }
-  check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, tag, comm), "MPI_Send");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, tag, comm, &request), "MPI_Isend");
+  complete(request);
+}
+
+// An engine's first message: its process id.
+pid_t receive_hello(MPI_Comm comm, int rank) {
+  const std::string bytes = receive(comm, wait_for(comm, rank, kTagHello));
+  std::int64_t pid = -1;
+  if (bytes.size() != sizeof pid) throw std::runtime_error("mpi: a malformed hello from rank " + std::to_string(rank));
+  std::memcpy(&pid, bytes.data(), sizeof pid);
+  return static_cast<pid_t>(pid);
 }
 
 std::string without_length(std::string frame) { return frame.erase(0, sizeof(std::uint64_t)); }
@@ -135,32 +169,25 @@ void initialize() {
 
 [[noreturn]] void serve(MPI_Comm controller_comm, bool spawned) {
   const std::int64_t pid = ::getpid();
-  int code = MPI_Send(&pid, 1, MPI_INT64_T, 0, kTagHello, controller_comm);
-  while (code == MPI_SUCCESS) {
-    MPI_Status status;
-    std::string payload;
-    try {
-      status = wait_for(controller_comm, 0, MPI_ANY_TAG);
-      payload = receive(controller_comm, status);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "cbench mpi engine %lld: %s\n", static_cast<long long>(pid), e.what());
-      std::exit(1);
+  try {
+    send(controller_comm, 0, kTagHello, std::string_view(reinterpret_cast<const char*>(&pid), sizeof pid));
+    for (;;) {
+      const MPI_Status status = wait_for(controller_comm, 0, MPI_ANY_TAG);
+      const std::string payload = receive(controller_comm, status);
+      if (status.MPI_TAG == kTagStop) break;
+      std::string reply;
+      try {
+        reply = task_frame::run_task_payload(payload);
+      } catch (const std::exception& e) {
+        const std::string why = std::string("the engine could not read the task: ") + e.what();
+        task_frame::Reply error;
+        error.text = why;
+        reply = task_frame::encode_reply(error);
+      }
+      send(controller_comm, 0, kTagResult, without_length(std::move(reply)));
     }
-    if (status.MPI_TAG == kTagStop) break;
-    std::string reply;
-    try {
-      reply = task_frame::run_task_payload(payload);
-    } catch (const std::exception& e) {
-      const std::string why = std::string("the engine could not read the task: ") + e.what();
-      task_frame::Reply error;
-      error.text = why;
-      reply = task_frame::encode_reply(error);
-    }
-    reply = without_length(std::move(reply));
-    code = MPI_Send(reply.data(), static_cast<int>(reply.size()), MPI_BYTE, 0, kTagResult, controller_comm);
-  }
-  if (code != MPI_SUCCESS) {
-    std::fprintf(stderr, "cbench mpi engine %lld: %s\n", static_cast<long long>(pid), error_text(code).c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cbench mpi engine %lld: %s\n", static_cast<long long>(pid), e.what());
     std::exit(1);
   }
   if (spawned) MPI_Comm_disconnect(&controller_comm);
@@ -307,9 +334,7 @@ class ExecutorImpl final : public mpi::Executor {
     for (int e = 0; e < workers_; ++e) ranks_.push_back(e);
     pids_.assign(static_cast<std::size_t>(workers_), -1);
     for (int e = 0; e < workers_; ++e) {
-      std::int64_t pid = -1;
-      check(MPI_Recv(&pid, 1, MPI_INT64_T, e, kTagHello, comm_, MPI_STATUS_IGNORE), "MPI_Recv (hello)");
-      pids_[static_cast<std::size_t>(e)] = static_cast<pid_t>(pid);
+      pids_[static_cast<std::size_t>(e)] = receive_hello(comm_, e);
     }
   }
 
@@ -427,9 +452,7 @@ void enter(int& argc, char**& argv) {
   ::setenv(kDescendant, "1", 1);
   s.world_pids.assign(static_cast<std::size_t>(s.world_size - 1), -1);
   for (int e = 1; e < s.world_size; ++e) {
-    std::int64_t pid = -1;
-    check(MPI_Recv(&pid, 1, MPI_INT64_T, e, kTagHello, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv (hello)");
-    s.world_pids[static_cast<std::size_t>(e - 1)] = static_cast<pid_t>(pid);
+    s.world_pids[static_cast<std::size_t>(e - 1)] = receive_hello(MPI_COMM_WORLD, e);
   }
   std::atexit(finish);
 }
