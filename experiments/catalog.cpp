@@ -412,20 +412,28 @@ std::vector<Task> wordfreq_tasks(const Corpus& corpus, const ExperimentOptions& 
   return tasks;
 }
 
-std::string wordfreq_line(const Task& task, const Bytes& value) {
+// A chunk's table, told in two numbers: words counted and distinct words.
+struct FrequencyTotals {
   std::uint64_t words = 0;
+  std::size_t distinct = 0;
+};
+
+FrequencyTotals totals_of(const Bytes& value) {
   const auto frequencies = decode_frequencies(value);
-  for (const auto& entry : frequencies) words += entry.count;
-  return "Counted " + task.name + ": " + std::to_string(words) + " words, " +
-         std::to_string(frequencies.size()) + " distinct";
+  FrequencyTotals totals{0, frequencies.size()};
+  for (const auto& entry : frequencies) totals.words += entry.count;
+  return totals;
+}
+
+std::string wordfreq_line(const Task& task, const Bytes& value) {
+  const FrequencyTotals t = totals_of(value);
+  return "Counted " + task.name + ": " + std::to_string(t.words) + " words, " + std::to_string(t.distinct) +
+         " distinct";
 }
 
 std::string wordfreq_json(const Bytes& value) {
-  std::uint64_t words = 0;
-  const auto frequencies = decode_frequencies(value);
-  for (const auto& entry : frequencies) words += entry.count;
-  return "{\"words\":" + std::to_string(words) + ",\"distinct\":" +
-         std::to_string(frequencies.size()) + "}";
+  const FrequencyTotals t = totals_of(value);
+  return "{\"words\":" + std::to_string(t.words) + ",\"distinct\":" + std::to_string(t.distinct) + "}";
 }
 
 Bytes wordfreq_reduce(std::span<const Bytes> values) {
