@@ -241,7 +241,19 @@ class ExecutorImpl final : public mpi::Executor {
     holding_.assign(static_cast<std::size_t>(workers), std::nullopt);
   }
 
-  ~ExecutorImpl() override { shutdown(); }
+  ~ExecutorImpl() override {
+    // Results still on their way (tasks submitted and never collected) are taken and dropped:
+    // left in flight, they would reach the next executor on mpirun's engines, or hold up the
+    // disconnect of spawned ones.
+    try {
+      while (!session().finalized && std::any_of(holding_.begin(), holding_.end(), [](const auto& h) { return h.has_value(); })) {
+        collect();
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cbench: mpi: %s\n", e.what());
+    }
+    shutdown();
+  }
 
   std::string_view name() const override { return "mpi"; }
   int workers() const override { return workers_; }

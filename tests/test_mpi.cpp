@@ -107,6 +107,16 @@ TEST(Mpi, SubmitAndGetOneTask) {
   EXPECT_EQ(values_of(map(*executor, tasks)).back(), "counted e");
 }
 
+TEST(Mpi, TasksLeftUncollectedDoNotReachTheNextExecutor) {
+  {
+    auto executor = mpi::make_executor(engines());
+    for (const auto& task : tasks_of("test-mpi-sleep", {"50", "50", "50"})) executor->submit(task);
+  }  // destroyed with results on their way
+  auto executor = mpi::make_executor(engines());
+  EXPECT_EQ(values_of(map(*executor, tasks_of("test-mpi-throw", {"p", "q"}))),
+            (std::vector<Bytes>{"counted p", "counted q"}));
+}
+
 TEST(Mpi, AThrowingTaskIsReportedByName) {
   auto executor = mpi::make_executor(engines());
   const auto tasks = tasks_of("test-mpi-throw", {"a", "bad", "c"});
