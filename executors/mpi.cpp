@@ -8,10 +8,12 @@
 #include "executors/mpi.hpp"
 
 #include <mpi.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -239,6 +241,7 @@ class ExecutorImpl final : public mpi::Executor {
       spawn();
     }
     holding_.assign(static_cast<std::size_t>(workers), std::nullopt);
+    dead_.assign(static_cast<std::size_t>(workers), false);
   }
 
   ~ExecutorImpl() override {
@@ -269,23 +272,33 @@ class ExecutorImpl final : public mpi::Executor {
     worker_cpu_ = 0;
     std::size_t next = 0, busy = 0;
     std::exception_ptr callback_error;
-    auto hand_out = [&](std::size_t engine) {
-      if (next < tasks.size() && !callback_error) {
-        dispatch(engine, tasks[next], next);
-        ++next;
-        ++busy;
-      }
-    };
-    for (std::size_t e = 0; e < holding_.size(); ++e) hand_out(e);
-    while (busy > 0) {
-      auto [engine, result] = collect();
-      --busy;
-      hand_out(engine);  // first: the engine works while the callback runs
+    auto deliver = [&](TaskResult&& result) {
       try {
         on_result(std::move(result));
       } catch (...) {
         if (!callback_error) callback_error = std::current_exception();
       }
+    };
+    auto hand_out = [&] {  // to every engine that is idle and alive
+      for (std::size_t e = 0; e < holding_.size() && next < tasks.size() && !callback_error; ++e) {
+        if (holding_[e] || !alive(e)) continue;
+        dispatch(e, tasks[next], next);
+        ++next;
+        ++busy;
+      }
+    };
+    hand_out();
+    while (busy > 0) {
+      auto [engine, result] = collect();
+      --busy;
+      hand_out();  // first: the engines work while the callback runs
+      deliver(std::move(result));
+    }
+    for (; next < tasks.size() && !callback_error; ++next) {  // every engine died
+      TaskResult result;
+      result.index = next;
+      result.error = "not run: every engine of the mpi executor died";
+      deliver(std::move(result));
     }
     if (callback_error) std::rethrow_exception(callback_error);
   }
@@ -295,7 +308,7 @@ class ExecutorImpl final : public mpi::Executor {
     submitted_.emplace(ticket, std::move(task));
     queued_.push_back(ticket);
     for (std::size_t e = 0; e < holding_.size() && !queued_.empty(); ++e) {
-      if (!holding_[e]) dispatch_queued(e);
+      if (!holding_[e] && alive(e)) dispatch_queued(e);
     }
     return ticket;
   }
@@ -312,9 +325,20 @@ class ExecutorImpl final : public mpi::Executor {
         submitted_.erase(ticket);
         return result;
       }
+      if (std::none_of(holding_.begin(), holding_.end(), [](const auto& h) { return h.has_value(); })) {
+        // Queued, and no engine left to run it.
+        std::erase(queued_, ticket);
+        submitted_.erase(ticket);
+        TaskResult result;
+        result.index = static_cast<std::size_t>(ticket);
+        result.error = "not run: every engine of the mpi executor died";
+        return result;
+      }
       auto [engine, result] = collect();
       finished_.emplace(static_cast<Ticket>(result.index), std::move(result));
-      if (!queued_.empty()) dispatch_queued(engine);
+      for (std::size_t e = 0; e < holding_.size() && !queued_.empty(); ++e) {
+        if (!holding_[e] && alive(e)) dispatch_queued(e);
+      }
     }
   }
 
@@ -324,8 +348,11 @@ class ExecutorImpl final : public mpi::Executor {
     if (!spawned_ || s.finalized) return;
     spawned_ = false;
     s.live.erase(this);
-    for (int rank : ranks_) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, comm_);
-    MPI_Comm_disconnect(&comm_);
+    for (std::size_t e = 0; e < ranks_.size(); ++e) {
+      if (alive(e)) MPI_Send(nullptr, 0, MPI_BYTE, ranks_[e], kTagStop, comm_);
+    }
+    // A disconnect waits for every peer; with one gone it would wait for ever.
+    if (!any_dead()) MPI_Comm_disconnect(&comm_);
   }
 
  private:
@@ -368,7 +395,28 @@ class ExecutorImpl final : public mpi::Executor {
 
   // The next result from any engine, as the engine's index and the result of the task it held.
   std::pair<std::size_t, TaskResult> collect() {
-    const MPI_Status status = wait_for(comm_, MPI_ANY_SOURCE, kTagResult);
+    // Spawned engines run on this host: one that died (killed, crashed) is seen by its process id,
+    // and fails the task it held instead of leaving the controller waiting for ever. (Under
+    // mpirun, a rank that dies ends the whole job.)
+    std::optional<MPI_Status> arrived;
+    std::optional<std::size_t> died;
+    auto last_check = std::chrono::steady_clock::now();
+    wait_until([&] {
+      int found = 0;
+      MPI_Status status{};
+      check(MPI_Iprobe(MPI_ANY_SOURCE, kTagResult, comm_, &found, &status), "MPI_Iprobe");
+      if (found) {
+        arrived = status;
+        return true;
+      }
+      if (spawned_ && std::chrono::steady_clock::now() - last_check > std::chrono::milliseconds(100)) {
+        last_check = std::chrono::steady_clock::now();
+        died = dead_engine();
+      }
+      return died.has_value();
+    });
+    if (!arrived) return {*died, engine_died(*died)};
+    const MPI_Status status = *arrived;
     const std::string payload = receive(comm_, status);
     const auto received = Clock::now();
     const auto found = std::find(ranks_.begin(), ranks_.end(), status.MPI_SOURCE);
@@ -402,12 +450,37 @@ class ExecutorImpl final : public mpi::Executor {
     return {engine, std::move(result)};
   }
 
+  // An engine holding a task whose process is gone.
+  std::optional<std::size_t> dead_engine() const {
+    for (std::size_t e = 0; e < holding_.size(); ++e) {
+      if (holding_[e] && !dead_[e] && ::kill(pids_[e], 0) != 0 && errno == ESRCH) return e;
+    }
+    return std::nullopt;
+  }
+
+  TaskResult engine_died(std::size_t engine) {
+    dead_[engine] = true;
+    TaskResult result;
+    result.index = *holding_[engine];
+    result.worker = static_cast<int>(engine);
+    result.start = result.end = Clock::now();
+    result.error = "engine " + std::to_string(engine) + " (pid " + std::to_string(pids_[engine]) +
+                   ") died while running it";
+    holding_[engine].reset();
+    in_flight_.leave();
+    return result;
+  }
+
+  bool alive(std::size_t engine) const { return !dead_[engine]; }
+  bool any_dead() const { return std::find(dead_.begin(), dead_.end(), true) != dead_.end(); }
+
   const int workers_;
   MPI_Comm comm_ = MPI_COMM_NULL;
   bool spawned_ = false;
   std::vector<int> ranks_;  // each engine's rank in comm_
   std::vector<pid_t> pids_;
   std::vector<std::optional<std::size_t>> holding_;  // the index of the task each engine holds
+  std::vector<bool> dead_;  // engines seen to have died: handed nothing more
   InFlight in_flight_;
   double worker_cpu_ = 0;
   Ticket next_ticket_ = 0;

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -26,10 +27,16 @@ Bytes run_throw(std::string_view input) {
   return "counted " + std::string(input);
 }
 
+Bytes run_die(std::string_view) {
+  ::raise(SIGKILL);
+  return {};
+}
+
 // In every rank's registry: an engine looks the kind up by name in its own copy.
 [[maybe_unused]] const bool kRegistered = [] {
   register_task_kind({"test-mpi-sleep", run_sleep});
   register_task_kind({"test-mpi-throw", run_throw});
+  register_task_kind({"test-mpi-die", run_die});
   return true;
 }();
 
@@ -137,6 +144,29 @@ TEST(Mpi, AThrowingTaskIsReportedByName) {
 TEST(Mpi, MoreEnginesThanMpirunStartedIsAnError) {
   if (mpi::world_engines() == 0) GTEST_SKIP() << "under mpirun only";
   EXPECT_THROW(mpi::make_executor(mpi::world_engines() + 1), std::invalid_argument);
+}
+
+TEST(Mpi, AnEngineThatDiesFailsItsTaskByNameAndTheRunEnds) {
+  if (mpi::world_engines() > 0) GTEST_SKIP() << "under mpirun, a rank that dies ends the whole job";
+  {
+    auto executor = mpi::make_executor(2);
+    auto tasks = tasks_of("test-mpi-throw", {"a", "b", "c"});
+    tasks.insert(tasks.begin() + 1, Task{&task_kind("test-mpi-die"), "book doomed", nullptr});
+    std::vector<std::optional<TaskResult>> results(tasks.size());
+    executor->run(tasks, [&](TaskResult&& r) { results[r.index] = std::move(r); });
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      ASSERT_TRUE(results[i].has_value()) << "no result for " << tasks[i].name;
+      if (!results[i]->ok()) {
+        EXPECT_FALSE(results[i]->error.empty());
+      }
+    }
+    // Open MPI may end the other engine of the same spawn too; the doomed task names its death.
+    EXPECT_NE(results[1]->error.find("died while running it"), std::string::npos) << results[1]->error;
+  }
+  // A new executor starts new engines.
+  auto executor = mpi::make_executor(2);
+  EXPECT_EQ(values_of(map(*executor, tasks_of("test-mpi-throw", {"p", "q"}))),
+            (std::vector<Bytes>{"counted p", "counted q"}));
 }
 
 TEST(Mpi, SpawnedEnginesAreGoneWhenTheExecutorIs) {
