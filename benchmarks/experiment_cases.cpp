@@ -231,7 +231,7 @@ bool add_experiment(std::string_view workload, PlanFn plan) {
   return true;
 }
 
-int register_experiments(const Corpus& corpus, const std::string& books_url) {
+int register_experiments(const Corpus& corpus, const std::function<std::string()>& books_url) {
   const SuiteOptions& o = suite();
   auto wanted = [](const std::vector<std::string>& filter, std::string_view name) {
     return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
@@ -241,7 +241,6 @@ int register_experiments(const Corpus& corpus, const std::string& books_url) {
     if (!wanted(o.workloads, workload)) continue;
     const Experiment& experiment = find_experiment(workload);
     ExperimentPlan plan = plan_fn(o);
-    plan.options.books_url = books_url;
 
     // The grid: one family per executor and mode, its worker counts as the argument
     // `workers` (never ->Threads(n), which would run the body itself on n threads).
@@ -274,7 +273,10 @@ int register_experiments(const Corpus& corpus, const std::string& books_url) {
         if (selected(family + "/workers:" + std::to_string(w))) chosen.push_back(w);
       }
       if (chosen.empty()) continue;
-      if (!prepared) prepared = prepare(experiment, plan, corpus);
+      if (!prepared) {
+        if (experiment.uses(kUsesHttp)) plan.options.books_url = books_url();
+        prepared = prepare(experiment, plan, corpus);
+      }
       auto* b = benchmark::RegisterBenchmark(
           family.c_str(), [p = prepared, family, f](benchmark::State& state) {
             const int workers = static_cast<int>(state.range(0));

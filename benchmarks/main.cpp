@@ -168,38 +168,26 @@ int run(int argc, char** argv) {
   add_machine_context(options, corpus);
 
   // wordcount-http reads from the fixture server, in a process of its own (`cbench serve`),
-  // started after the fork server so that no worker inherits its pipes, and stopped at the end.
+  // started after the fork server so that no worker inherits its pipes, when the first of its
+  // cases is prepared (never when the filters leave them all out), and stopped at the end.
   std::optional<ServerProcess> server;
-  std::string books_url;
-  const bool wants_http = options.workloads.empty() ||
-                          std::find(options.workloads.begin(), options.workloads.end(), "wordcount-http") !=
-                              options.workloads.end();
-  // Started when any of its cases survives --benchmark_filter (a filter may name only a mode).
-  bool http_selected = false;
-  for (const auto& info : executors()) {
-    for (int w : grid_workers(info)) {
-      for (const char* mode : {"map", "as-completed", "cold"}) {
-        http_selected = http_selected || selected("wordcount-http/executor:" + std::string(info.name) + "/mode:" +
-                                                  mode + "/workers:" + std::to_string(w));
+  auto books_url = [&]() -> std::string {
+    if (!server) {
+      try {
+        raise_open_file_limit();
+        std::vector<std::string> args{"serve", "--profile", options.http_profile};
+        if (options.fixtures) {
+          args.push_back("--fixtures");
+          args.push_back(options.fixtures->string());
+        }
+        server.emplace(cli_path(), args);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("cannot start the fixture server: ") + e.what());
       }
-    }
-  }
-  if (wants_http && http_selected) {
-    try {
-      raise_open_file_limit();
-      std::vector<std::string> args{"serve", "--profile", options.http_profile};
-      if (options.fixtures) {
-        args.push_back("--fixtures");
-        args.push_back(options.fixtures->string());
-      }
-      server.emplace(cli_path(), args);
-      books_url = server->base_url() + "books/{}.txt";
       std::fprintf(stderr, "cbench_bench: %s\n", server->ready_line().c_str());
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "cbench_bench: error: cannot start the fixture server: %s\n", e.what());
-      return 1;
     }
-  }
+    return server->base_url() + "books/{}.txt";
+  };
 
   int total = 0;
   try {

@@ -101,11 +101,6 @@ std::vector<Task> tasks_of(std::string_view kind, int n) {
   return tasks;
 }
 
-bool wanted_executor(std::string_view name) {
-  const auto& filter = suite().executors;
-  return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
-}
-
 // Nanoseconds per task over the timed region, measured with the same clock as the wall time.
 void set_ns_per_task(benchmark::State& state, double seconds) {
   const double tasks = static_cast<double>(kDispatchTasks) * static_cast<double>(state.iterations());

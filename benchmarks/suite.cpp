@@ -1,7 +1,6 @@
 #include "benchmarks/suite.hpp"
 
 #include <sched.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -266,17 +265,14 @@ std::size_t pss_bytes(pid_t pid) {
   return 0;
 }
 
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+bool wanted_executor(std::string_view name) {
+  const auto& filter = suite().executors;
+  return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
 }
 
 std::vector<int> grid_workers(const ExecutorInfo& info) {
   const SuiteOptions& o = suite();
-  if (!o.executors.empty() && std::find(o.executors.begin(), o.executors.end(), info.name) == o.executors.end()) {
-    return {};
-  }
+  if (!wanted_executor(info.name)) return {};
   if (info.name == "sequential") return {1};
   std::vector<int> workers = o.workers;
   if (info.needs_mpi) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "executors/run_task.hpp"  // process_cpu_seconds
 #include "experiments/experiment.hpp"
 
 namespace cbench::bench {
@@ -80,12 +81,16 @@ inline ExperimentPlan bytes_plan(const SuiteOptions&) {
 bool add_experiment(std::string_view workload, PlanFn plan);
 
 // Registers every experiment x executor x mode x worker count that the options select.
-// Returns how many cases it registered.
-int register_experiments(const Corpus& corpus, const std::string& books_url);
+// Returns how many cases it registered. books_url is asked for the books' address when the first
+// case of a downloading experiment is prepared, and not at all when the filters leave them out.
+int register_experiments(const Corpus& corpus, const std::function<std::string()>& books_url);
 
 // Overhead and granularity cases (overhead.cpp, granularity.cpp).
 int register_overheads();
 int register_granularity();
+
+// Whether --cbench_executors keeps this executor (all are kept when it is not given).
+bool wanted_executor(std::string_view name);
 
 // The worker counts an executor runs at in the grid: none when --cbench_executors leaves it out,
 // 1 for the sequential reference, and for the mpi executor only under mpirun, up to the engines
@@ -118,8 +123,5 @@ double steal_fraction(const CpuTimes& before, const CpuTimes& after);
 // Proportional set size of a process, from /proc/PID/smaps_rollup (resident size would count a
 // copy-on-write page once per process that maps it).
 std::size_t pss_bytes(pid_t pid);
-
-// Seconds of CPU used by this whole process (every thread).
-double process_cpu_seconds();
 
 }  // namespace cbench::bench

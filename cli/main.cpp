@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -21,6 +20,7 @@
 #include "cli/serve.hpp"
 #include "executors/fork_server.hpp"
 #include "executors/mpi.hpp"
+#include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/json.hpp"
@@ -213,7 +213,7 @@ int run_experiment(const RunRequest& r) {
   });
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   // This process's CPU time (for mpi, the controller's: it should wait, not spin).
-  const double caller_cpu = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+  const double caller_cpu = process_cpu_seconds();
   double server_cpu = 0;
   if (server) {
     server_cpu = server->cpu_seconds();

@@ -42,11 +42,19 @@ void register_task_kind(const TaskKind& kind) {
   }
 }
 
-double thread_cpu_seconds() {
+namespace {
+
+double cpu_seconds(clockid_t clock) {
   timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  ::clock_gettime(clock, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
+
+}  // namespace
+
+double thread_cpu_seconds() { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+
+double process_cpu_seconds() { return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 namespace {
 std::atomic<bool> cpu_timing{true};

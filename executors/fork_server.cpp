@@ -435,6 +435,8 @@ void start_fork_server() {
   start_locked(c);
 }
 
+std::filesystem::path current_executable() { return std::filesystem::read_symlink("/proc/self/exe"); }
+
 pid_t fork_server_pid() {
   auto& c = client();
   std::lock_guard lock(c.mutex);

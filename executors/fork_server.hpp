@@ -33,6 +33,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,10 @@ pid_t fork_server_pid();
 
 // Threads of this process (entries of /proc/self/task).
 int count_threads();
+
+// The running binary (/proc/self/exe): what a helper process of the same program is started
+// from (the fixture server, the mpi executor's spawned engines).
+std::filesystem::path current_executable();
 
 // A worker process forked by the server, and the caller's end of its socket (close-on-exec,
 // blocking; the caller owns it and closing it tells the worker to exit).

@@ -30,6 +30,7 @@
 
 #include "executors/completion_queue.hpp"
 #include "executors/factories.hpp"
+#include "executors/fork_server.hpp"
 #include "executors/task_frame.hpp"
 
 namespace cbench {
@@ -205,14 +206,6 @@ bool launched_by_mpirun() {
   return false;
 }
 
-std::string this_executable() {
-  std::string path(4096, '\0');
-  const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
-  if (n <= 0) throw std::runtime_error("mpi: cannot find this program's path to start engines");
-  path.resize(static_cast<std::size_t>(n));
-  return path;
-}
-
 void finish();
 
 class ExecutorImpl final : public mpi::Executor {
@@ -249,9 +242,7 @@ class ExecutorImpl final : public mpi::Executor {
     // left in flight, they would reach the next executor on mpirun's engines, or hold up the
     // disconnect of spawned ones.
     try {
-      while (!session().finalized && std::any_of(holding_.begin(), holding_.end(), [](const auto& h) { return h.has_value(); })) {
-        collect();
-      }
+      while (!session().finalized && any_holding()) collect();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "cbench: mpi: %s\n", e.what());
     }
@@ -294,12 +285,7 @@ class ExecutorImpl final : public mpi::Executor {
       hand_out();  // first: the engines work while the callback runs
       deliver(std::move(result));
     }
-    for (; next < tasks.size() && !callback_error; ++next) {  // every engine died
-      TaskResult result;
-      result.index = next;
-      result.error = "not run: every engine of the mpi executor died";
-      deliver(std::move(result));
-    }
+    for (; next < tasks.size() && !callback_error; ++next) deliver(not_run(next));  // every engine died
     if (callback_error) std::rethrow_exception(callback_error);
   }
 
@@ -307,9 +293,7 @@ class ExecutorImpl final : public mpi::Executor {
     const Ticket ticket = next_ticket_++;
     submitted_.emplace(ticket, std::move(task));
     queued_.push_back(ticket);
-    for (std::size_t e = 0; e < holding_.size() && !queued_.empty(); ++e) {
-      if (!holding_[e] && alive(e)) dispatch_queued(e);
-    }
+    dispatch_queued();
     return ticket;
   }
 
@@ -325,20 +309,14 @@ class ExecutorImpl final : public mpi::Executor {
         submitted_.erase(ticket);
         return result;
       }
-      if (std::none_of(holding_.begin(), holding_.end(), [](const auto& h) { return h.has_value(); })) {
-        // Queued, and no engine left to run it.
+      if (!any_holding()) {  // queued, and no engine left to run it
         std::erase(queued_, ticket);
         submitted_.erase(ticket);
-        TaskResult result;
-        result.index = static_cast<std::size_t>(ticket);
-        result.error = "not run: every engine of the mpi executor died";
-        return result;
+        return not_run(static_cast<std::size_t>(ticket));
       }
-      auto [engine, result] = collect();
+      TaskResult result = collect().second;
       finished_.emplace(static_cast<Ticket>(result.index), std::move(result));
-      for (std::size_t e = 0; e < holding_.size() && !queued_.empty(); ++e) {
-        if (!holding_[e] && alive(e)) dispatch_queued(e);
-      }
+      dispatch_queued();
     }
   }
 
@@ -357,7 +335,7 @@ class ExecutorImpl final : public mpi::Executor {
 
  private:
   void spawn() {
-    const std::string program = this_executable();
+    const std::string program = current_executable().string();
     std::vector<char> flag(kEngineFlag, kEngineFlag + std::strlen(kEngineFlag) + 1);
     char* argv[] = {flag.data(), nullptr};
     std::vector<int> codes(static_cast<std::size_t>(workers_), MPI_SUCCESS);
@@ -387,10 +365,14 @@ class ExecutorImpl final : public mpi::Executor {
     in_flight_.enter();
   }
 
-  void dispatch_queued(std::size_t engine) {
-    const Ticket ticket = queued_.front();
-    queued_.pop_front();
-    dispatch(engine, submitted_.at(ticket), static_cast<std::size_t>(ticket));
+  // Queued submissions, in order, to every engine that is idle and alive.
+  void dispatch_queued() {
+    for (std::size_t e = 0; e < holding_.size() && !queued_.empty(); ++e) {
+      if (holding_[e] || !alive(e)) continue;
+      const Ticket ticket = queued_.front();
+      queued_.pop_front();
+      dispatch(e, submitted_.at(ticket), static_cast<std::size_t>(ticket));
+    }
   }
 
   // The next result from any engine, as the engine's index and the result of the task it held.
@@ -471,7 +453,17 @@ class ExecutorImpl final : public mpi::Executor {
     return result;
   }
 
+  static TaskResult not_run(std::size_t index) {
+    TaskResult result;
+    result.index = index;
+    result.error = "not run: every engine of the mpi executor died";
+    return result;
+  }
+
   bool alive(std::size_t engine) const { return !dead_[engine]; }
+  bool any_holding() const {
+    return std::any_of(holding_.begin(), holding_.end(), [](const auto& h) { return h.has_value(); });
+  }
   bool any_dead() const { return std::find(dead_.begin(), dead_.end(), true) != dead_.end(); }
 
   const int workers_;

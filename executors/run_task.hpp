@@ -10,6 +10,9 @@ namespace cbench {
 // CPU time of the calling thread, in seconds.
 double thread_cpu_seconds();
 
+// CPU time of the whole process (every thread of it), in seconds.
+double process_cpu_seconds();
+
 // Whether run_task reads the thread's CPU clock around each task (on by default). That clock is a
 // system call (about 1.3 µs here, twice per task), more than a whole dispatch should cost, so the
 // benchmarks turn it off: for threads of this process the process CPU clock already counts the

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "executors/executor.hpp"
+#include "executors/run_task.hpp"
 #include "executors/wire.hpp"
 
 namespace cbench::task_frame {
@@ -24,12 +25,6 @@ std::int64_t monotonic_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-double process_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size) {

@@ -31,6 +31,5 @@ Reply decode_reply(std::string_view payload);  // without it; views into payload
 std::string run_task_payload(std::string_view payload);
 
 std::int64_t monotonic_ns();
-double process_cpu_seconds();
 
 }  // namespace cbench::task_frame

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .scaling import Point
+from .scaling import Point, best_points
 from .style import executor_rank
 from .text import ratio, seconds
 
@@ -39,8 +39,9 @@ def language_tables(points: Sequence[Point], context: Mapping[str, Any]) -> list
 
 
 def _best(points: Sequence[Point], lang: str) -> dict[str, Point]:
+    """Per model, the fastest of its warm lines at their best worker counts."""
     best: dict[str, Point] = {}
-    for p in points:
+    for p in best_points(points):
         if p.lang == lang and p.mode in WARM_MODES:
             if p.executor not in best or p.seconds < best[p.executor].seconds:
                 best[p.executor] = p
