@@ -287,9 +287,11 @@ def timeline_chart(workload: str, trace: Sequence[TraceCase],
 # ---- history -------------------------------------------------------------------------------
 
 
-def history_chart(name: str, entries: Sequence[Mapping[str, Any]]) -> Chart:
+def history_chart(name: str, entries: Sequence[Mapping[str, Any]],
+                  steps: Sequence[Any] = ()) -> Chart:
     """A benchmark's median over the commits of the history, one line per machine (times from
-    different machines are not comparable), error bars from the repetitions."""
+    different machines are not comparable), error bars from the repetitions, and a dashed line
+    before each commit where it stepped (``history.history_changes``)."""
     title = f"history of {name}"
     figure, ax = _figure(title, {"host_name": ", ".join(sorted({e["host_name"] for e in entries})),
                                  "num_cpus": "?"}, (max(8, 0.6 * len(entries) + 3), 5))
@@ -306,6 +308,13 @@ def history_chart(name: str, entries: Sequence[Mapping[str, Any]]) -> Chart:
             low.append(max(median - lo, 0))
             high.append(max(hi - median, 0))
         ax.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=3, label=host)
+    for step in steps:
+        at = next(i for i, e in enumerate(entries) if e["commit"] == step.commit
+                  and e["host_name"] == step.host)
+        ax.axvline(at - 0.5, color="tab:red", linestyle="--", linewidth=1)
+        ax.annotate(f"{step.change * 100:+.0f}% at {step.commit[:8]}", (at - 0.5, 1), xycoords=(
+            "data", "axes fraction"), xytext=(3, -12), textcoords="offset points",
+            color="tab:red", fontsize="small")
     ax.set_xticks(range(len(entries)))
     ax.set_xticklabels([f"{e['commit'][:8]}\n{e['date'][:10]}" for e in entries], fontsize="small",
                        rotation=45 if len(entries) > 8 else 0)
