@@ -20,8 +20,10 @@ from typing import Any
 from .load import UnusableInput, read_document
 
 Runner = Callable[..., subprocess.CompletedProcess]
-BENCH_BINARY = Path("build/release/benchmarks/cbench_bench")
-BENCH_TARGET = "cbench_bench"
+BUILD_DIR = Path("build/release")
+BENCH_BINARY = BUILD_DIR / "benchmarks/cbench_bench"
+BENCH_TARGET = "cbench_bench"  # builds the CLI too: its fixture server
+CLI_BINARY = BUILD_DIR / "cli/cbench"
 
 
 def interleaved(repetitions: int) -> list[tuple[str, int]]:
@@ -96,51 +98,70 @@ def build_commands(jobs: int) -> list[list[str]]:
             ["cmake", "--build", "--preset", "release", "--target", BENCH_TARGET, "-j", str(jobs)]]
 
 
-def build_commit(repo: Path, commit: str, worktree: Path, run: Runner = subprocess.run,
-                 jobs: int | None = None) -> Path:
-    """Checks ``commit`` out into ``worktree`` (detached) and builds the benchmark binary there;
-    returns its path. A failure names the commit and the log to read."""
-    resolved = run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
-                   capture_output=True, text=True, check=False)
-    if resolved.returncode != 0:
-        raise UnusableInput(f"commit {commit}: not a commit of {repo}")
-    worktree.parent.mkdir(parents=True, exist_ok=True)
-    log_path = worktree.parent / f"{worktree.name}.build.log"
-    with log_path.open("w") as log:
-        steps = [["git", "-C", str(repo), "worktree", "add", "--detach", str(worktree),
-                  resolved.stdout.strip()],
-                 *build_commands(jobs or os.cpu_count() or 2)]
-        for command in steps:
-            cwd = repo if command[0] == "git" else worktree
-            log.write("$ " + " ".join(command) + "\n")
-            log.flush()
-            try:
-                result = run(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
-            except OSError as error:
-                raise UnusableInput(f"commit {commit}: cannot run {command[0]} "
-                                    f"({error.strerror})") from None
-            if result.returncode != 0:
-                raise UnusableInput(f"commit {commit}: `{' '.join(command[:4])}` failed "
-                                    f"(log in {log_path})")
-    binary = worktree / BENCH_BINARY
-    if not binary.is_file():
-        raise UnusableInput(f"commit {commit}: the build made no {BENCH_BINARY} (log in {log_path})")
-    return binary
+def build_commits(repo: Path, commits: Sequence[str], work_dir: Path, run: Runner = subprocess.run,
+                  jobs: int | None = None) -> list[Path]:
+    """Builds the benchmark binary of each commit, in order, in one temporary git worktree under
+    ``work_dir``: the first from scratch, each later one incrementally after checking it out
+    (git rewrites only the files that differ, so only what they touch is compiled again). Each
+    binary is copied out with the CLI beside it (``bin-<i>/benchmarks/cbench_bench`` and
+    ``bin-<i>/cli/cbench``, the layout the benchmark binary finds its fixture server in) and
+    its path returned. A failure names the commit and the log to read; the worktree is removed
+    whatever happens."""
+    resolved = []
+    for commit in commits:
+        result = run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet",
+                      f"{commit}^{{commit}}"], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise UnusableInput(f"commit {commit}: not a commit of {repo}")
+        resolved.append(result.stdout.strip())
+    work_dir.mkdir(parents=True, exist_ok=True)
+    worktree = work_dir / "worktree"
+    log_path = work_dir / "build.log"
+    binaries = []
+    try:
+        with log_path.open("w") as log:
+            for i, (commit, sha) in enumerate(zip(commits, resolved)):
+                checkout = (["git", "-C", str(repo), "worktree", "add", "--detach", str(worktree), sha]
+                            if i == 0 else ["git", "-C", str(worktree), "checkout", "--detach",
+                                            "--quiet", sha])
+                for command in [checkout, *build_commands(jobs or os.cpu_count() or 2)]:
+                    _step(command, repo if command[0] == "git" else worktree, commit, log,
+                          log_path, run)
+                built = worktree / BENCH_BINARY
+                if not built.is_file():
+                    raise UnusableInput(f"commit {commit}: the build made no {BENCH_BINARY} "
+                                        f"(log in {log_path})")
+                target = work_dir / f"bin-{i}"
+                for part in (BENCH_BINARY, CLI_BINARY):
+                    if (worktree / part).is_file():
+                        copy = target / part.relative_to(BUILD_DIR)
+                        copy.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(worktree / part, copy)
+                binaries.append(target / BENCH_BINARY.relative_to(BUILD_DIR))
+    finally:
+        if worktree.exists():
+            run(["git", "-C", str(repo), "worktree", "remove", "--force", str(worktree)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            shutil.rmtree(worktree, ignore_errors=True)
+        run(["git", "-C", str(repo), "worktree", "prune"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, check=False)
+    return binaries
+
+
+def _step(command: list[str], cwd: Path, commit: str, log: Any, log_path: Path, run: Runner) -> None:
+    log.write("$ " + " ".join(command) + "\n")
+    log.flush()
+    try:
+        result = run(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
+    except OSError as error:
+        raise UnusableInput(f"commit {commit}: cannot run {command[0]} ({error.strerror})") from None
+    if result.returncode != 0:
+        raise UnusableInput(f"commit {commit}: `{' '.join(command[:4])}` failed (log in {log_path})")
 
 
 @contextmanager
 def commit_builds(repo: Path, base: str, head: str, work_dir: Path,
                   run: Runner = subprocess.run) -> Iterator[tuple[Path, Path]]:
-    """The benchmark binaries of two commits, built in temporary worktrees under
-    ``work_dir``; the worktrees are removed afterwards."""
-    worktrees = [work_dir / "base", work_dir / "head"]
-    try:
-        yield (build_commit(repo, base, worktrees[0], run), build_commit(repo, head, worktrees[1], run))
-    finally:
-        for worktree in worktrees:
-            if worktree.exists():
-                run(["git", "-C", str(repo), "worktree", "remove", "--force", str(worktree)],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-                shutil.rmtree(worktree, ignore_errors=True)
-        run(["git", "-C", str(repo), "worktree", "prune"], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, check=False)
+    """The benchmark binaries of two commits (``build_commits``)."""
+    a, b = build_commits(repo, [base, head], work_dir, run)
+    yield a, b

@@ -20,6 +20,7 @@ from .scaling import Point, by_series, experiment_points
 from .stats import CI_METHOD, bootstrap_median_ci
 from .style import (IDEAL_STYLE, executor_colour, executor_rank, line_style, machine_line,
                     series_label)
+from .tables import anomalies
 from .text import seconds
 from .trace import TraceCase
 
@@ -39,9 +40,11 @@ def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
     workloads = list(dict.fromkeys(p.workload for p in points))
     granularity = granularity_points(run)
     charts = []
+    hidden = anomalies(points)
     for w in workloads:
         mine = [p for p in points if p.workload == w]
-        charts += [speedup_chart(w, mine, run.context), time_chart(w, mine, run.context)]
+        charts += [speedup_chart(w, mine, run.context, hidden),
+                   time_chart(w, mine, run.context, hidden)]
     charts += [cpu_utilization_chart(points, run.context), dispatch_chart(run),
                lifecycle_chart(run), memory_chart(run),
                granularity_chart(granularity, metg_table(granularity), run.context)]
@@ -66,49 +69,88 @@ def file_stem(text: str) -> str:
 # ---- experiments ---------------------------------------------------------------------------
 
 
-def speedup_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any]) -> Chart:
-    """Speedup against workers (log2), one line per executor and mode, with the ideal; below,
-    the efficiency against that ideal."""
+MODE_ORDER = {"map": 0, "as-completed": 1, "cold": 2, "cold-cache": 3}
+
+
+def panels(points: Sequence[Point]) -> list[tuple[str, str, list[Point]]]:
+    """Small multiples: one panel per language and mode, so that no panel carries more than the
+    executors of one mode (seven at most); the sequential reference is the ideal's first point
+    and is not drawn as a line of its own."""
+    keys = sorted({(p.lang, p.mode) for p in points if p.executor != "sequential"},
+                  key=lambda k: (k[0] != "cpp", MODE_ORDER.get(k[1], 9), k[1]))
+    return [(lang, mode, [p for p in points if (p.lang, p.mode) == (lang, mode)
+                          and p.executor != "sequential"]) for lang, mode in keys]
+
+
+def speedup_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any],
+                  hidden: Mapping[str, str] | None = None) -> Chart | None:
+    """Per language and mode, a row of two panels: speedup against workers (log2) with that
+    language's ideal, and the efficiency against it. Rows in ``hidden`` (anomalies, listed as
+    warnings instead) are not drawn."""
+    shown = [p for p in points if p.key not in (hidden or {})]
+    rows = panels(shown)
+    if not rows:
+        return None
     title = f"{workload}: speedup and efficiency against the ideal schedule"
-    figure, (top, bottom) = _figure(title, context, (10, 8), nrows=2, sharex=True)
-    for (_, executor, mode, lang), line in _ordered(by_series(points)):
-        style = line_style(executor, mode, lang)
-        label = series_label(executor, mode, lang)
-        with_speedup = [p for p in line if p.speedup is not None]
-        if with_speedup:
-            _errorbar(top, with_speedup, "speedup", style, label)
-        with_efficiency = [p for p in line if p.efficiency is not None]
-        if with_efficiency:
-            _errorbar(bottom, with_efficiency, "efficiency", style, label)
-    ideal = sorted({(p.workers, p.ideal_speedup) for p in points
-                    if p.ideal_speedup is not None and p.lang == "cpp"})
-    if ideal:
+    figure, axes = _figure(title, context, (12, 3.3 * len(rows) + 1.2), nrows=len(rows), ncols=2,
+                           squeeze=False, sharex=True)
+    for (lang, mode, mine), (top, bottom) in zip(rows, axes):
+        for (_, executor, _, _), line in _ordered(by_series(mine)):
+            style = line_style(executor, mode, lang)
+            with_speedup = [p for p in line if p.speedup is not None]
+            label = series_label(executor, "map", lang)  # the panel's title names the mode
+            if with_speedup:
+                _errorbar(top, with_speedup, "speedup", style, label)
+            with_efficiency = [p for p in line if p.efficiency is not None]
+            if with_efficiency:
+                _errorbar(bottom, with_efficiency, "efficiency", style, label)
+        ideal = sorted({(p.workers, p.ideal_speedup) for p in shown
+                        if p.ideal_speedup is not None and p.lang == lang} | {(1, 1.0)})
         top.plot(*zip(*ideal), label="ideal (greedy schedule)", **IDEAL_STYLE)
-    bottom.axhline(1.0, label="ideal", **IDEAL_STYLE)
-    top.set_ylabel("speedup over sequential")
-    bottom.set_ylabel("efficiency (ideal time / time)")
-    bottom.set_ylim(bottom=0)
-    _workers_axis(bottom, [p.workers for p in points])
-    bottom.set_xlabel(f"workers (error bars: {CI_METHOD})")
-    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+        bottom.axhline(1.0, **IDEAL_STYLE)
+        language = "C++" if lang == "cpp" else lang.capitalize()
+        top.set_title(f"{language}, {mode}: speedup over {language}'s sequential", fontsize="medium")
+        bottom.set_title(f"{language}, {mode}: efficiency (ideal time / time)", fontsize="medium")
+        bottom.set_ylim(0, max(1.1, max((p.efficiency or 0 for p in mine), default=1) * 1.05))
+        for ax in (top, bottom):
+            _workers_axis(ax, [p.workers for p in shown])
+        bottom.legend(*top.get_legend_handles_labels(), loc="upper left",
+                      bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    for ax in axes[-1]:
+        ax.set_xlabel(f"workers (error bars: {CI_METHOD})" if ax is axes[-1][0] else "workers")
     return Chart(f"speedup-{file_stem(workload)}", title, figure)
 
 
-def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any]) -> Chart:
-    """Wall time (log) against workers, one line per executor, mode and language: where the
-    speedup chart measures each language against its own sequential row, this one puts C++ and
-    a Python peer (dashed) on one scale."""
+def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any],
+               hidden: Mapping[str, str] | None = None) -> Chart | None:
+    """Wall time (log) against workers, per mode one panel with C++ and a Python peer (dashed)
+    on one scale, the sequential rows as horizontal references: where the speedup chart
+    measures each language against its own sequential row, this one compares them."""
+    shown = [p for p in points if p.key not in (hidden or {})]
+    modes = sorted({p.mode for p in shown if p.executor != "sequential"},
+                   key=lambda m: (MODE_ORDER.get(m, 9), m))
+    if not modes:
+        return None
     title = f"{workload}: wall time per run of the workload"
-    figure, ax = _figure(title, context, (10, 5.5))
-    for (_, executor, mode, lang), line in _ordered(by_series(points)):
-        _errorbar(ax, line, "seconds", line_style(executor, mode, lang),
-                  series_label(executor, mode, lang))
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: seconds(value)))
-    ax.set_ylabel("wall time (log scale)")
-    _workers_axis(ax, [p.workers for p in points])
-    ax.set_xlabel(f"workers (error bars: {CI_METHOD})")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    figure, axes = _figure(title, context, (12, 3.6 * len(modes) + 1.2), nrows=len(modes),
+                           squeeze=False, sharex=True, sharey=True)
+    for mode, (ax,) in zip(modes, axes):
+        mine = [p for p in shown if p.mode == mode and p.executor != "sequential"]
+        for (_, executor, _, lang), line in _ordered(by_series(mine)):
+            _errorbar(ax, line, "seconds", line_style(executor, mode, lang),
+                      series_label(executor, "map", lang))
+        for p in shown:
+            if p.executor == "sequential" and p.mode == "map":
+                ax.axhline(p.seconds, color=executor_colour("sequential"), linewidth=1,
+                           linestyle="--" if p.lang == "python" else "-",
+                           label=f"{series_label('sequential', 'map', p.lang)}: {seconds(p.seconds)}")
+        ax.set_title(f"{mode}", fontsize="medium")
+        ax.set_yscale("log")
+        _time_axis(ax.yaxis)
+        ax.set_ylabel("wall time (log scale)")
+        _workers_axis(ax, [p.workers for p in shown])
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    axes[-1][0].set_xlabel(f"workers (error bars: {CI_METHOD})")
     return Chart(f"time-{file_stem(workload)}", title, figure)
 
 
@@ -157,7 +199,8 @@ def dispatch_chart(run: Run) -> Chart | None:
         else:
             ax.plot(*zip(*sorted(values)), label=executor, **line_style(executor))
     ax.set_yscale("log")
-    ax.set_ylabel("ns per task")
+    _plain_axis(ax.yaxis)
+    ax.set_ylabel("ns per task (log scale)")
     _workers_axis(ax, [r.name.int_param("workers") or 1 for r in rows])
     ax.set_xlabel("workers")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -172,10 +215,11 @@ def lifecycle_chart(run: Run) -> Chart | None:
     title = "lifecycle overhead: build and destroy the executor"
     figure, ax = _figure(title, run.context, (10, 5.5))
     for executor, mine in _by_executor(rows).items():
-        values = sorted((r.name.int_param("workers") or 1, r.median * 1e6) for r in mine)
+        values = sorted((r.name.int_param("workers") or 1, r.median) for r in mine)
         ax.plot(*zip(*values), label=executor, **line_style(executor))
     ax.set_yscale("log")
-    ax.set_ylabel("µs per build + teardown")
+    _time_axis(ax.yaxis)
+    ax.set_ylabel("build + teardown (log scale)")
     _workers_axis(ax, [r.name.int_param("workers") or 1 for r in rows])
     ax.set_xlabel("workers")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -200,6 +244,8 @@ def memory_chart(run: Run) -> Chart | None:
             ax.plot(*zip(*shown), label=executor, **line_style(executor))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_axis(ax.xaxis)
+    _plain_axis(ax.yaxis)
     ax.set_xlabel("tasks waiting at once" + (f" ({dropped} row(s) ≤ 0 not shown)" if dropped else ""))
     ax.set_ylabel("KiB per task")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -233,6 +279,7 @@ def granularity_chart(points: Sequence[GranularityPoint], metgs: Sequence[Metg],
                         color=executor_colour(executor), markeredgecolor="black", zorder=5)
         ax.axhline(0.5, color="0.4", linestyle=":", linewidth=1)
         ax.set_xscale("log")
+        _plain_axis(ax.xaxis)
         ax.set_title(f"{w} worker{'s' if w > 1 else ''}", fontsize="medium")
         ax.set_xlabel("task size (µs of CPU work)")
         ax.set_ylim(0, 1.1)
@@ -280,7 +327,8 @@ def timeline_chart(workload: str, trace: Sequence[TraceCase],
         ax.invert_yaxis()
         ax.set_ylabel("worker", fontsize="small")
         ax.set_title(case.name.key, fontsize="small", loc="left")
-    axes.flat[-1].set_xlabel("seconds from the start of the iteration")
+    _time_axis(axes.flat[-1].xaxis)
+    axes.flat[-1].set_xlabel("time from the start of the iteration")
     return Chart(f"timeline-{file_stem(workload)}", title, figure)
 
 
@@ -318,8 +366,9 @@ def history_chart(name: str, entries: Sequence[Mapping[str, Any]],
     ax.set_xticks(range(len(entries)))
     ax.set_xticklabels([f"{e['commit'][:8]}\n{e['date'][:10]}" for e in entries], fontsize="small",
                        rotation=45 if len(entries) > 8 else 0)
-    ax.set_ylabel("median real time (s)")
+    ax.set_ylabel("median real time")
     ax.set_ylim(bottom=0)
+    _time_axis(ax.yaxis)
     ax.set_xlabel(f"commit (error bars: {CI_METHOD})")
     ax.legend(fontsize="small", title="machine")
     return Chart(f"history-{file_stem(name)}", title, figure)
@@ -345,6 +394,18 @@ def _grid(panels: int) -> tuple[int, int]:
 def _grid_size(panels: int) -> tuple[float, float]:
     rows, columns = _grid(panels)
     return 4.2 * columns + 1.5, 3.6 * rows + 1.2
+
+
+def _time_axis(axis: Any) -> None:
+    """Tick labels in human units (90 ms, 1.2 s), none on the minor ticks of a log axis."""
+    axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: seconds(value)))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def _plain_axis(axis: Any) -> None:
+    """Plain numbers (200, not 2×10²) on a log axis, none on its minor ticks."""
+    axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def _workers_axis(ax: Axes, workers: Sequence[int]) -> None:

@@ -1,9 +1,11 @@
-"""The command line: ``scripts/report load|plot|report|compare|history``. Thin: it parses
-arguments, calls the package's functions and turns ``UnusableInput`` into one line on standard
-error and exit status 2 (compare: 0 no regression, 1 a regression, 2 unusable input)."""
+"""The command line: ``scripts/report load|plot|report|compare|gate|calibrate|history``. Thin: it
+parses arguments, calls the package's functions and turns ``UnusableInput`` into one line on
+standard error and exit status 2 (compare and gate: 0 no regression, 1 a regression, 2 unusable
+input)."""
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -30,8 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list, extra = args_list[:cut], args_list[cut + 1:]
     parser = build_parser()
     args = parser.parse_args(args_list)
-    if extra and not (args.command == "compare" and (args.builds or args.commits)):
-        parser.error("arguments after -- are for the benchmark binaries of compare --builds/--commits")
+    if extra and not ((args.command == "compare" and (args.builds or args.commits))
+                      or args.command in ("gate", "calibrate")):
+        parser.error("arguments after -- are for the benchmark binaries of compare --builds/"
+                     "--commits, gate and calibrate")
     try:
         return args.handler(args, extra)
     except UnusableInput as error:
@@ -102,15 +106,74 @@ def build_parser() -> argparse.ArgumentParser:
                    help="commits mode: the git repository (default: the current folder)")
     p.set_defaults(handler=cmd_compare)
 
+    p = sub.add_parser(
+        "gate", help="the regression gate of a pull request: two commits (or builds), measured in pairs",
+        description="Builds BASE and HEAD (one worktree, the second build incremental), runs the "
+                    "gate's subset of the grid in pairs (each benchmark family by A and B back to "
+                    "back, in a balanced random order), screens every workload and workload x "
+                    "executor family, re-runs the suspects on fresh pairs to confirm them, and "
+                    "names what regressed. Its defaults are the CI configuration. Exit 0: no "
+                    "regression (improvements are reported); 1: a regression; 2: unusable input "
+                    "or a failed build.",
+        epilog="Method and measured error rates: docs/design.md (The regression gate) and the "
+               "README. `--pairs-dir DIR` judges the pairs an earlier gate wrote to DIR again.")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--commits", nargs=2, metavar=("BASE", "HEAD"))
+    mode.add_argument("--builds", nargs=2, metavar=("A_BINARY", "B_BINARY"))
+    mode.add_argument("--pairs-dir", type=Path, metavar="DIR",
+                      help="judge the pairs already measured in DIR (a gate's -o folder)")
+    _gate_options(p)
+    p.add_argument("--threshold", default=f"{gate_defaults()['threshold']}%",
+                   help="smallest change that counts (default %(default)s)")
+    p.add_argument("--alpha", type=float, default=gate_defaults()["alpha"],
+                   help="family-wise error rate of the confirmation (default %(default)s)")
+    p.add_argument("--confirm-pairs", type=int, default=gate_defaults()["confirm_pairs"],
+                   help="pairs of the confirmation stage (default %(default)s)")
+    p.add_argument("--markdown", action="store_true", help="print Markdown (for a job summary)")
+    p.add_argument("--profile", type=Path, metavar="FILE",
+                   help="the noise profile to use (default: the one in results/baselines/ for "
+                        "this machine's class, if any)")
+    p.add_argument("--no-profile", action="store_true", help="use no noise profile")
+    p.add_argument("--repo", type=Path, default=Path("."),
+                   help="commits mode: the git repository (default: the current folder)")
+    p.set_defaults(handler=cmd_gate)
+
+    p = sub.add_parser(
+        "calibrate", help="measure the gate's false-alarm and detection rates on this machine",
+        description="Runs one benchmark binary against itself for a pool of pairs (A/A), learns "
+                    "the machine's noise profile from it, and replays the gate on pairs drawn "
+                    "from the pool: as measured (false alarms) and with 5%, 10% and 2x "
+                    "slowdowns injected into one workload, and a doubled dispatch cost of one "
+                    "executor (detections). Prints the rates and writes the profile.",
+        epilog="Defaults: the release build of this tree, the gate's subset and arguments.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--binary", type=Path, metavar="BINARY",
+                     help="the benchmark binary (default build/release/benchmarks/cbench_bench)")
+    src.add_argument("--pairs-dir", type=Path, metavar="DIR",
+                     help="reuse the A/A pool an earlier calibrate wrote to DIR")
+    _gate_options(p, pairs_default=16)
+    p.add_argument("--trials", type=int, default=20, help="trials of each kind (default 20)")
+    p.add_argument("--profile-out", type=Path, metavar="FILE",
+                   help="where to write the profile (default: results/baselines/"
+                        "gate-profile-<machine class>.json)")
+    p.set_defaults(handler=cmd_calibrate)
+
     p = sub.add_parser("history", help="append a run to the history, or plot a benchmark over commits",
                        description="`history RUN.json` stores the run (each benchmark's "
                                    "repetitions) in DIR keyed by commit (cbench_commit) and date; "
-                                   "`history --plot NAME` plots that benchmark's median over the "
-                                   "stored commits.")
+                                   "`history --changes` names, per benchmark and machine, the "
+                                   "commits where its median stepped (E-Divisive with a "
+                                   "permutation test, steps beyond --threshold); `history --plot "
+                                   "NAME` plots that benchmark's median over the stored commits, "
+                                   "its steps marked.")
     p.add_argument("run", nargs="?", metavar="RUN.json")
     p.add_argument("--dir", type=Path, default=Path("results/history"),
                    help="the history folder (default results/history)")
-    p.add_argument("--plot", metavar="NAME", help="the benchmark to plot (our name)")
+    p.add_argument("--plot", metavar="NAME", help="the benchmark to plot (our name), its steps marked")
+    p.add_argument("--changes", action="store_true",
+                   help="list the commits where a benchmark stepped (E-Divisive change points)")
+    p.add_argument("--threshold", default="5%",
+                   help="with --changes: smallest step that counts (default 5%%)")
     p.add_argument("-o", "--out", type=Path, metavar="DIR",
                    help="where to write the plot (default: the history folder)")
     p.set_defaults(handler=cmd_history)
@@ -188,22 +251,189 @@ def cmd_compare(args: argparse.Namespace, extra: list[str]) -> int:
     return 1 if result.regressions else 0
 
 
+def gate_defaults() -> dict:
+    # The gate's constants without importing SciPy for --help (gate.py imports it lazily).
+    from . import gate
+
+    return {"threshold": f"{gate.THRESHOLD * 100:g}", "alpha": gate.ALPHA,
+            "confirm_pairs": gate.CONFIRM_PAIRS, "pairs": gate.SCREEN_PAIRS}
+
+
+def _gate_options(p: argparse.ArgumentParser, pairs_default: int | None = None) -> None:
+    p.add_argument("--pairs", type=int, default=pairs_default or gate_defaults()["pairs"],
+                   help="pairs of runs (default %(default)s)")
+    p.add_argument("--seed", type=int, help="seed of the run order (default: drawn, and printed)")
+    p.add_argument("-o", "--out", type=Path, metavar="DIR",
+                   help="where the builds, runs and results go (default: a new temporary folder)")
+
+
+def _gate_bench_args(extra: list[str]) -> list[str]:
+    from . import gate
+
+    return list(extra) if extra else list(gate.GATE_BENCH_ARGS)
+
+
+def _log(line: str) -> None:
+    print(f"{PROG}: {line}", file=sys.stderr)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    import random
+
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    _log(f"run order seed {seed} (--seed {seed} repeats it)")
+    return seed
+
+
+def _profile(args: argparse.Namespace):
+    from . import calibrate
+
+    if args.no_profile:
+        return None
+    if args.profile:
+        return calibrate.read_profile(args.profile)
+    found = calibrate.find_profile(Path(__file__).resolve().parents[2] / "results" / "baselines")
+    _log(f"noise profile: {found.source}" if found else
+         f"noise profile: none for machine class {calibrate.machine_class()}")
+    return found
+
+
+def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
+    from . import builds, compare, gate, pairs
+
+    try:
+        threshold = compare.parse_threshold(args.threshold)
+    except ValueError:
+        return _usage(f"gate: --threshold {args.threshold!r} is not a percentage such as 5%")
+    if not 0 < args.alpha < 1:
+        return _usage("gate: --alpha must be between 0 and 1")
+    if args.pairs < 3 or args.confirm_pairs < 3:
+        return _usage("gate: --pairs and --confirm-pairs must be at least 3")
+    if extra and args.pairs_dir:
+        return _usage("gate: arguments after -- are for the benchmark binaries, which --pairs-dir "
+                      "does not run")
+    profile = _profile(args)
+    bench_args = _gate_bench_args(extra)
+    subset = "" if extra else gate.GATE_SUBSET
+    if args.pairs_dir:
+        out = args.pairs_dir
+        screen_manifest = out / "screen" / pairs.MANIFEST
+        confirm_manifest = out / "confirm" / pairs.MANIFEST
+        screen_rows = pairs.load_pairs(screen_manifest)
+        confirm_rows = pairs.load_pairs(confirm_manifest) if confirm_manifest.is_file() else None
+        result = gate.decide(screen_rows, confirm_rows, profile, threshold, args.alpha)
+    else:
+        out = args.out or Path(tempfile.mkdtemp(prefix="cbench-gate-"))
+        seed = _seed(args)
+        if args.commits:
+            repo = _git_toplevel(args.repo)
+            _log(f"building {args.commits[0]} and {args.commits[1]} under {out / 'builds'}")
+            a, b = builds.build_commits(repo, args.commits, out / "builds")
+        else:
+            a, b = (Path(x) for x in args.builds)
+        binaries = {"A": a, "B": b}
+        blocks = pairs.list_blocks(a, subset, bench_args)
+        _log(f"screening: {args.pairs} pairs of {len(blocks)} blocks ({', '.join(blocks)})")
+        screen_manifest = pairs.run_pairs(binaries, out / "screen", blocks, args.pairs, seed,
+                                          subset, bench_args, log=_log)
+        screen_rows = pairs.load_pairs(screen_manifest)
+        result = gate.decide(screen_rows, None, profile, threshold, args.alpha)
+        confirm_manifest = None
+        if result.suspects:
+            again = gate.suspect_blocks(result.suspects)
+            _log(f"confirming {len(result.suspects)} suspect(s) on {args.confirm_pairs} fresh "
+                 f"pairs of {', '.join(again)}")
+            confirm_manifest = pairs.run_pairs(binaries, out / "confirm", again,
+                                               args.confirm_pairs, seed + 1, subset, bench_args,
+                                               log=_log)
+            result = gate.decide(screen_rows, pairs.load_pairs(confirm_manifest), profile,
+                                 threshold, args.alpha)
+        manifests = [m for m in (screen_manifest, confirm_manifest) if m is not None]
+        for side in pairs.SIDES:
+            (out / f"{side}.json").write_text(json.dumps(pairs.merged_side(manifests, side)) + "\n")
+        _log(f"runs of each side merged into {out / 'A.json'} and {out / 'B.json'}")
+    (out / "gate.json").write_text(json.dumps(gate.result_json(result), indent=1) + "\n")
+    print(gate.format_result(result, markdown=args.markdown), end="")
+    return 1 if result.regressions else 0
+
+
+def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
+    from . import calibrate, gate, pairs
+
+    if args.pairs < gate.SCREEN_PAIRS + gate.CONFIRM_PAIRS:
+        return _usage(f"calibrate: --pairs must be at least {gate.SCREEN_PAIRS + gate.CONFIRM_PAIRS} "
+                      f"(a trial draws {gate.SCREEN_PAIRS} + {gate.CONFIRM_PAIRS} of them)")
+    if args.trials < 1:
+        return _usage("calibrate: --trials must be at least 1")
+    seed = _seed(args)
+    if args.pairs_dir:
+        manifest = args.pairs_dir / pairs.MANIFEST
+    else:
+        binary = args.binary or Path(__file__).resolve().parents[2] / builds_binary()
+        if not binary.is_file():
+            raise UnusableInput(f"{binary}: no benchmark binary (cmake --build --preset release)")
+        out = args.out or Path(tempfile.mkdtemp(prefix="cbench-calibrate-"))
+        bench_args = _gate_bench_args(extra)
+        subset = "" if extra else gate.GATE_SUBSET
+        blocks = pairs.list_blocks(binary, subset, bench_args)
+        _log(f"A/A pool: {args.pairs} pairs of {len(blocks)} blocks of {binary}")
+        manifest = pairs.run_pairs({"A": binary, "B": binary}, out, blocks, args.pairs, seed,
+                                   subset, bench_args, log=_log)
+    pool = pairs.load_pairs(manifest)
+    pool_pairs = len({p.pair for ps in pool.values() for p in ps})
+    profile = calibrate.learn_profile(pool, str(args.profile_out or "this pool"))
+    with_profile = calibrate.rates(calibrate.run_trials(pool, args.trials, seed, profile))
+    without = calibrate.rates(calibrate.run_trials(pool, args.trials, seed, None))
+    print(calibrate.format_rates(with_profile, without, pool_pairs))
+    first = pairs.read_manifest(manifest)["runs"][0]
+    context = load_run(manifest.parent / first["A"]).context
+    path = args.profile_out or (Path(__file__).resolve().parents[2] / "results" / "baselines"
+                                / f"gate-profile-{profile.machine_class}.json")
+    calibrate.save_profile(profile, path, context,
+                           {"pool_pairs": pool_pairs, "pool": str(manifest),
+                            "with_profile": with_profile, "without_profile": without})
+    print(f"\nnoise profile written to {path}")
+    return 0
+
+
+def builds_binary() -> Path:
+    from .builds import BENCH_BINARY
+
+    return BENCH_BINARY
+
+
 def cmd_history(args: argparse.Namespace, _: list[str]) -> int:
     from . import history
 
-    if bool(args.run) == bool(args.plot):
-        return _usage("history: give RUN.json to append, or --plot NAME, not both")
+    from . import compare
+
+    if sum(map(bool, (args.run, args.plot, args.changes))) != 1:
+        return _usage("history: give RUN.json to append, --changes, or --plot NAME (one of them)")
     if args.run:
         print(history.append_run(load_run(args.run), args.dir))
         return 0
-    from .charts import history_chart, save_chart
-
+    try:
+        threshold = compare.parse_threshold(args.threshold)
+    except ValueError:
+        return _usage(f"history: --threshold {args.threshold!r} is not a percentage such as 5%")
     if not args.dir.is_dir():
         raise UnusableInput(f"{args.dir}: no history folder")
-    key, entries = history.entries_with(history.load_history(args.dir), args.plot)
+    entries = history.load_history(args.dir)
+    if args.changes:
+        steps = history.history_changes(entries, threshold)
+        rows = [[c.benchmark, c.host, c.commit[:12], c.date, seconds(c.before), seconds(c.after),
+                 f"{c.change * 100:+.1f}%", f"{c.p:.3f}"] for c in steps]
+        print(text_table(["benchmark", "machine", "stepped at", "date", "before", "after",
+                          "change", "p"], rows) if rows else
+              f"no step beyond {threshold * 100:g}% in {len(entries)} entries")
+        return 0
+    from .charts import history_chart, save_chart
+
+    key, entries = history.entries_with(entries, args.plot)
     if not entries:
         raise UnusableInput(f"{args.dir}: no entry has the benchmark {key}")
-    for path in save_chart(history_chart(key, entries), args.out or args.dir):
+    steps = history.history_changes(entries, threshold, [key])
+    for path in save_chart(history_chart(key, entries, steps), args.out or args.dir):
         print(path)
     return 0
 

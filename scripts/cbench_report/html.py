@@ -15,12 +15,15 @@ from .metg import Metg
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
-from .tables import METG_HEADERS, WORKLOAD_HEADERS, context_rows, metg_rows, warnings, workload_rows
+from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomalies, context_rows,
+                     fastest_rows, metg_rows, ranking_note, warnings, workload_rows)
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1200px;
+       color: #222; }
+table { border-collapse: collapse; margin: 1em 0; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; overflow-wrap: anywhere; }
+table.fastest td:last-child { text-align: left; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f2f2f2; }
 figure { margin: 1em 0; }
@@ -39,11 +42,21 @@ class EmbeddedChart:
 
 def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
                 charts: Sequence[EmbeddedChart]) -> str:
-    """The page: warnings, per workload its table and charts, then the other charts, METG and
-    the whole context."""
+    """The page: the answers (fastest per workload with its ties) and the warnings, then per
+    workload its table and charts, then the other charts, METG and the whole context."""
     placed: set[str] = set()
     body = [f"<h1>cbench results</h1><p>{escape(machine_line(run.context))}</p>"]
-    body += [f'<p class="warning">{escape(w)}</p>' for w in warnings(run)]
+    # The answers first: the fastest per workload with its ties, then what to distrust.
+    if points:
+        body.append('<h2 id="fastest">Fastest per workload</h2>'
+                    + _table(FASTEST_HEADERS, fastest_rows(points), "fastest")
+                    + f"<p>{escape(ranking_note(points))}</p>")
+    body += [f'<p class="warning">{escape(w)}</p>'
+             for w in warnings(run) + list(anomalies(points).values())]
+    if points:
+        body.append("<p>Per workload: " + " · ".join(
+            f'<a href="#workload-{escape(w)}">{escape(w)}</a>' for w in workload_rows(points))
+            + "</p>")
     languages = {t.workload: t for t in language_tables(points, run.context)}
     for workload, rows in workload_rows(points).items():
         body.append(f'<h2 id="workload-{escape(workload)}">{escape(workload)}</h2>')

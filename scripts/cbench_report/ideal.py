@@ -58,9 +58,12 @@ def run_cores(context: Mapping[str, Any]) -> int | None:
     return None
 
 
-def workload_model(context: Mapping[str, Any], workload: str) -> WorkloadModel | None:
-    """The model of ``workload`` from the context; None when the run did not record it."""
-    text = str(context.get(f"cbench_task_seconds/{workload}", "")).strip()
+def workload_model(context: Mapping[str, Any], workload: str, lang: str = "cpp") -> WorkloadModel | None:
+    """The model of ``workload`` from the context; None when the run did not record it. A
+    peer's rows (``lang``) take their language's own per-task times
+    (``cbench_task_seconds/<workload>/lang:<lang>``) when the run has them."""
+    own = context.get(f"cbench_task_seconds/{workload}/lang:{lang}") if lang != "cpp" else None
+    text = str(own if own is not None else context.get(f"cbench_task_seconds/{workload}", "")).strip()
     kind = str(context.get(f"cbench_work_kind/{workload}", "cpu")).strip() or "cpu"
     cores = run_cores(context)
     if not text or cores is None:

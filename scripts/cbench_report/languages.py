@@ -14,6 +14,7 @@ from typing import Any
 
 from .scaling import Point, best_points
 from .style import executor_rank
+from .tables import same_time
 from .text import ratio, seconds
 
 HEADERS = ["model", "C++ best (W)", "Python best (W)", "Python / C++"]
@@ -76,7 +77,8 @@ def describe(cpp: Mapping[str, Point], python: Mapping[str, Point], kind: str) -
     fastest_py = min(python.values(), key=lambda p: p.seconds)
     overall = (f"fastest C++ {fastest_cpp.executor} {seconds(fastest_cpp.seconds)} against "
                f"Python {fastest_py.executor} {seconds(fastest_py.seconds)} "
-               f"({fastest_py.seconds / fastest_cpp.seconds:.1f}×)")
+               + ("(about the same)" if same_time(fastest_py, fastest_cpp)
+                  else f"({fastest_py.seconds / fastest_cpp.seconds:.1f}×)"))
     best_speedups = [p.speedup for p in (fastest_cpp, fastest_py) if p.speedup is not None]
     if best_speedups and max(best_speedups) <= 1.0:
         return ("The task is too small to share out: no concurrent model beats a plain loop in "
@@ -99,8 +101,10 @@ def describe(cpp: Mapping[str, Point], python: Mapping[str, Point], kind: str) -
         gil = ("the library releases the GIL, so Python's threads scale too"
                if py_threads is not None and py_threads >= GIL_BOUND_SPEEDUP
                else "yet Python's threads do not scale: the call keeps the GIL")
-        return (f"Both languages spend the time in the same native code: one core differs by "
-                f"{abs(one_core - 1):.0%}; {gil} ({threads}); {overall}.")
+        core = ("one core takes about the same time in both" if same_time(py_seq, cpp_seq)
+                else f"one core differs by {abs(one_core - 1):.0%}")
+        return (f"Both languages spend the time in the same native code: {core}; {gil} "
+                f"({threads}); {overall}.")
     if py_threads is not None and py_threads < GIL_BOUND_SPEEDUP:
         procs = f", its processes reach {py_procs:.2f}×" if py_procs is not None else ""
         cpp_part = f"; C++ threads reach {cpp_threads:.2f}×" if cpp_threads is not None else ""

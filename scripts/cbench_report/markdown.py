@@ -11,17 +11,17 @@ from .metg import Metg
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
-from .tables import (METG_HEADERS, WORKLOAD_HEADERS, fastest_rows, metg_rows, warnings,
-                     workload_rows)
+from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomalies, fastest_rows,
+                     metg_rows, ranking_note, warnings, workload_rows)
 from .text import markdown_table
 
 
 def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> str:
     parts = [f"## cbench results\n\n{machine_line(run.context)}"]
-    parts += [f"> :warning: {w}" for w in warnings(run)]
+    parts += [f"> :warning: {w}" for w in warnings(run) + list(anomalies(points).values())]
     if points:
         parts.append("### Fastest per workload\n\n" + markdown_table(
-            ["workload", "executor", "W", "time", "speedup", "efficiency"], fastest_rows(points)))
+            FASTEST_HEADERS, fastest_rows(points)) + "\n\n" + ranking_note(points))
         details = [f"#### {w}\n\n{markdown_table(WORKLOAD_HEADERS, rows)}"
                    for w, rows in workload_rows(points).items()]
         parts.append("<details><summary>Every executor at its best worker count</summary>\n\n"

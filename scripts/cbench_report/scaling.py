@@ -5,8 +5,8 @@ ideal from ``ideal.py`` scaled by (median sequential time / total task time): th
 are measured once, before the cases, and a VM's speed drifts by tens of percent over minutes, so
 they give the ideal its shape (how unequal the tasks are) and the sequential row of the same run
 gives its scale — the ideal at one worker is the sequential time. A Python peer's rows
-(``lang:python``) are measured against the Python sequential row when there is one: the same
-unequal tasks, at Python's speed.
+(``lang:python``) are measured against the Python sequential row when there is one, and their
+ideal takes its shape from Python's own per-task times when the run has them.
 Intervals are bootstraps (``stats.CI_METHOD``).
 """
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Point:
     efficiency: float | None = None
     efficiency_ci: Interval | None = None
     cpu_utilization: float | None = None
+    times: tuple[float, ...] = ()  # the repetitions' real times, seconds
 
     @property
     def series(self) -> tuple[str, str, str, str]:
@@ -52,8 +53,10 @@ def experiment_points(run: Run) -> list[Point]:
     """Every successful experiment row of the run, with speedup and efficiency."""
     experiments = [b for b in run.benchmarks.values()
                    if b.name.is_experiment and b.median is not None and b.median > 0]
-    models = {w: workload_model(run.context, w) for w in {b.name.family for b in experiments}}
-    return [_point(b, _reference(experiments, b), models[b.name.family]) for b in experiments]
+    models = {(w, lang): workload_model(run.context, w, lang)
+              for w, lang in {(b.name.family, b.name.lang) for b in experiments}}
+    return [_point(b, _reference(experiments, b), models[b.name.family, b.name.lang])
+            for b in experiments]
 
 
 def by_series(points: Iterable[Point]) -> dict[tuple[str, str, str, str], list[Point]]:
@@ -104,4 +107,4 @@ def _point(row: Benchmark, reference: Benchmark | None, model: WorkloadModel | N
         seconds_ci=seconds_ci, repetitions=row.repetitions, speedup=speedup,
         speedup_ci=speedup_ci, ideal_seconds=ideal, ideal_speedup=ideal_speedup,
         efficiency=efficiency, efficiency_ci=efficiency_ci,
-        cpu_utilization=row.counter("cpu_utilization"))
+        cpu_utilization=row.counter("cpu_utilization"), times=tuple(times))

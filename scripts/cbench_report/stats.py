@@ -68,3 +68,68 @@ def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | None = None
+                     ) -> tuple[float, float, float]:
+    """A two-period crossover estimate from per-pair differences ``(a_first, d)``, d = ln(B/A).
+
+    The change is the mean of the A-first pairs' mean and the B-first pairs' mean, so an effect
+    of running first or second cancels exactly when both orders are present; its standard error
+    comes from the spread within each order (pairs − 2 degrees of freedom). With one order only,
+    the plain mean and spread (pairs − 1). ``prior_sigma`` (a machine's calibrated spread) is a
+    floor for the spread: a quiet gate run cannot claim less noise than the machine has shown.
+    Returns (change, standard error, degrees of freedom)."""
+    first = [d for a_first, d in pairs if a_first]
+    second = [d for a_first, d in pairs if not a_first]
+    n = len(first) + len(second)
+    if first and second and n >= 3:
+        m1, m2 = sum(first) / len(first), sum(second) / len(second)
+        ss = sum((d - m1) ** 2 for d in first) + sum((d - m2) ** 2 for d in second)
+        df = n - 2
+        sigma = math.sqrt(ss / df)
+        theta, weight = (m1 + m2) / 2, math.sqrt(1 / len(first) + 1 / len(second)) / 2
+    else:
+        values = first or second
+        theta = sum(values) / n
+        df = n - 1
+        sigma = math.sqrt(sum((d - theta) ** 2 for d in values) / df) if df > 0 else math.inf
+        weight = 1 / math.sqrt(n)
+    if prior_sigma is not None:
+        sigma = max(sigma, prior_sigma)
+    return theta, sigma * weight, float(df)
+
+
+def t_two_sided_p(estimate: float, standard_error: float, df: float) -> float:
+    """Two-sided p of Student's t for ``estimate`` / ``standard_error``; no spread at all gives
+    p = 0 for a non-zero estimate and 1 for zero."""
+    from scipy import stats
+
+    if not standard_error > 0:
+        return 1.0 if estimate == 0 or math.isnan(standard_error) else 0.0
+    return float(2 * stats.t.sf(abs(estimate) / standard_error, df))
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini–Hochberg adjusted p-values (control of the false discovery rate), in order."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p_values[i] * m / rank)
+        adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (control of the family-wise error rate), in order."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, p_values[i] * (m - rank)))
+        adjusted[i] = running
+    return adjusted

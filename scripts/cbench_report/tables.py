@@ -4,12 +4,19 @@ see before trusting the numbers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .load import Run
 from .metg import Metg
 from .scaling import Point, best_points
 from .style import executor_rank, series_label
+from .stats import bootstrap_ratio_ci
 from .text import percent, ratio, seconds
+
+# Fewer repetitions than this give no interval and no test; within TIE_BAND of each other, two
+# times from one run each are called tied (the run-to-run noise of one case on a quiet machine).
+MIN_TESTED = 3
+TIE_BAND = 0.05
 
 WORKLOAD_HEADERS = ["executor", "best W", "time", "95% CI", "speedup", "efficiency"]
 METG_HEADERS = ["executor", "workers", "METG (50% efficiency)"]
@@ -25,25 +32,122 @@ def workload_rows(points: Sequence[Point]) -> dict[str, list[list[str]]]:
     for p in best:
         tables.setdefault(p.workload, []).append([
             series_label(p.executor, p.mode, p.lang), str(p.workers), seconds(p.seconds),
-            f"{seconds(p.seconds_ci[0])} – {seconds(p.seconds_ci[1])}",
-            ratio(p.speedup), percent(p.efficiency)])
+            interval_cell(p), ratio(p.speedup), percent(p.efficiency)])
     return tables
 
 
-def fastest_rows(points: Sequence[Point]) -> list[list[str]]:
-    """One row per workload: the fastest C++ line, for the one-glance summary (a Python peer's
-    rows have their own table, languages.py)."""
-    fastest: dict[str, Point] = {}
+@dataclass(frozen=True)
+class Ranking:
+    """A workload's fastest C++ line and every line that cannot be told apart from it."""
+
+    workload: str
+    best: Point
+    tied: tuple[Point, ...]
+    tested: bool  # False: too few repetitions, ties are the lines within TIE_BAND
+
+
+def same_time(a: Point, b: Point) -> bool:
+    """Whether two lines' times cannot be told apart: with MIN_TESTED repetitions each, the
+    95% bootstrap interval of the ratio of their medians includes 1; with fewer (one run), they
+    are within TIE_BAND of each other, the run-to-run noise of one case on a quiet machine."""
+    if tested(a, b):
+        low, high = bootstrap_ratio_ci(a.times, b.times)
+        return low <= 1.0 <= high
+    return abs(a.seconds / b.seconds - 1) <= TIE_BAND
+
+
+def tested(*points: Point) -> bool:
+    return all(p.repetitions >= MIN_TESTED and len(p.times) >= MIN_TESTED for p in points)
+
+
+def rankings(points: Sequence[Point]) -> list[Ranking]:
+    """Per workload (C++ rows; a Python peer's have their own table, languages.py): the fastest
+    executor at its best worker count and mode, and the executors tied with it."""
+    best: dict[str, dict[str, Point]] = {}
     for p in best_points(q for q in points if q.lang == "cpp"):
-        if p.workload not in fastest or p.seconds < fastest[p.workload].seconds:
-            fastest[p.workload] = p
-    return [[w, series_label(p.executor, p.mode, p.lang), str(p.workers), seconds(p.seconds),
-             ratio(p.speedup), percent(p.efficiency)] for w, p in fastest.items()]
+        line = best.setdefault(p.workload, {})
+        if p.executor not in line or p.seconds < line[p.executor].seconds:
+            line[p.executor] = p
+    out = []
+    for workload, lines in best.items():
+        fastest = min(lines.values(), key=lambda p: p.seconds)
+        others = sorted((p for p in lines.values() if p is not fastest), key=lambda p: p.seconds)
+        out.append(Ranking(workload, fastest, tuple(p for p in others if same_time(p, fastest)),
+                           tested(*lines.values())))
+    return out
+
+
+FASTEST_HEADERS = ["workload", "executor", "W", "time", "speedup", "efficiency", "tied with it"]
+
+
+def fastest_rows(points: Sequence[Point]) -> list[list[str]]:
+    """One row per workload: the fastest C++ line and the lines tied with it."""
+    rows = []
+    for r in rankings(points):
+        p = r.best
+        ties = ", ".join(f"{q.executor} ({q.workers})" for q in r.tied) or "none"
+        rows.append([r.workload, series_label(p.executor, p.mode, p.lang), str(p.workers),
+                     time_cell(p), ratio(p.speedup), percent(p.efficiency), ties])
+    return rows
+
+
+def ranking_note(points: Sequence[Point]) -> str:
+    """How the ties were decided, and on how many runs the ranking rests."""
+    ranked = rankings(points)
+    if ranked and all(r.tested for r in ranked):
+        return (f"Tied: executors (at their own best W) whose time cannot be told apart from the "
+                f"fastest's: the 95% bootstrap interval of the ratio of their medians includes 1 "
+                f"({MIN_TESTED} or more repetitions each).")
+    reps = min((p.repetitions for r in ranked for p in (r.best, *r.tied)), default=1)
+    return (f"The ranking rests on {'one run' if reps <= 1 else f'{reps} runs'} of each case, "
+            f"too few to test: executors within {TIE_BAND:.0%} of the fastest (the run-to-run "
+            f"noise of a quiet machine) are listed as tied, and no interval is given. "
+            f"--benchmark_repetitions={MIN_TESTED} or more (the full preset) tests them.")
+
+
+def time_cell(p: Point) -> str:
+    return seconds(p.seconds)
+
+
+def interval_cell(p: Point) -> str:
+    """The time's 95% interval; none from fewer than MIN_TESTED repetitions."""
+    if p.repetitions < MIN_TESTED:
+        return "one run" if p.repetitions <= 1 else f"{p.repetitions} runs"
+    return f"{seconds(p.seconds_ci[0])} – {seconds(p.seconds_ci[1])}"
 
 
 def metg_rows(metgs: Sequence[Metg]) -> list[list[str]]:
     return [[m.executor, str(m.workers), m.describe()]
             for m in sorted(metgs, key=lambda m: (executor_rank(m.executor), m.workers))]
+
+
+def anomalies(points: Sequence[Point]) -> dict[str, str]:
+    """Rows that cannot be results, by key, with the sentence that says why: an efficiency
+    above the ideal by more than the noise, or an executor with one worker faster than its
+    language's plain loop by more than the noise (one worker runs the same work one task at a
+    time, so it can only be as fast or slower; slower is its dispatch cost, which the overhead
+    cases measure). The noise: the 95% interval with MIN_TESTED repetitions or more, else
+    TIE_BAND. The charts leave these rows out and the summary lists them as warnings."""
+    found: dict[str, str] = {}
+    for p in points:
+        runs = f"{p.repetitions} run{'s' if p.repetitions != 1 else ''}"
+        if p.efficiency is not None and p.efficiency_ci is not None:
+            over = p.efficiency_ci[0] > 1.0 if tested(p) else p.efficiency > 1 + TIE_BAND
+            if over:
+                found[p.key] = (f"{p.key}: efficiency {p.efficiency:.0%} is beyond the ideal "
+                                f"schedule by more than the noise ({runs}): something other "
+                                f"than the model made it fast (a warm-up, a slow reference "
+                                f"row, a cache); not drawn as a result.")
+                continue
+        if p.workers == 1 and p.executor != "sequential" and p.speedup is not None:
+            faster = (p.speedup_ci is not None and p.speedup_ci[0] > 1.0 if tested(p)
+                      else p.speedup > 1 + TIE_BAND)
+            if faster:
+                found[p.key] = (f"{p.key}: one worker took {seconds(p.seconds)}, "
+                                f"{p.speedup:.2f}× faster than the plain loop of its language "
+                                f"({runs}), though it runs the same tasks one at a time: a "
+                                f"measurement artefact, not a result; not drawn.")
+    return found
 
 
 def context_rows(run: Run) -> list[list[str]]:

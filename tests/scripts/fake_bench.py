@@ -36,6 +36,9 @@ def main(argv: list[str]) -> int:
     pattern = flags.get("--benchmark_filter")
     if pattern:
         doc["benchmarks"] = [r for r in doc["benchmarks"] if re.search(pattern, r["name"])]
+    if flags.get("--benchmark_list_tests", "false") != "false":  # Google Benchmark's listing
+        print("\n".join(r["name"] for r in doc["benchmarks"] if r["run_type"] == "iteration"))
+        return 0
     doc["context"]["fake_args"] = " ".join(passed)
     text = json.dumps(doc, indent=2)
     if out:

@@ -232,6 +232,66 @@ def slowed(doc: dict[str, Any], factor: float, match: Callable[[str], bool] = la
     return out
 
 
+GATE_WORKLOADS = ("count", "wordcount", "wordcount-http", "read", "pbkdf2", "eigen", "double",
+                  "wordfreq", "granularity", "overhead:dispatch")
+GATE_EXECUTORS = ("thread", "pool", "tbb", "coro", "fork")
+
+
+def gate_keys(rows: int = 400) -> list[str]:
+    """``rows`` benchmark keys spread over the workloads and executors of the gate's grid."""
+    keys: list[str] = []
+    i = 0
+    while len(keys) < rows:
+        workload = GATE_WORKLOADS[i % len(GATE_WORKLOADS)]
+        n = i // len(GATE_WORKLOADS)
+        executor = GATE_EXECUTORS[n % len(GATE_EXECUTORS)]
+        keys.append(f"{workload}/executor:{executor}/mode:map/workers:{1 + n // len(GATE_EXECUTORS)}")
+        i += 1
+    return keys
+
+
+def gate_pairs(seed: int, keys: Sequence[str], pairs: int, *, row_noise: float = 0.04,
+               run_noise: float = 0.02, outliers: float = 0.03, position: float = 0.0,
+               a_first: Sequence[bool] | None = None,
+               slower: Callable[[str], float] = lambda _: 1.0) -> dict[str, list[tuple]]:
+    """Pairs as the gate measures them: ``{key: [(pair, a_first, a, b), ...]}``. Each run of a
+    block (a pair, a side) shares a shock of ``run_noise``; each row adds its own ``row_noise``
+    and, with probability ``outliers``, a slow second of 10-30%; the second run of a pair is
+    ``position`` slower; B's times are ``slower(key)`` times A's. The order of each block's
+    pairs is balanced and shuffled unless ``a_first`` is given."""
+    rng = random.Random(seed)
+    blocks = list(dict.fromkeys(k.split("/", 1)[0] for k in keys))
+    orders = {}
+    for block in blocks:
+        order = list(a_first) if a_first is not None else [i < pairs // 2 for i in range(pairs)]
+        if a_first is None:
+            rng.shuffle(order)
+        orders[block] = order
+    base = {k: 1e-3 * (1 + (zlib_hash(k) % 1000)) for k in keys}
+    shocks = {(i, b, s): rng.gauss(0, run_noise) for i in range(pairs) for b in blocks for s in "AB"}
+    out: dict[str, list[tuple]] = {}
+    for key in keys:
+        block = key.split("/", 1)[0]
+        for i in range(pairs):
+            first = orders[block][i]
+            times = {}
+            for side in "AB":
+                noise = shocks[(i, block, side)] + rng.gauss(0, row_noise)
+                if rng.random() < outliers:
+                    noise += math.log(1 + rng.uniform(0.1, 0.3))
+                second = (side == "B") == first
+                factor = (slower(key) if side == "B" else 1.0) * (1 + position * second)
+                times[side] = base[key] * factor * math.exp(noise)
+            out.setdefault(key, []).append((i, first, times["A"], times["B"]))
+    return out
+
+
+def zlib_hash(text: str) -> int:
+    import zlib
+
+    return zlib.crc32(text.encode())
+
+
 def dumps(doc: Any) -> str:
     """Google Benchmark's layout, but one row per line: small files, readable diffs."""
     if isinstance(doc, dict) and "benchmarks" in doc:

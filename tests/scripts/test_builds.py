@@ -118,8 +118,9 @@ class BuildsTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertEqual([line.split()[0] for line in self.log.read_text().splitlines()],
                          ["BASE", "HEAD"] * 5)
-        self.assertFalse((out / "worktrees" / "base").exists())  # removed afterwards
-        self.assertTrue((out / "worktrees" / "head.build.log").is_file())
+        self.assertFalse((out / "worktrees" / "worktree").exists())  # removed afterwards
+        self.assertTrue((out / "worktrees" / "build.log").is_file())
+        self.assertEqual((out / "worktrees" / "build.log").read_text().count("cmake --preset"), 2)
 
     def test_commit_that_does_not_exist(self):
         repo = self.dir / "repo"

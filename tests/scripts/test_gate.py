@@ -1,0 +1,226 @@
+"""The regression gate (gate.py, pairs.py, calibrate.py) on seeded synthetic pairs: error control
+across a 400-row grid of noise, a step named, a position effect cancelled, improvements that
+never fail; and the CLI end to end with fake_bench.py standing in for the benchmark binaries."""
+import json
+import os
+import random
+import sys
+import tempfile
+import unittest
+from collections import Counter
+from pathlib import Path
+
+from helpers import HERE, run_cli
+
+import synth
+from cbench_report import calibrate, gate
+from cbench_report.pairs import Pair, balanced_orders, block_filter
+from cbench_report.stats import benjamini_hochberg, crossover_change, holm
+
+FAKE = HERE / "fake_bench.py"
+KEYS = synth.gate_keys(400)
+
+
+def as_pairs(raw):
+    return {k: [Pair(*t) for t in v] for k, v in raw.items()}
+
+
+def gate_on(seed, slower=lambda _: 1.0, **noise):
+    """The whole gate (screening and confirmation) on fresh synthetic pairs."""
+    screen = as_pairs(synth.gate_pairs(seed, KEYS, gate.SCREEN_PAIRS, slower=slower, **noise))
+    again = as_pairs(synth.gate_pairs(seed + 10_000, KEYS, gate.CONFIRM_PAIRS, slower=slower, **noise))
+    return gate.decide(screen, again)
+
+
+class StatisticsTest(unittest.TestCase):
+    def test_holm_and_benjamini_hochberg(self):
+        p = [0.01, 0.04, 0.03, 0.005]
+        self.assertEqual([round(x, 4) for x in holm(p)], [0.03, 0.06, 0.06, 0.02])
+        self.assertEqual([round(x, 4) for x in benjamini_hochberg(p)], [0.02, 0.04, 0.04, 0.02])
+
+    def test_crossover_cancels_a_position_effect_exactly(self):
+        # B is 10% slower; the second run of every pair is 5% slower on top, whichever it was.
+        pairs = [(True, 0.10 + 0.05), (False, 0.10 - 0.05)] * 3
+        theta, se, df = crossover_change(pairs)
+        self.assertAlmostEqual(theta, 0.10)
+        self.assertAlmostEqual(se, 0.0)
+        self.assertEqual(df, 4)
+
+    def test_prior_spread_is_a_floor(self):
+        pairs = [(True, 0.01), (False, 0.011), (True, 0.012), (False, 0.01)]
+        _, se, _ = crossover_change(pairs)
+        _, se_prior, _ = crossover_change(pairs, prior_sigma=0.05)
+        self.assertGreater(se_prior, se)
+
+    def test_balanced_orders(self):
+        rng = random.Random(1)
+        for n in (4, 6, 7):
+            orders = balanced_orders(n, rng)
+            self.assertEqual(len(orders), n)
+            self.assertLessEqual(abs(sum(orders) - (n - sum(orders))), 1)
+
+    def test_block_filter_escapes_for_posix_regex(self):
+        self.assertEqual(block_filter("wordcount-http", "a|b"), "^wordcount-http/(a|b)")
+        self.assertEqual(block_filter("a.b", ""), "^a\\.b/")
+        self.assertEqual(block_filter("", "x"), "^[^/]+/(x)")
+
+
+class ErrorControlTest(unittest.TestCase):
+    def test_all_noise_grid_rarely_flags_anything(self):
+        trials, flagged, raw_flagged = 30, 0, 0
+        for seed in range(trials):
+            result = gate_on(seed)
+            flagged += bool(result.verdicts)
+            raw_flagged += any(e.p < 0.05 for e in result.screen)
+        # Uncorrected, a test per family at 0.05 across the grid flags something nearly always;
+        # the gate, nearly never.
+        self.assertGreaterEqual(raw_flagged, 25)
+        self.assertLessEqual(flagged, 1, f"{flagged} of {trials} all-noise grids flagged")
+
+    def test_step_in_one_workload_is_flagged_and_named(self):
+        named = 0
+        for seed in range(10):
+            result = gate_on(100 + seed, slower=lambda k: 1.10 if k.startswith("pbkdf2/") else 1.0)
+            workloads = {v.workload for v in result.regressions}
+            named += workloads == {"pbkdf2"}
+            for v in result.regressions:
+                if v.workload == "pbkdf2":
+                    self.assertEqual(v.executors, ())  # every executor moved: none singled out
+                    self.assertAlmostEqual(v.effect.change, 0.10, delta=0.03)
+        self.assertGreaterEqual(named, 9)
+
+    def test_one_executor_doubled_is_named(self):
+        slower = lambda k: 2.0 if k.startswith("overhead:dispatch/executor:pool/") else 1.0  # noqa: E731
+        for seed in range(5):
+            result = gate_on(200 + seed, slower=slower)
+            self.assertEqual([(v.workload, v.executors) for v in result.regressions],
+                             [("overhead:dispatch", ("pool",))])
+            self.assertRegex(result.regressions[0].describe(),
+                             r"^regression: overhead:dispatch \(executor pool\) \+(9[5-9]|10[0-5])\.")
+
+    def test_improvement_is_reported_never_a_regression(self):
+        result = gate_on(300, slower=lambda k: 0.8 if k.startswith("eigen/") else 1.0)
+        self.assertEqual(result.regressions, [])
+        self.assertEqual([v.workload for v in result.improvements], ["eigen"])
+
+    def test_position_effect_is_cancelled_by_the_random_order(self):
+        # The second process of every pair runs 8% slower, A and B being the same code.
+        balanced = gate_on(400, position=0.08)
+        self.assertEqual(balanced.verdicts, [])
+        whole = [e for e in balanced.screen if e.family.executor is None]
+        self.assertTrue(all(abs(e.change) < 0.02 for e in whole), [e.change for e in whole])
+        # Always A first, the same effect reads as an 8% regression of everything.
+        fixed = gate_on(400, position=0.08, a_first=[True] * gate.SCREEN_PAIRS)
+        self.assertGreaterEqual(len(fixed.regressions), 5)
+
+    def test_noise_profile_floor_and_prior(self):
+        pool = as_pairs(synth.gate_pairs(7, KEYS, 16))
+        profile = calibrate.learn_profile(pool, "synthetic")
+        self.assertIn("pbkdf2", profile.sigma)
+        self.assertIn("pbkdf2/pool", profile.sigma)
+        # The floor: a 99% band of the A/A change at 6 pairs; run noise 2%, row noise 4%.
+        self.assertGreater(profile.floor("pbkdf2", 6), 0.005)
+        self.assertLess(profile.floor("pbkdf2", 6), 0.05)
+        self.assertEqual(profile.floor("no-such-family", 6), 0.0)
+
+
+class CalibrateTest(unittest.TestCase):
+    def test_trials_on_a_pool(self):
+        pool = as_pairs(synth.gate_pairs(8, KEYS[:120], 14))
+        profile = calibrate.learn_profile(pool, "synthetic")
+        table = calibrate.rates(calibrate.run_trials(pool, 6, seed=1, profile=profile))
+        self.assertEqual(set(table), {"A/A", "+5%", "+10%", "2x", "2x dispatch"})
+        self.assertLessEqual(table["A/A"]["failed"], 1)
+        self.assertEqual(table["2x"]["named"], 6)
+        self.assertEqual(table["2x dispatch"]["named"], 6)
+        self.assertGreaterEqual(table["+10%"]["named"], 5)
+
+
+def fake_binary(path: Path, *flags: str) -> Path:
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" {" ".join(flags)} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+class GateCliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+        self.log = self.dir / "runs.log"
+        os.environ["FAKE_BENCH_LOG"] = str(self.log)
+
+    def tearDown(self):
+        del os.environ["FAKE_BENCH_LOG"]
+        self.tmp.cleanup()
+
+    def gate(self, a, b, *more):
+        return run_cli("gate", "--builds", a, b, "--pairs", "4", "--confirm-pairs", "4",
+                       "--seed", "5", "--no-profile", "-o", self.dir / "out", *more,
+                       "--", "--benchmark_min_time=0.01")
+
+    def test_a_slower_workload_fails_and_is_named(self):
+        a = fake_binary(self.dir / "a", "--fake_label=A")
+        b = fake_binary(self.dir / "b", "--fake_label=B", "--fake_scale=1.3")
+        result = self.gate(a, b)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertRegex(result.stdout, r"regression: pbkdf2 \(every executor\) \+(29|30)\.")
+        runs = [line.split()[0] for line in self.log.read_text().splitlines() if "list_tests" not in line]
+        # 4 screening pairs + 4 confirmation pairs of the one block, each an A and a B run, and
+        # as many pairs with A first as with B first.
+        self.assertEqual(Counter(runs), {"A": 8, "B": 8})
+        firsts = Counter(runs[i] for i in range(0, len(runs), 2))
+        self.assertEqual(firsts, {"A": 4, "B": 4})
+        saved = json.loads((self.dir / "out" / "gate.json").read_text())
+        self.assertEqual([v["workload"] for v in saved["verdicts"]], ["pbkdf2"])
+        merged = json.loads((self.dir / "out" / "B.json").read_text())
+        self.assertEqual({r["repetitions"] for r in merged["benchmarks"]}, {8})
+        # The same pairs judged again give the same verdict, without running anything.
+        again = run_cli("gate", "--pairs-dir", self.dir / "out", "--no-profile")
+        self.assertEqual(again.returncode, 1, again.stderr)
+        self.assertIn("regression: pbkdf2", again.stdout)
+
+    def test_same_binary_passes_and_faster_is_an_improvement(self):
+        a = fake_binary(self.dir / "a", "--fake_label=A")
+        result = self.gate(a, a, "--markdown")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("No regression", result.stdout)
+        fast = fake_binary(self.dir / "fast", "--fake_label=F", "--fake_scale=0.7")
+        result = self.gate(a, fast)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("improvement: pbkdf2", result.stdout)
+
+    def test_failing_binary_and_bad_flags_exit_2(self):
+        a = fake_binary(self.dir / "a")
+        bad = fake_binary(self.dir / "bad", "--fake_fail")
+        result = self.gate(a, bad)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(f"{bad}: exited with status 1", result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+        result = run_cli("gate", "--builds", a, a, "--pairs", "2")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("at least 3", result.stderr)
+        result = run_cli("gate", "--pairs-dir", self.dir / "nothing-here")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("not a gate manifest", result.stderr)
+
+    def test_profile_for_the_machine_class_is_read_and_named(self):
+        pool = as_pairs(synth.gate_pairs(9, KEYS[:50], 12))
+        path = calibrate.save_profile(calibrate.learn_profile(pool, "x"), self.dir / "gate-profile-x.json",
+                                      {"host_name": "testbox"}, {})
+        profile = calibrate.read_profile(path)
+        self.assertEqual(profile.machine_class, calibrate.machine_class())
+        self.assertEqual(calibrate.find_profile(self.dir).source, str(path))
+        a = fake_binary(self.dir / "a")
+        result = run_cli("gate", "--builds", a, a, "--pairs", "4", "--profile", path, "-o",
+                         self.dir / "out", "--", "--benchmark_min_time=0.01")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(f"Noise profile: {path}", result.stdout)
+        broken = self.dir / "broken.json"
+        broken.write_text("{}")
+        result = run_cli("gate", "--builds", a, a, "--profile", broken)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("not a gate noise profile", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
