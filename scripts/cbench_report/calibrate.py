@@ -142,9 +142,11 @@ def run_trials(pool: Mapping[str, Sequence[Pair]], trials: int, seed: int,
                             f"{screen_pairs} + {confirm_pairs}")
     rng = random.Random(seed)
     workloads = [w for w in dict.fromkeys(block_of(k) for k in pool) if _is_experiment(pool, w)]
-    dispatch = sorted({parse_name(k).executor for k in pool
-                       if block_of(k) == "overhead:dispatch" and parse_name(k).executor
-                       and parse_name(k).executor != "sequential"})
+    # The executors (those the experiments run), not the references beside them (sequential,
+    # the bare Asio floor).
+    executors = {parse_name(k).executor for k in pool if parse_name(k).is_experiment}
+    dispatch = sorted({parse_name(k).executor for k in pool if block_of(k) == "overhead:dispatch"}
+                      & (executors - {"sequential"}))
     plans: list[tuple[str, str, float, Callable[[str], bool]]] = []
     plans += [("A/A", "", 1.0, lambda _: False)] * trials
     for size in INJECTED_SIZES:

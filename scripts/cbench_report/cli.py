@@ -390,7 +390,7 @@ def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
     path = args.profile_out or (Path(__file__).resolve().parents[2] / "results" / "baselines"
                                 / f"gate-profile-{profile.machine_class}.json")
     calibrate.save_profile(profile, path, context,
-                           {"pool_pairs": pool_pairs, "pool": str(manifest),
+                           {"pool_pairs": pool_pairs,
                             "with_profile": with_profile, "without_profile": without})
     print(f"\nnoise profile written to {path}")
     return 0

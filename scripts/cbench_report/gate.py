@@ -13,8 +13,9 @@ the other, in a balanced random order. The method (docs/design.md, "The regressi
    half, the change is the mean of the two orders' means (a position effect cancels exactly) and
    its standard error comes from the spread within each order (Student's t, pairs − 2 degrees of
    freedom). Where a noise profile of this machine exists (``calibrate``), the spread used is the
-   larger of today's and the profile's, and the change must also exceed the profile's noise
-   floor for the family (its 99% band of A/A changes at this many pairs).
+   profile's (with its degrees of freedom) unless today's is more than twice it, and the change
+   must also exceed the profile's noise floor for the family (its 99% band of A/A changes at
+   this many pairs).
 3. **Control of the error rate across the grid.** The screening stage takes a family as a
    suspect when its Benjamini–Hochberg adjusted p is below ``SCREEN_Q`` and its change beyond
    the threshold and the noise floor; the confirmation stage runs only the suspects' blocks again
@@ -47,7 +48,7 @@ GATE_SUBSET = ("executor:[^/]+/mode:map/"
                "|executor:[^/]+/workers:2/task_us:(10|1000)(/|$)")
 GATE_BENCH_ARGS = ("--cbench_preset=quick", "--cbench_workers=1,2", "--benchmark_min_time=0.05")
 SCREEN_PAIRS = 6
-CONFIRM_PAIRS = 6
+CONFIRM_PAIRS = 8
 SCREEN_Q = 0.10
 ALPHA = 0.05
 THRESHOLD = 0.05
@@ -76,6 +77,11 @@ class NoiseProfile:
     pairs: int
     sigma: Mapping[str, float]
     source: str = ""
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom of each family's spread: the crossover's pairs − 2."""
+        return max(self.pairs - 2, 1)
 
     def floor(self, family: str, pairs: int) -> float:
         """The smallest change (a fraction) this family shows by chance in 1% of A/A gates."""
@@ -177,7 +183,7 @@ def effect(rows: Mapping[str, Sequence[Pair]], family: Family,
     if len(stats) < 3:
         return None
     prior = profile.sigma.get(family.name) if profile else None
-    theta, se, df = crossover_change(stats, prior)
+    theta, se, df = crossover_change(stats, prior, profile.df if profile else math.inf)
     p = t_two_sided_p(theta, se, df)
     half = _t_quantile(df) * se
     return Effect(family, math.expm1(theta), (math.expm1(theta - half), math.expm1(theta + half)),

@@ -70,16 +70,21 @@ def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | None = None
-                     ) -> tuple[float, float, float]:
+def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | None = None,
+                     prior_df: float = math.inf) -> tuple[float, float, float]:
     """A two-period crossover estimate from per-pair differences ``(a_first, d)``, d = ln(B/A).
 
     The change is the mean of the A-first pairs' mean and the B-first pairs' mean, so an effect
     of running first or second cancels exactly when both orders are present; its standard error
     comes from the spread within each order (pairs − 2 degrees of freedom). With one order only,
-    the plain mean and spread (pairs − 1). ``prior_sigma`` (a machine's calibrated spread) is a
-    floor for the spread: a quiet gate run cannot claim less noise than the machine has shown.
-    Returns (change, standard error, degrees of freedom)."""
+    the plain mean and spread (pairs − 1). The differences are winsorized first (``winsorized``).
+    ``prior_sigma`` is the machine's calibrated spread, from ``prior_df`` degrees of freedom (a
+    pool of A/A pairs): a spread estimated from six pairs of heavy-tailed noise is itself very
+    noisy, too small as often as much too large, so the calibrated one is used, with its degrees
+    of freedom, unless this run's is more than PRIOR_TRUST times larger — a day clearly noisier
+    than the calibration, which then speaks for itself. Returns (change, standard error,
+    degrees of freedom)."""
+    pairs = winsorized(pairs)
     first = [d for a_first, d in pairs if a_first]
     second = [d for a_first, d in pairs if not a_first]
     n = len(first) + len(second)
@@ -95,9 +100,39 @@ def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | N
         df = n - 1
         sigma = math.sqrt(sum((d - theta) ** 2 for d in values) / df) if df > 0 else math.inf
         weight = 1 / math.sqrt(n)
-    if prior_sigma is not None:
-        sigma = max(sigma, prior_sigma)
+    if prior_sigma is not None and sigma <= PRIOR_TRUST * prior_sigma:
+        sigma, df = prior_sigma, prior_df
     return theta, sigma * weight, float(df)
+
+
+WINSOR_MADS = 2.5
+PRIOR_TRUST = 2.0
+
+
+def winsorized(pairs: Sequence[tuple[bool, float]]) -> list[tuple[bool, float]]:
+    """The per-pair differences pulled in to WINSOR_MADS robust spreads of their order's
+    median. On a VM the CPU's speed can swing by half between two runs seconds apart, so a pair
+    now and then differs by 30% for nothing: clipped, it still counts against the change, but
+    it cannot carry the mean nor blow up the spread. With fewer than 4 pairs, unchanged."""
+    if len(pairs) < 4:
+        return list(pairs)
+    centre = {}
+    for order in (True, False):
+        values = [d for a_first, d in pairs if a_first == order]
+        if values:
+            centre[order] = _median(values)
+    spread = 1.4826 * _median([abs(d - centre[a_first]) for a_first, d in pairs])
+    if not spread > 0:
+        return list(pairs)
+    bound = WINSOR_MADS * spread
+    return [(a_first, min(max(d, centre[a_first] - bound), centre[a_first] + bound))
+            for a_first, d in pairs]
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def t_two_sided_p(estimate: float, standard_error: float, df: float) -> float:

@@ -251,11 +251,14 @@ def gate_keys(rows: int = 400) -> list[str]:
 
 
 def gate_pairs(seed: int, keys: Sequence[str], pairs: int, *, row_noise: float = 0.04,
-               run_noise: float = 0.02, outliers: float = 0.03, position: float = 0.0,
+               run_noise: float = 0.02, outliers: float = 0.03, bursts: float = 0.1,
+               position: float = 0.0,
                a_first: Sequence[bool] | None = None,
                slower: Callable[[str], float] = lambda _: 1.0) -> dict[str, list[tuple]]:
     """Pairs as the gate measures them: ``{key: [(pair, a_first, a, b), ...]}``. Each run of a
-    block (a pair, a side) shares a shock of ``run_noise``; each row adds its own ``row_noise``
+    block (a pair, a side) shares a shock of ``run_noise`` and, with probability ``bursts``, a
+    slow phase of the machine that makes the whole run 10-40% slower (as this project's VM does
+    when a neighbour is busy); each row adds its own ``row_noise``
     and, with probability ``outliers``, a slow second of 10-30%; the second run of a pair is
     ``position`` slower; B's times are ``slower(key)`` times A's. The order of each block's
     pairs is balanced and shuffled unless ``a_first`` is given."""
@@ -268,7 +271,9 @@ def gate_pairs(seed: int, keys: Sequence[str], pairs: int, *, row_noise: float =
             rng.shuffle(order)
         orders[block] = order
     base = {k: 1e-3 * (1 + (zlib_hash(k) % 1000)) for k in keys}
-    shocks = {(i, b, s): rng.gauss(0, run_noise) for i in range(pairs) for b in blocks for s in "AB"}
+    shocks = {(i, b, s): rng.gauss(0, run_noise)
+              + (math.log(1 + rng.uniform(0.1, 0.4)) if rng.random() < bursts else 0.0)
+              for i in range(pairs) for b in blocks for s in "AB"}
     out: dict[str, list[tuple]] = {}
     for key in keys:
         block = key.split("/", 1)[0]

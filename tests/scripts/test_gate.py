@@ -46,11 +46,16 @@ class StatisticsTest(unittest.TestCase):
         self.assertAlmostEqual(se, 0.0)
         self.assertEqual(df, 4)
 
-    def test_prior_spread_is_a_floor(self):
-        pairs = [(True, 0.01), (False, 0.011), (True, 0.012), (False, 0.01)]
-        _, se, _ = crossover_change(pairs)
-        _, se_prior, _ = crossover_change(pairs, prior_sigma=0.05)
+    def test_the_calibrated_spread_is_used_unless_today_is_clearly_noisier(self):
+        quiet = [(True, 0.01), (False, 0.011), (True, 0.012), (False, 0.01)]
+        _, se, df = crossover_change(quiet)
+        _, se_prior, df_prior = crossover_change(quiet, prior_sigma=0.05, prior_df=14)
         self.assertGreater(se_prior, se)
+        self.assertEqual((df, df_prior), (2, 14))
+        noisy = [(True, 0.3), (False, -0.2), (True, -0.25), (False, 0.3), (True, 0.0), (False, 0.05)]
+        _, se_noisy, df_noisy = crossover_change(noisy, prior_sigma=0.01, prior_df=14)
+        self.assertEqual(df_noisy, 4)  # more than twice the profile's: its own spread
+        self.assertGreater(se_noisy, 0.05)
 
     def test_balanced_orders(self):
         rng = random.Random(1)
@@ -220,6 +225,13 @@ class GateCliTest(unittest.TestCase):
         result = run_cli("gate", "--builds", a, a, "--profile", broken)
         self.assertEqual(result.returncode, 2)
         self.assertIn("not a gate noise profile", result.stderr)
+
+
+class WorkflowTest(unittest.TestCase):
+    def test_the_workflow_runs_the_gate_command(self):
+        workflow = (HERE.parents[1] / ".github" / "workflows" / "benchmarks.yml").read_text()
+        self.assertIn("scripts/report gate \\\n            --commits", workflow)
+        self.assertNotIn("scripts/report compare", workflow)
 
 
 if __name__ == "__main__":
