@@ -180,11 +180,16 @@ def rates(trials: Sequence[Trial]) -> dict[str, dict[str, Any]]:
     """Per kind of trial: how many, how many failed the job, how many named the target."""
     table: dict[str, dict[str, Any]] = {}
     for t in trials:
-        row = table.setdefault(t.kind, {"trials": 0, "failed": 0, "named": 0, "named_other": 0})
+        row = table.setdefault(t.kind, {"trials": 0, "failed": 0, "named": 0, "named_other": 0,
+                                        "by_target": {}})
         row["trials"] += 1
         row["failed"] += t.failed
         row["named"] += t.named
         row["named_other"] += bool(t.others)
+        if t.target:
+            target = row["by_target"].setdefault(t.target, {"trials": 0, "named": 0})
+            target["trials"] += 1
+            target["named"] += t.named
     return table
 
 
@@ -200,7 +205,10 @@ def format_rates(with_profile: Mapping[str, Mapping[str, Any]],
             cells = [f"{row['named']} of {row['trials']} named ({row['named_other']} also named "
                      f"another)", f"{bare.get('named', '–')} of {bare.get('trials', '–')}"]
         rows.append([kind, *cells])
+    targets = [[kind, ", ".join(f"{t} {v['named']}/{v['trials']}" for t, v in row["by_target"].items())]
+               for kind, row in with_profile.items() if row["by_target"]]
     return (text_table(["trial", "with this machine's noise profile", "without a profile"], rows)
+            + "\n\nNamed, per target (with the profile):\n" + text_table(["trial", "target named/trials"], targets)
             + f"\n\nEach trial replays the gate ({gate.SCREEN_PAIRS} screening + "
               f"{gate.CONFIRM_PAIRS} confirmation pairs) on pairs drawn from one A/A pool of "
               f"{pool_pairs} pairs; injected trials multiply B's times of one workload (or one "

@@ -23,8 +23,8 @@ the other, in a balanced random order. The method (docs/design.md, "The regressi
    p is below alpha with a change of the same sign beyond the same bounds. A false alarm needs two
    independent flukes in the same family.
 4. **Verdicts.** A confirmed slower family is a regression (exit 1), a confirmed faster one an
-   improvement (reported, exit 0). Each names its workload and, when only some executors moved,
-   those executors.
+   improvement (reported, exit 0). Each names its workload and, when only some executors moved
+   (the typical executor family of the workload did not), those executors.
 """
 from __future__ import annotations
 
@@ -219,29 +219,29 @@ def confirm(rows: Mapping[str, Sequence[Pair]], suspects: Sequence[Effect],
 
 def verdicts(confirmed: Sequence[Effect], overall: Mapping[str, Effect],
              threshold: float = THRESHOLD) -> list[Verdict]:
-    """One verdict per workload and direction: the whole workload when its family moved (with
-    the executors named when not every executor family of it moved too), else each executor."""
+    """One verdict per workload and direction. The workload moved as a whole when its typical
+    executor did (the median of its executor families' changes over every pair is beyond the
+    threshold): one verdict naming no executor, whichever of its families were confirmed.
+    Otherwise the executors that moved carried it, and each confirmed one is named."""
     out: list[Verdict] = []
     for kind, sign in ((REGRESSION, 1.0), (IMPROVEMENT, -1.0)):
         moved = [e for e in confirmed if math.copysign(1, e.change) == sign]
-        workloads = dict.fromkeys(e.family.workload for e in moved)
-        for workload in workloads:
+        for workload in dict.fromkeys(e.family.workload for e in moved):
             mine = [e for e in moved if e.family.workload == workload]
-            whole = next((e for e in mine if e.family.executor is None), None)
-            if whole is not None:
-                # Which executors moved with it: those whose change over every pair goes the
-                # same way beyond the threshold; none are named when all of them did.
-                parts = [f for f in overall.values()
-                         if f.family.workload == workload and f.family.executor]
-                moved_parts = tuple(sorted(f.family.executor for f in parts
-                                           if math.copysign(1, f.change) == sign
-                                           and f.beyond(threshold)))
-                named = () if len(moved_parts) == len(parts) else moved_parts
-                out.append(Verdict(kind, workload, named, overall.get(whole.family.name, whole), whole))
-            else:
-                for e in sorted(mine, key=lambda e: -abs(e.change)):
-                    out.append(Verdict(kind, workload, (e.family.executor,),
-                                       overall.get(e.family.name, e), e))
+            parts = [f for f in overall.values()
+                     if f.family.workload == workload and f.family.executor]
+            typical = statistics.median([f.change * sign for f in parts]) if parts else math.inf
+            whole = overall.get(workload)
+            if typical > threshold and whole is not None:
+                strongest = min(mine, key=lambda e: e.adjusted_p)
+                out.append(Verdict(kind, workload, (), whole, strongest))
+                continue
+            executors = [e for e in mine if e.family.executor] or mine
+            for e in sorted(executors, key=lambda e: -abs(e.change)):
+                who = (e.family.executor,) if e.family.executor else tuple(sorted(
+                    f.family.executor for f in parts if f.change * sign > threshold
+                    and f.beyond(threshold)))
+                out.append(Verdict(kind, workload, who, overall.get(e.family.name, e), e))
     return out
 
 
@@ -256,9 +256,12 @@ def decide(screen_rows: Mapping[str, Sequence[Pair]],
                         threshold=threshold, alpha=alpha)
     if not suspects or confirm_rows is None:
         return result
-    result.confirm = confirm(confirm_rows, suspects, profile, threshold, alpha)
     combined = combine(screen_rows, confirm_rows)
     overall = {e.family.name: e for e in effects(combined, families(combined), profile)}
+    # Confirmed on the fresh pairs, and beyond the bounds over every pair too.
+    result.confirm = [e for e in confirm(confirm_rows, suspects, profile, threshold, alpha)
+                      if e.family.name in overall and overall[e.family.name].beyond(threshold)
+                      and math.copysign(1, overall[e.family.name].change) == math.copysign(1, e.change)]
     result.verdicts = verdicts(result.confirm, overall, threshold)
     return result
 

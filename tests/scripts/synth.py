@@ -266,7 +266,8 @@ def gate_pairs(seed: int, keys: Sequence[str], pairs: int, *, row_noise: float =
     blocks = list(dict.fromkeys(k.split("/", 1)[0] for k in keys))
     orders = {}
     for block in blocks:
-        order = list(a_first) if a_first is not None else [i < pairs // 2 for i in range(pairs)]
+        order = ([a_first[i % len(a_first)] for i in range(pairs)] if a_first is not None
+                 else [i < pairs // 2 for i in range(pairs)])
         if a_first is None:
             rng.shuffle(order)
         orders[block] = order
