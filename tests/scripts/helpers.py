@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import unittest
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,3 +44,29 @@ def write_json(path: Path, doc: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
+
+
+FAKE_BENCH = HERE / "fake_bench.py"
+
+
+def fake_binary(path: Path, *flags: str) -> Path:
+    """A one-line executable wrapping fake_bench.py (a stand-in for the benchmark binary) with
+    some flags of its own."""
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_BENCH}" {" ".join(flags)} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+class FakeBenchTest(unittest.TestCase):
+    """A temporary folder ``self.dir``, and ``self.log`` where every fake_bench run appends its
+    label and arguments (FAKE_BENCH_LOG)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+        self.log = self.dir / "runs.log"
+        os.environ["FAKE_BENCH_LOG"] = str(self.log)
+
+    def tearDown(self):
+        del os.environ["FAKE_BENCH_LOG"]
+        self.tmp.cleanup()

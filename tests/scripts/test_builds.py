@@ -1,26 +1,13 @@
 """compare --builds and --commits, with fake_bench.py standing in for the benchmark binary."""
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
-from pathlib import Path
 
-from helpers import HERE, cli_env, run_cli
+from helpers import FakeBenchTest, cli_env, fake_binary, run_cli
 
 from cbench_report.builds import interleaved, merge_runs
-
-FAKE = HERE / "fake_bench.py"
-
-
-def fake_binary(path: Path, *flags: str) -> Path:
-    """A one-line executable wrapping fake_bench.py with some flags of its own."""
-    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" {" ".join(flags)} "$@"\n')
-    path.chmod(0o755)
-    return path
-
 
 class MergeTest(unittest.TestCase):
     def test_interleaved_order(self):
@@ -39,17 +26,7 @@ class MergeTest(unittest.TestCase):
         self.assertEqual(merged["context"]["cbench_merged_runs"], "3")
 
 
-class BuildsTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-        self.log = self.dir / "runs.log"
-        os.environ["FAKE_BENCH_LOG"] = str(self.log)
-
-    def tearDown(self):
-        del os.environ["FAKE_BENCH_LOG"]
-        self.tmp.cleanup()
-
+class BuildsTest(FakeBenchTest):
     def test_slower_build_is_a_regression(self):
         a = fake_binary(self.dir / "a", "--fake_label=A")
         b = fake_binary(self.dir / "b", "--fake_label=B", "--fake_scale=1.2")

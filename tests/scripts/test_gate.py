@@ -2,22 +2,17 @@
 across a 400-row grid of noise, a step named, a position effect cancelled, improvements that
 never fail; and the CLI end to end with fake_bench.py standing in for the benchmark binaries."""
 import json
-import os
 import random
-import sys
-import tempfile
 import unittest
 from collections import Counter
-from pathlib import Path
 
-from helpers import HERE, run_cli
+from helpers import HERE, FakeBenchTest, fake_binary, run_cli
 
 import synth
 from cbench_report import calibrate, gate
 from cbench_report.pairs import Pair, balanced_orders, block_filter
 from cbench_report.stats import benjamini_hochberg, crossover_change, holm
 
-FAKE = HERE / "fake_bench.py"
 KEYS = synth.gate_keys(400)
 
 
@@ -153,23 +148,7 @@ class CalibrateTest(unittest.TestCase):
         self.assertEqual(sum(row["trials"] for row in table["+10%"]["by_target"].values()), 6)
 
 
-def fake_binary(path: Path, *flags: str) -> Path:
-    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" {" ".join(flags)} "$@"\n')
-    path.chmod(0o755)
-    return path
-
-
-class GateCliTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-        self.log = self.dir / "runs.log"
-        os.environ["FAKE_BENCH_LOG"] = str(self.log)
-
-    def tearDown(self):
-        del os.environ["FAKE_BENCH_LOG"]
-        self.tmp.cleanup()
-
+class GateCliTest(FakeBenchTest):
     def gate(self, a, b, *more):
         return run_cli("gate", "--builds", a, b, "--pairs", "4", "--confirm-pairs", "4",
                        "--seed", "5", "--no-profile", "-o", self.dir / "out", *more,
