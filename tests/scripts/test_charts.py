@@ -68,6 +68,14 @@ class PlotAndReportTest(unittest.TestCase):
         self.assertIn("cbench_task_seconds/pbkdf2", html)
         self.assertIn("<h3>C++ and Python</h3>", html)  # the peer's table, under pbkdf2
 
+    def test_html_opens_with_the_answers(self):
+        html = (self.dir / "report" / "report.html").read_text()
+        fastest = html.index('<h2 id="fastest">Fastest per workload</h2>')
+        self.assertLess(fastest, html.index('<h2 id="workload-pbkdf2">'))
+        self.assertIn("<th>tied with it</th>", html)
+        self.assertIn('<a href="#workload-pbkdf2">pbkdf2</a>', html)
+        self.assertIn("max-width: 1200px", html)  # fits a 1,400-pixel window
+
     def test_markdown_summary(self):
         summary = (self.dir / "report" / "summary.md").read_text()
         self.assertIn("## cbench results", summary)
@@ -106,6 +114,14 @@ class StyleTest(unittest.TestCase):
         self.assertEqual(speedup["pool"], dispatch["pool"])
         self.assertEqual(speedup["pool"], granularity["pool (METG 21.5 µs)"])
         self.assertEqual(speedup["pool (Python)"], speedup["pool"])  # same colour as its model
+
+    def test_speedup_panels_carry_at_most_seven_lines(self):
+        figure = self.charts["speedup-pbkdf2"].figure
+        for ax in figure.axes:
+            lines = [label for label in ax.get_legend_handles_labels()[1]]
+            self.assertLessEqual(len(lines), 8, lines)  # seven executors and the ideal at most
+        titles = [ax.get_title() for ax in figure.axes]
+        self.assertIn("Python, map: speedup over Python's sequential", titles)
 
     def test_python_dashed_and_modes_apart(self):
         self.assertEqual(line_style("pool", "map", "python")["linestyle"], "--")
