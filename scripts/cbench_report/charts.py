@@ -43,8 +43,7 @@ def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
     hidden = anomalies(points)
     for w in workloads:
         mine = [p for p in points if p.workload == w]
-        charts += [speedup_chart(w, mine, run.context, hidden),
-                   time_chart(w, mine, run.context, hidden)]
+        charts += [speedup_chart(w, mine, run.context, hidden), time_chart(w, mine, run.context)]
     charts += [cpu_utilization_chart(points, run.context), dispatch_chart(run),
                lifecycle_chart(run), memory_chart(run),
                granularity_chart(granularity, metg_table(granularity), run.context)]
@@ -117,16 +116,17 @@ def speedup_chart(workload: str, points: Sequence[Point], context: Mapping[str, 
         bottom.legend(*top.get_legend_handles_labels(), loc="upper left",
                       bbox_to_anchor=(1.01, 1.0), fontsize="small")
     for ax in axes[-1]:
-        ax.set_xlabel(f"workers (error bars: {CI_METHOD})" if ax is axes[-1][0] else "workers")
+        ax.set_xlabel("workers")
+    figure.supxlabel(f"error bars: {CI_METHOD}", fontsize="small")
     return Chart(f"speedup-{file_stem(workload)}", title, figure)
 
 
-def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any],
-               hidden: Mapping[str, str] | None = None) -> Chart | None:
+def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any]) -> Chart | None:
     """Wall time (log) against workers, per mode one panel with C++ and a Python peer (dashed)
     on one scale, the sequential rows as horizontal references: where the speedup chart
-    measures each language against its own sequential row, this one compares them."""
-    shown = [p for p in points if p.key not in (hidden or {})]
+    measures each language against its own sequential row, this one compares them. Every row
+    is drawn: a time is a measurement even where the speedup derived from it is an anomaly."""
+    shown = list(points)
     modes = sorted({p.mode for p in shown if p.executor != "sequential"},
                    key=lambda m: (MODE_ORDER.get(m, 9), m))
     if not modes:
@@ -155,8 +155,9 @@ def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any
 
 
 def cpu_utilization_chart(points: Sequence[Point], context: Mapping[str, Any]) -> Chart | None:
-    """(process CPU + worker CPU) / (wall × cores) per workload, against workers."""
-    points = [p for p in points if p.cpu_utilization is not None]
+    """(process CPU + worker CPU) / (wall × cores) per workload, against workers: map mode,
+    one line per executor (the other modes run the same work; seven lines at most a panel)."""
+    points = [p for p in points if p.cpu_utilization is not None and p.mode == "map"]
     if not points:
         return None
     workloads = list(dict.fromkeys(p.workload for p in points))
@@ -327,7 +328,7 @@ def timeline_chart(workload: str, trace: Sequence[TraceCase],
         ax.invert_yaxis()
         ax.set_ylabel("worker", fontsize="small")
         ax.set_title(case.name.key, fontsize="small", loc="left")
-    _time_axis(axes.flat[-1].xaxis)
+    _time_axis(axes.flat[-1].xaxis, log=False)
     axes.flat[-1].set_xlabel("time from the start of the iteration")
     return Chart(f"timeline-{file_stem(workload)}", title, figure)
 
@@ -368,7 +369,7 @@ def history_chart(name: str, entries: Sequence[Mapping[str, Any]],
                        rotation=45 if len(entries) > 8 else 0)
     ax.set_ylabel("median real time")
     ax.set_ylim(bottom=0)
-    _time_axis(ax.yaxis)
+    _time_axis(ax.yaxis, log=False)
     ax.set_xlabel(f"commit (error bars: {CI_METHOD})")
     ax.legend(fontsize="small", title="machine")
     return Chart(f"history-{file_stem(name)}", title, figure)
@@ -396,10 +397,13 @@ def _grid_size(panels: int) -> tuple[float, float]:
     return 4.2 * columns + 1.5, 3.6 * rows + 1.2
 
 
-def _time_axis(axis: Any) -> None:
-    """Tick labels in human units (90 ms, 1.2 s), none on the minor ticks of a log axis."""
+def _time_axis(axis: Any, log: bool = True) -> None:
+    """Tick labels in human units (90 ms, 1.2 s); on a log axis at 1, 2 and 5 of each decade,
+    so that a range within one decade still reads."""
+    if log:
+        axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_minor_formatter(ticker.NullFormatter())
     axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: seconds(value)))
-    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def _plain_axis(axis: Any) -> None:

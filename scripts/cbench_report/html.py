@@ -15,7 +15,7 @@ from .metg import Metg
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
-from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomalies, context_rows,
+from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomaly_warnings, context_rows,
                      fastest_rows, metg_rows, ranking_note, warnings, workload_rows)
 
 STYLE = """
@@ -52,7 +52,7 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
                     + _table(FASTEST_HEADERS, fastest_rows(points), "fastest")
                     + f"<p>{escape(ranking_note(points))}</p>")
     body += [f'<p class="warning">{escape(w)}</p>'
-             for w in warnings(run) + list(anomalies(points).values())]
+             for w in warnings(run) + anomaly_warnings(points)]
     if points:
         body.append("<p>Per workload: " + " · ".join(
             f'<a href="#workload-{escape(w)}">{escape(w)}</a>' for w in workload_rows(points))

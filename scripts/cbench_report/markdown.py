@@ -11,14 +11,14 @@ from .metg import Metg
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
-from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomalies, fastest_rows,
+from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomaly_warnings, fastest_rows,
                      metg_rows, ranking_note, warnings, workload_rows)
 from .text import markdown_table
 
 
 def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> str:
     parts = [f"## cbench results\n\n{machine_line(run.context)}"]
-    parts += [f"> :warning: {w}" for w in warnings(run) + list(anomalies(points).values())]
+    parts += [f"> :warning: {w}" for w in warnings(run) + anomaly_warnings(points)]
     if points:
         parts.append("### Fastest per workload\n\n" + markdown_table(
             FASTEST_HEADERS, fastest_rows(points)) + "\n\n" + ranking_note(points))

@@ -83,11 +83,15 @@ FASTEST_HEADERS = ["workload", "executor", "W", "time", "speedup", "efficiency",
 def fastest_rows(points: Sequence[Point]) -> list[list[str]]:
     """One row per workload: the fastest C++ line and the lines tied with it."""
     rows = []
+    odd = anomalies(points)
     for r in rankings(points):
         p = r.best
         ties = ", ".join(f"{q.executor} ({q.workers})" for q in r.tied) or "none"
+        # A time is a measurement; a speedup against a reference taken in a slow minute is not.
+        derived = (["see the warnings"] * 2 if p.key in odd
+                   else [ratio(p.speedup), percent(p.efficiency)])
         rows.append([r.workload, series_label(p.executor, p.mode, p.lang), str(p.workers),
-                     time_cell(p), ratio(p.speedup), percent(p.efficiency), ties])
+                     time_cell(p), *derived, ties])
     return rows
 
 
@@ -148,6 +152,40 @@ def anomalies(points: Sequence[Point]) -> dict[str, str]:
                                 f"({runs}), though it runs the same tasks one at a time: a "
                                 f"measurement artefact, not a result; not drawn.")
     return found
+
+
+GROUPED = 3  # this many anomalies in one workload and language are told in one sentence
+
+
+def anomaly_warnings(points: Sequence[Point]) -> list[str]:
+    """The anomalies as the summary tells them: one sentence per row, or one per workload and
+    language when GROUPED or more of its rows are off — the usual cause being its sequential
+    reference row, taken in a slow (or fast) minute of the machine, which every speedup and
+    efficiency of the workload is measured against."""
+    found = anomalies(points)
+    by_line: dict[tuple[str, str], list[Point]] = {}
+    for p in points:
+        if p.key in found:
+            by_line.setdefault((p.workload, p.lang), []).append(p)
+    out = []
+    for (workload, lang), rows in by_line.items():
+        if len(rows) < GROUPED:
+            out += [found[p.key] for p in rows]
+            continue
+        worst = max(rows, key=lambda p: p.efficiency or 0)
+        reference = next((p for p in points if p.workload == workload and p.lang == lang
+                          and p.executor == "sequential" and p.mode == "map"), None)
+        cause = ""
+        if reference is not None and reference.ideal_seconds and worst.ideal_seconds:
+            cause = (f" Its sequential reference row took {seconds(reference.seconds)}: if the "
+                     f"machine was slow while it ran, every row of the workload looks faster "
+                     f"than it is.")
+        language = "" if lang == "cpp" else f" ({lang})"
+        out.append(f"{workload}{language}: {len(rows)} rows cannot be results — beyond the ideal "
+                   f"schedule or faster with one worker than the plain loop, by more than the "
+                   f"noise (up to {worst.efficiency or 0:.0%} efficiency, {worst.key}).{cause} "
+                   f"They are not drawn; run with repetitions (the full preset) to see past it.")
+    return out
 
 
 def context_rows(run: Run) -> list[list[str]]:
