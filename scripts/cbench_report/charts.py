@@ -122,35 +122,43 @@ def speedup_chart(workload: str, points: Sequence[Point], context: Mapping[str, 
 
 
 def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any]) -> Chart | None:
-    """Wall time (log) against workers, per mode one panel with C++ and a Python peer (dashed)
-    on one scale, the sequential rows as horizontal references: where the speedup chart
-    measures each language against its own sequential row, this one compares them. Every row
-    is drawn: a time is a measurement even where the speedup derived from it is an anomaly."""
-    shown = list(points)
-    modes = sorted({p.mode for p in shown if p.executor != "sequential"},
+    """Wall time (log) against workers: a row of panels per mode, C++ and a Python peer side by
+    side on one shared scale (so the languages compare at a glance, seven lines a panel at most),
+    each language's sequential row as a horizontal reference. Where the speedup chart measures
+    each language against its own sequential row, this one compares them. Every row is drawn: a
+    time is a measurement even where the speedup derived from it is an anomaly."""
+    modes = sorted({p.mode for p in points if p.executor != "sequential"},
                    key=lambda m: (MODE_ORDER.get(m, 9), m))
+    langs = sorted({p.lang for p in points}, key=lambda lang: (lang != "cpp", lang))
     if not modes:
         return None
     title = f"{workload}: wall time per run of the workload"
-    figure, axes = _figure(title, context, (12, 3.6 * len(modes) + 1.2), nrows=len(modes),
-                           squeeze=False, sharex=True, sharey=True)
-    for mode, (ax,) in zip(modes, axes):
-        mine = [p for p in shown if p.mode == mode and p.executor != "sequential"]
-        for (_, executor, _, lang), line in _ordered(by_series(mine)):
-            _errorbar(ax, line, "seconds", line_style(executor, mode, lang),
-                      series_label(executor, "map", lang))
-        for p in shown:
-            if p.executor == "sequential" and p.mode == "map":
-                ax.axhline(p.seconds, color=executor_colour("sequential"), linewidth=1,
-                           linestyle="--" if p.lang == "python" else "-",
-                           label=f"{series_label('sequential', 'map', p.lang)}: {seconds(p.seconds)}")
-        ax.set_title(f"{mode}", fontsize="medium")
-        ax.set_yscale("log")
-        _time_axis(ax.yaxis)
-        ax.set_ylabel("wall time (log scale)")
-        _workers_axis(ax, [p.workers for p in shown])
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    axes[-1][0].set_xlabel(f"workers (error bars: {CI_METHOD})")
+    figure, axes = _figure(title, context, (6.5 * len(langs) + 2, 3.4 * len(modes) + 1.2),
+                           nrows=len(modes), ncols=len(langs), squeeze=False, sharex=True,
+                           sharey=True)
+    for mode, row in zip(modes, axes):
+        for lang, ax in zip(langs, row):
+            mine = [p for p in points if p.mode == mode and p.lang == lang and p.executor != "sequential"]
+            for (_, executor, _, _), line in _ordered(by_series(mine)):
+                _errorbar(ax, line, "seconds", line_style(executor, mode, lang),
+                          series_label(executor, "map", lang))
+            for p in points:
+                if p.executor == "sequential" and p.mode == "map" and p.lang == lang:
+                    ax.axhline(p.seconds, color=executor_colour("sequential"), linewidth=1,
+                               linestyle="--" if lang == "python" else "-",
+                               label=f"{series_label('sequential', 'map', lang)}: {seconds(p.seconds)}")
+            ax.set_title(f"{'C++' if lang == 'cpp' else lang.capitalize()}, {mode}", fontsize="medium")
+            ax.set_yscale("log")
+            _time_axis(ax.yaxis)
+            _workers_axis(ax, [p.workers for p in points])
+            if mine:
+                ax.legend(loc="best", fontsize="x-small")
+            else:  # a mode this language does not have
+                ax.set_visible(False)
+        row[0].set_ylabel("wall time (log scale)")
+    for ax in axes[-1]:
+        ax.set_xlabel("workers")
+    figure.supxlabel(f"error bars: {CI_METHOD}", fontsize="small")
     return Chart(f"time-{file_stem(workload)}", title, figure)
 
 
