@@ -41,6 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnusableInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # What was measured stays where it was written (a gate's pairs.json is rewritten after
+        # every pair, and `gate --pairs-dir DIR` judges it).
+        print(f"{PROG}: interrupted; what was measured so far is kept under its -o folder",
+              file=sys.stderr)
+        return 130
     except Exception:  # a bug here must not read as "1: a regression" to CI
         traceback.print_exc()
         print(f"{PROG}: internal error (above); exit status 2", file=sys.stderr)

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -25,6 +26,10 @@ def main(argv: list[str]) -> int:
         flags[name] = value
         if not name.startswith("--fake_"):
             passed.append(arg)
+    if "--fake_sleep" in flags and os.environ.get("FAKE_BENCH_LOG") and \
+            Path(os.environ["FAKE_BENCH_LOG"]).is_file() and \
+            len(Path(os.environ["FAKE_BENCH_LOG"]).read_text().splitlines()) >= int(flags["--fake_sleep"]):
+        time.sleep(60)  # from the N-th run on: a case that takes long, to be interrupted
     if "--fake_fail" in flags:
         print("fake_bench: failing as asked", file=sys.stderr)
         return 1

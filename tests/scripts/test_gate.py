@@ -3,10 +3,14 @@ across a 400-row grid of noise, a step named, a position effect cancelled, impro
 never fail; and the CLI end to end with fake_bench.py standing in for the benchmark binaries."""
 import json
 import random
+import signal
+import subprocess
+import sys
+import time
 import unittest
 from collections import Counter
 
-from helpers import HERE, FakeBenchTest, fake_binary, run_cli
+from helpers import HERE, FakeBenchTest, cli_env, fake_binary, run_cli
 
 import synth
 from cbench_report import calibrate, gate
@@ -198,6 +202,25 @@ class GateCliTest(FakeBenchTest):
         result = run_cli("gate", "--pairs-dir", self.dir / "nothing-here")
         self.assertEqual(result.returncode, 2)
         self.assertIn("not a gate manifest", result.stderr)
+
+    def test_ctrl_c_keeps_the_pairs_measured(self):
+        a = fake_binary(self.dir / "a", "--fake_sleep=3")  # the 4th run hangs
+        gate_run = subprocess.Popen(
+            [sys.executable, "-m", "cbench_report", "gate", "--builds", a, a, "--pairs", "4",
+             "--seed", "1", "--no-profile", "-o", self.dir / "out", "--", "--benchmark_min_time=0.01"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+        deadline = time.monotonic() + 60
+        # The listing and the first pair are done when the log holds three lines.
+        while time.monotonic() < deadline and not (
+                self.log.is_file() and len(self.log.read_text().splitlines()) >= 3):
+            time.sleep(0.05)
+        gate_run.send_signal(signal.SIGINT)
+        _, err = gate_run.communicate(timeout=60)
+        self.assertEqual(gate_run.returncode, 130, err)
+        self.assertIn("interrupted; what was measured so far is kept", err)
+        self.assertNotIn("Traceback", err)
+        manifest = json.loads((self.dir / "out" / "screen" / "pairs.json").read_text())
+        self.assertEqual(len(manifest["runs"]), 1)  # the first pair, kept
 
     def test_profile_for_the_machine_class_is_read_and_named(self):
         pool = as_pairs(synth.gate_pairs(9, KEYS[:50], 12))
