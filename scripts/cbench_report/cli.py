@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser(
-        "compare", help="the regression gate: compare two runs (or two builds, or two commits)",
+        "compare", help="compare two runs (or two builds, or two commits) row by row; the "
+                        "pull-request gate is `gate`",
         description="Per benchmark in both runs: change of the median real time, two-sided "
                     "Mann-Whitney U p-value over the repetitions, and a verdict: regression "
                     "(slower by more than the threshold and p < alpha), improvement, same, or too "
