@@ -149,12 +149,12 @@ def run_trials(pool: Mapping[str, Sequence[Pair]], trials: int, seed: int,
                       & (executors - {"sequential"}))
     plans: list[tuple[str, str, float, Callable[[str], bool]]] = []
     plans += [("A/A", "", 1.0, lambda _: False)] * trials
-    for size in INJECTED_SIZES:
+    for size in INJECTED_SIZES if workloads else ():
         label = f"+{size * 100:.0f}%" if size < 1 else f"{1 + size:g}x"
         for i in range(trials):
             w = workloads[i % len(workloads)]
             plans.append((label, w, 1 + size, lambda k, w=w: block_of(k) == w))
-    for i in range(trials):
+    for i in range(trials if dispatch else 0):  # a grid without the dispatch cases has none
         e = dispatch[i % len(dispatch)]
         plans.append(("2x dispatch", e, 2.0,
                       lambda k, e=e: block_of(k) == "overhead:dispatch" and parse_name(k).executor == e))

@@ -156,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--binary", type=Path, metavar="BINARY",
                      help="the benchmark binary (default build/release/benchmarks/cbench_bench)")
-    src.add_argument("--pairs-dir", type=Path, metavar="DIR",
-                     help="reuse the A/A pool an earlier calibrate wrote to DIR")
+    src.add_argument("--pairs-dir", type=Path, nargs="+", metavar="DIR",
+                     help="reuse the A/A pool(s) earlier calibrate runs wrote (several are "
+                          "pooled)")
     _gate_options(p, pairs_default=16)
     p.add_argument("--trials", type=int, default=20, help="trials of each kind (default 20)")
     p.add_argument("--profile-out", type=Path, metavar="FILE",
@@ -374,7 +375,7 @@ def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
         return _usage("calibrate: --trials must be at least 1")
     seed = _seed(args)
     if args.pairs_dir:
-        manifest = args.pairs_dir / pairs.MANIFEST
+        manifests = [d / pairs.MANIFEST for d in args.pairs_dir]
     else:
         binary = args.binary or Path(__file__).resolve().parents[2] / builds_binary()
         if not binary.is_file():
@@ -384,16 +385,18 @@ def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
         subset = "" if extra else gate.GATE_SUBSET
         blocks = pairs.list_blocks(binary, subset, bench_args)
         _log(f"A/A pool: {args.pairs} pairs of {len(blocks)} blocks of {binary}")
-        manifest = pairs.run_pairs({"A": binary, "B": binary}, out, blocks, args.pairs, seed,
-                                   subset, bench_args, log=_log)
-    pool = pairs.load_pairs(manifest)
+        manifests = [pairs.run_pairs({"A": binary, "B": binary}, out, blocks, args.pairs, seed,
+                                     subset, bench_args, log=_log)]
+    pool: dict = {}
+    for manifest in manifests:
+        pool = gate.combine(pool, pairs.load_pairs(manifest))
     pool_pairs = len({p.pair for ps in pool.values() for p in ps})
     profile = calibrate.learn_profile(pool, str(args.profile_out or "this pool"))
     with_profile = calibrate.rates(calibrate.run_trials(pool, args.trials, seed, profile))
     without = calibrate.rates(calibrate.run_trials(pool, args.trials, seed, None))
     print(calibrate.format_rates(with_profile, without, pool_pairs))
-    first = pairs.read_manifest(manifest)["runs"][0]
-    context = load_run(manifest.parent / first["A"]).context
+    first = pairs.read_manifest(manifests[0])["runs"][0]
+    context = load_run(manifests[0].parent / first["A"]).context
     path = args.profile_out or (Path(__file__).resolve().parents[2] / "results" / "baselines"
                                 / f"gate-profile-{profile.machine_class}.json")
     calibrate.save_profile(profile, path, context,

@@ -203,6 +203,25 @@ class GateCliTest(FakeBenchTest):
         self.assertEqual(result.returncode, 2)
         self.assertIn("not a gate manifest", result.stderr)
 
+    def test_calibrate_end_to_end_and_pools(self):
+        a = fake_binary(self.dir / "a", "--fake_label=A")
+        profile = self.dir / "profile.json"
+        result = run_cli("calibrate", "--binary", a, "--pairs", "14", "--trials", "2", "--seed", "3",
+                         "-o", self.dir / "pool", "--profile-out", profile,
+                         "--", "--benchmark_min_time=0.01")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("A/A", result.stdout)
+        self.assertIn("pool of 14 pairs", result.stdout)
+        saved = json.loads(profile.read_text())
+        self.assertEqual(saved["machine_class"], calibrate.machine_class())
+        self.assertEqual(saved["machine"]["host_name"], "testbox")
+        self.assertIn("pbkdf2", saved["sigma"])
+        again = run_cli("calibrate", "--pairs-dir", self.dir / "pool", self.dir / "pool",
+                        "--trials", "2", "--seed", "3", "--profile-out", profile)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("pool of 28 pairs", again.stdout)
+        self.assertEqual(run_cli("calibrate", "--pairs", "5").returncode, 2)
+
     def test_ctrl_c_keeps_the_pairs_measured(self):
         a = fake_binary(self.dir / "a", "--fake_sleep=3")  # the 4th run hangs
         gate_run = subprocess.Popen(
