@@ -71,7 +71,8 @@ def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | None = None,
-                     prior_df: float = math.inf) -> tuple[float, float, float]:
+                     prior_df: float = math.inf, trust: float | None = None
+                     ) -> tuple[float, float, float]:
     """A two-period crossover estimate from per-pair differences ``(a_first, d)``, d = ln(B/A).
 
     The change is the mean of the A-first pairs' mean and the B-first pairs' mean, so an effect
@@ -81,8 +82,8 @@ def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | N
     ``prior_sigma`` is the machine's calibrated spread, from ``prior_df`` degrees of freedom (a
     pool of A/A pairs): a spread estimated from six pairs of heavy-tailed noise is itself very
     noisy, too small as often as much too large, so the calibrated one is used, with its degrees
-    of freedom, unless this run's is more than PRIOR_TRUST times larger — a day clearly noisier
-    than the calibration, which then speaks for itself. Returns (change, standard error,
+    of freedom, unless this run's is more than ``trust`` (PRIOR_TRUST) times larger — a day
+    clearly noisier than the calibration, which then speaks for itself. Returns (change, standard error,
     degrees of freedom)."""
     pairs = winsorized(pairs)
     first = [d for a_first, d in pairs if a_first]
@@ -100,7 +101,7 @@ def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | N
         df = n - 1
         sigma = math.sqrt(sum((d - theta) ** 2 for d in values) / df) if df > 0 else math.inf
         weight = 1 / math.sqrt(n)
-    if prior_sigma is not None and sigma <= PRIOR_TRUST * prior_sigma:
+    if prior_sigma is not None and sigma <= (PRIOR_TRUST if trust is None else trust) * prior_sigma:
         sigma, df = prior_sigma, prior_df
     return theta, sigma * weight, float(df)
 
