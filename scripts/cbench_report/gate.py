@@ -13,9 +13,9 @@ the other, in a balanced random order. The method (docs/design.md, "The regressi
    half, the change is the mean of the two orders' means (a position effect cancels exactly) and
    its standard error comes from the spread within each order (Student's t, pairs − 2 degrees of
    freedom). Where a noise profile of this machine exists (``calibrate``), the spread used is the
-   profile's (with its degrees of freedom) unless today's is more than twice it, and the change
-   must also exceed the profile's noise floor for the family (its 99% band of A/A changes at
-   this many pairs).
+   profile's (with its degrees of freedom) — in screening always, in confirmation unless today's
+   is more than twice it — and the change must also exceed the profile's noise floor for the
+   family (its 99% band of A/A changes at this many pairs).
 3. **Control of the error rate across the grid.** The screening stage takes a family as a
    suspect when its Benjamini–Hochberg adjusted p is below ``SCREEN_Q`` and its change beyond
    the threshold and the noise floor; the confirmation stage runs only the suspects' blocks again
