@@ -40,8 +40,8 @@ from .stats import benjamini_hochberg, crossover_change, holm, t_two_sided_p
 # The CI configuration: the quick preset's sizes at W = 1 and 2 (the cores of the CI machine;
 # W = 4 oversubscribes two cores and adds noise without another code path), map mode, the
 # as-completed path at W = 2, the dispatch and lifecycle overheads and two points of the
-# granularity sweep. pbkdf2's cold-cache and the cold (start-up) rows and the memory cases are
-# left out: they time the page cache, process creation and the allocator's mood, not our code.
+# granularity sweep. read's cold-cache rows, the cold (start-up) rows and the memory cases are
+# left out: they time the page cache and process creation, or measure memory, not time.
 GATE_SUBSET = ("executor:[^/]+/mode:map/"
                "|executor:[^/]+/mode:as-completed/workers:2(/|$)"
                "|executor:[^/]+/workers:[0-9]+(/min_time|/process_time|$)"
@@ -101,10 +101,6 @@ class Effect:
     pairs: int
     floor: float
     adjusted_p: float = math.nan
-
-    @property
-    def bound(self) -> float:
-        return self.floor
 
     def beyond(self, threshold: float) -> bool:
         return abs(self.change) > max(threshold, self.floor)
