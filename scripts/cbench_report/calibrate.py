@@ -18,7 +18,6 @@ trials that use it are in-sample, so the rates are given with and without it.
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import random
@@ -33,7 +32,7 @@ from . import gate
 from .load import UnusableInput
 from .names import parse_name
 from .pairs import Pair, block_of
-from .stats import crossover_change
+from .stats import crossover_spread
 from .text import text_table
 
 INJECTED_SIZES = (0.05, 0.10, 1.0)
@@ -62,11 +61,7 @@ def learn_profile(rows: Mapping[str, Sequence[Pair]], source: str = "") -> gate.
         stats = gate.family_statistics(rows, family)
         if len(stats) < 4:
             continue
-        theta, se, df = crossover_change(stats)
-        first = sum(1 for a_first, _ in stats if a_first)
-        second = len(stats) - first
-        weight = (math.sqrt(1 / first + 1 / second) / 2) if first and second else 1 / math.sqrt(len(stats))
-        sigma[family.name] = se / weight
+        sigma[family.name] = crossover_spread(stats)
         pairs = max(pairs, len(stats))
     return gate.NoiseProfile(machine_class(), pairs, sigma, source)
 

@@ -15,12 +15,15 @@ from pathlib import Path
 
 # Only the light modules here: each command imports what it needs (NumPy, SciPy, matplotlib take
 # most of a second to import, and `load` or a bad file should not wait for them).
+from .builds import BENCH_BINARY
 from .load import Run, UnusableInput, load_run
 from .style import machine_line
 from .text import seconds, text_table
 from .trace import TraceCase, load_trace, trace_path
 
 PROG = "report"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout this package belongs to
+BASELINES = ROOT / "results" / "baselines"  # committed baselines and the gate's noise profiles
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -236,10 +239,9 @@ def cmd_report(args: argparse.Namespace, _: list[str]) -> int:
 def cmd_compare(args: argparse.Namespace, extra: list[str]) -> int:
     from . import compare
 
-    try:
-        threshold = compare.parse_threshold(args.threshold)
-    except ValueError:
-        return _usage(f"compare: --threshold {args.threshold!r} is not a percentage such as 5%")
+    threshold = _threshold(args)
+    if threshold is None:
+        return 2
     if not 0 < args.alpha < 1:
         return _usage("compare: --alpha must be between 0 and 1")
     if (args.builds or args.commits) and args.files:
@@ -275,10 +277,12 @@ def _gate_options(p: argparse.ArgumentParser, pairs_default: int | None = None) 
                    help="where the builds, runs and results go (default: a new temporary folder)")
 
 
-def _gate_bench_args(extra: list[str]) -> list[str]:
+def _gate_bench_args(extra: list[str]) -> tuple[list[str], str]:
+    """The benchmark arguments and the subset the gate runs: its own, unless arguments after
+    `--` replace them (then the whole grid they select)."""
     from . import gate
 
-    return list(extra) if extra else list(gate.GATE_BENCH_ARGS)
+    return (list(extra), "") if extra else (list(gate.GATE_BENCH_ARGS), gate.GATE_SUBSET)
 
 
 def _log(line: str) -> None:
@@ -300,19 +304,18 @@ def _profile(args: argparse.Namespace):
         return None
     if args.profile:
         return calibrate.read_profile(args.profile)
-    found = calibrate.find_profile(Path(__file__).resolve().parents[2] / "results" / "baselines")
+    found = calibrate.find_profile(BASELINES)
     _log(f"noise profile: {found.source}" if found else
          f"noise profile: none for machine class {calibrate.machine_class()}")
     return found
 
 
 def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
-    from . import builds, compare, gate, pairs
+    from . import builds, gate, pairs
 
-    try:
-        threshold = compare.parse_threshold(args.threshold)
-    except ValueError:
-        return _usage(f"gate: --threshold {args.threshold!r} is not a percentage such as 5%")
+    threshold = _threshold(args)
+    if threshold is None:
+        return 2
     if not 0 < args.alpha < 1:
         return _usage("gate: --alpha must be between 0 and 1")
     if args.pairs < 3 or args.confirm_pairs < 3:
@@ -321,8 +324,7 @@ def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
         return _usage("gate: arguments after -- are for the benchmark binaries, which --pairs-dir "
                       "does not run")
     profile = _profile(args)
-    bench_args = _gate_bench_args(extra)
-    subset = "" if extra else gate.GATE_SUBSET
+    bench_args, subset = _gate_bench_args(extra)
     if args.pairs_dir:
         out = args.pairs_dir
         screen_manifest = out / "screen" / pairs.MANIFEST
@@ -377,12 +379,11 @@ def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
     if args.pairs_dir:
         manifests = [d / pairs.MANIFEST for d in args.pairs_dir]
     else:
-        binary = args.binary or Path(__file__).resolve().parents[2] / builds_binary()
+        binary = args.binary or ROOT / BENCH_BINARY
         if not binary.is_file():
             raise UnusableInput(f"{binary}: no benchmark binary (cmake --build --preset release)")
         out = args.out or Path(tempfile.mkdtemp(prefix="cbench-calibrate-"))
-        bench_args = _gate_bench_args(extra)
-        subset = "" if extra else gate.GATE_SUBSET
+        bench_args, subset = _gate_bench_args(extra)
         blocks = pairs.list_blocks(binary, subset, bench_args)
         _log(f"A/A pool: {args.pairs} pairs of {len(blocks)} blocks of {binary}")
         manifests = [pairs.run_pairs({"A": binary, "B": binary}, out, blocks, args.pairs, seed,
@@ -397,8 +398,7 @@ def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
     print(calibrate.format_rates(with_profile, without, pool_pairs))
     first = pairs.read_manifest(manifests[0])["runs"][0]
     context = load_run(manifests[0].parent / first["A"]).context
-    path = args.profile_out or (Path(__file__).resolve().parents[2] / "results" / "baselines"
-                                / f"gate-profile-{profile.machine_class}.json")
+    path = args.profile_out or BASELINES / f"gate-profile-{profile.machine_class}.json"
     calibrate.save_profile(profile, path, context,
                            {"pool_pairs": pool_pairs,
                             "with_profile": with_profile, "without_profile": without})
@@ -406,26 +406,17 @@ def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
-def builds_binary() -> Path:
-    from .builds import BENCH_BINARY
-
-    return BENCH_BINARY
-
-
 def cmd_history(args: argparse.Namespace, _: list[str]) -> int:
     from . import history
-
-    from . import compare
 
     if sum(map(bool, (args.run, args.plot, args.changes))) != 1:
         return _usage("history: give RUN.json to append, --changes, or --plot NAME (one of them)")
     if args.run:
         print(history.append_run(load_run(args.run), args.dir))
         return 0
-    try:
-        threshold = compare.parse_threshold(args.threshold)
-    except ValueError:
-        return _usage(f"history: --threshold {args.threshold!r} is not a percentage such as 5%")
+    threshold = _threshold(args)
+    if threshold is None:
+        return 2
     if not args.dir.is_dir():
         raise UnusableInput(f"{args.dir}: no history folder")
     entries = history.load_history(args.dir)
@@ -482,6 +473,17 @@ def _trace_of(run: Run) -> list[TraceCase]:
     except UnusableInput as error:  # the charts without timelines are still worth drawing
         print(f"{PROG}: warning: {error}; no timeline drawn", file=sys.stderr)
         return []
+
+
+def _threshold(args: argparse.Namespace) -> float | None:
+    """--threshold as a fraction; None (the error printed) when it is not a percentage."""
+    from .compare import parse_threshold
+
+    try:
+        return parse_threshold(args.threshold)
+    except ValueError:
+        _usage(f"{args.command}: --threshold {args.threshold!r} is not a percentage such as 5%")
+        return None
 
 
 def _usage(message: str) -> int:

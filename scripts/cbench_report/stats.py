@@ -83,8 +83,22 @@ def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | N
     pool of A/A pairs): a spread estimated from six pairs of heavy-tailed noise is itself very
     noisy, too small as often as much too large, so the calibrated one is used, with its degrees
     of freedom, unless this run's is more than ``trust`` (PRIOR_TRUST) times larger — a day
-    clearly noisier than the calibration, which then speaks for itself. Returns (change, standard error,
-    degrees of freedom)."""
+    clearly noisier than the calibration, which then speaks for itself. Returns (change, standard
+    error, degrees of freedom)."""
+    theta, sigma, weight, df = _crossover(pairs)
+    if prior_sigma is not None and sigma <= (PRIOR_TRUST if trust is None else trust) * prior_sigma:
+        sigma, df = prior_sigma, prior_df
+    return theta, sigma * weight, float(df)
+
+
+def crossover_spread(pairs: Sequence[tuple[bool, float]]) -> float:
+    """The spread of the per-pair differences within their orders, as ``crossover_change`` sees
+    it (what a noise profile keeps per family)."""
+    return _crossover(pairs)[1]
+
+
+def _crossover(pairs: Sequence[tuple[bool, float]]) -> tuple[float, float, float, int]:
+    """(change, spread, weight, degrees of freedom): the standard error is spread × weight."""
     pairs = winsorized(pairs)
     first = [d for a_first, d in pairs if a_first]
     second = [d for a_first, d in pairs if not a_first]
@@ -93,17 +107,12 @@ def crossover_change(pairs: Sequence[tuple[bool, float]], prior_sigma: float | N
         m1, m2 = sum(first) / len(first), sum(second) / len(second)
         ss = sum((d - m1) ** 2 for d in first) + sum((d - m2) ** 2 for d in second)
         df = n - 2
-        sigma = math.sqrt(ss / df)
-        theta, weight = (m1 + m2) / 2, math.sqrt(1 / len(first) + 1 / len(second)) / 2
-    else:
-        values = first or second
-        theta = sum(values) / n
-        df = n - 1
-        sigma = math.sqrt(sum((d - theta) ** 2 for d in values) / df) if df > 0 else math.inf
-        weight = 1 / math.sqrt(n)
-    if prior_sigma is not None and sigma <= (PRIOR_TRUST if trust is None else trust) * prior_sigma:
-        sigma, df = prior_sigma, prior_df
-    return theta, sigma * weight, float(df)
+        return (m1 + m2) / 2, math.sqrt(ss / df), math.sqrt(1 / len(first) + 1 / len(second)) / 2, df
+    values = first or second
+    theta = sum(values) / n
+    df = n - 1
+    sigma = math.sqrt(sum((d - theta) ** 2 for d in values) / df) if df > 0 else math.inf
+    return theta, sigma, 1 / math.sqrt(n), df
 
 
 WINSOR_MADS = 2.5
