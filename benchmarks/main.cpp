@@ -29,6 +29,7 @@
 #include "benchmarks/suite.hpp"
 #include "executors/mpi.hpp"
 #include "executors/fork_server.hpp"
+#include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
 #include "fixtures/server_process.hpp"

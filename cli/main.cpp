@@ -20,6 +20,7 @@
 #include "cli/serve.hpp"
 #include "executors/fork_server.hpp"
 #include "executors/mpi.hpp"
+#include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
 #include "experiments/experiment.hpp"

@@ -40,7 +40,8 @@ class CoroExecutor final : public Executor {
     in_flight_.reset();
     asio::io_context loop(1);  // the hint: one thread runs it, so Asio may skip its locking
     std::size_t next = 0;
-    const std::size_t coroutines = std::min<std::size_t>(static_cast<std::size_t>(workers_), tasks.size());
+    const std::size_t coroutines =
+        std::min<std::size_t>(static_cast<std::size_t>(workers_), tasks.size());
     std::exception_ptr callback_error;
     for (std::size_t w = 0; w < coroutines; ++w) {
       asio::co_spawn(loop, worker(tasks, next, static_cast<int>(w), on_result, callback_error),
@@ -52,7 +53,8 @@ class CoroExecutor final : public Executor {
 
  private:
   asio::awaitable<void> worker(std::span<const Task> tasks, std::size_t& next, int worker,
-                               const ResultCallback& on_result, std::exception_ptr& callback_error) {
+                               const ResultCallback& on_result,
+                               std::exception_ptr& callback_error) {
     while (next < tasks.size() && !callback_error) {
       const std::size_t index = next++;
       const Task& task = tasks[index];
@@ -68,10 +70,8 @@ class CoroExecutor final : public Executor {
         if (task.input) input = *task.input;
         try {
           result.value = co_await form(input);
-        } catch (const std::exception& e) {
-          result.error = e.what();
         } catch (...) {
-          result.error = "task threw a non-standard exception";
+          result.error = task_error(std::current_exception());
         }
         result.end = Clock::now();
         // Interleaved coroutines share one thread: its CPU clock cannot be split between them,

@@ -3,8 +3,9 @@
 #include <time.h>
 
 #include <algorithm>
-#include <atomic>
 #include <array>
+#include <atomic>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,7 +31,8 @@ const TaskKind& task_kind(std::string_view name) {
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   auto it = r.kinds.find(name);
-  if (it == r.kinds.end()) throw std::out_of_range("unknown task kind \"" + std::string(name) + "\"");
+  if (it == r.kinds.end())
+    throw std::out_of_range("unknown task kind \"" + std::string(name) + "\"");
   return it->second;
 }
 
@@ -52,16 +54,35 @@ double cpu_seconds(clockid_t clock) {
 
 }  // namespace
 
-double thread_cpu_seconds() { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+double thread_cpu_seconds() {
+  return cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
 
-double process_cpu_seconds() { return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID); }
+double process_cpu_seconds() {
+  return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
 
 namespace {
 std::atomic<bool> cpu_timing{true};
 }  // namespace
 
-void set_task_cpu_timing(bool on) { cpu_timing.store(on, std::memory_order_relaxed); }
-bool task_cpu_timing() { return cpu_timing.load(std::memory_order_relaxed); }
+void set_task_cpu_timing(bool on) {
+  cpu_timing.store(on, std::memory_order_relaxed);
+}
+bool task_cpu_timing() {
+  return cpu_timing.load(std::memory_order_relaxed);
+}
+
+std::string task_error(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return what.empty() ? "task failed" : what;
+  } catch (...) {
+    return "task threw a non-standard exception";
+  }
+}
 
 TaskResult run_task(const Task& task, std::size_t index, int worker) {
   TaskResult result;
@@ -72,11 +93,8 @@ TaskResult run_task(const Task& task, std::size_t index, int worker) {
   result.start = Clock::now();
   try {
     result.value = task();
-  } catch (const std::exception& e) {
-    result.error = e.what();
-    if (result.error.empty()) result.error = "task failed";
   } catch (...) {
-    result.error = "task threw a non-standard exception";
+    result.error = task_error(std::current_exception());
   }
   result.end = Clock::now();
   result.cpu_seconds = timed ? thread_cpu_seconds() - cpu_start : 0;
@@ -126,7 +144,7 @@ constexpr ExecutorEntry kExecutors[] = {
     {{"coro", "C++20 coroutines on one Asio event loop, W in flight (asyncio)"},
      make_coro_executor},
     {{"fork",
-      "W worker processes from a fork server; tasks handed out dynamically, results over pipes "
+      "W worker processes from a fork server; tasks handed out dynamically, results over sockets "
       "(ProcessPoolExecutor)"},
      make_fork_executor},
 #ifdef CBENCH_HAVE_MPI
@@ -146,7 +164,9 @@ constexpr auto kInfos = [] {
 
 }  // namespace
 
-std::span<const ExecutorInfo> executors() { return kInfos; }
+std::span<const ExecutorInfo> executors() {
+  return kInfos;
+}
 
 std::unique_ptr<Executor> make_executor(std::string_view name, int workers) {
   if (workers < 1) {

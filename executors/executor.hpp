@@ -1,5 +1,6 @@
-// One interface for every concurrency model (DESIGN §4): run N independent named tasks with W
-// workers, results in task order (map) or in completion order (as completed).
+// One interface for every concurrency model (docs/design.md, "The parts and their rules"): run N
+// independent named tasks with W workers, results in task order (map) or in completion order (as
+// completed).
 //
 // A task is described as data — the name of a registered task kind and its serialised input —
 // rather than as a closure, because two executors cannot share the caller's memory: a worker of
@@ -40,16 +41,18 @@ struct Task {
   std::string name;                    // what errors and output lines name: a book, "matrix 3"
   std::shared_ptr<const Bytes> input;  // shared: an in-process executor never copies it
 
-  Bytes operator()() const { return kind->run(input ? std::string_view(*input) : std::string_view{}); }
+  Bytes operator()() const {
+    return kind->run(input ? std::string_view(*input) : std::string_view{});
+  }
 };
 
 using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC: shared by a process and its children
 
 struct TaskResult {
-  std::size_t index = 0;  // the task's position in the list given to run()
-  Bytes value;            // the kind's encoded result, when ok()
-  std::string error;      // why the task failed; empty when it succeeded
-  int worker = 0;         // which worker ran it, 0..W-1
+  std::size_t index = 0;   // the task's position in the list given to run()
+  Bytes value;             // the kind's encoded result, when ok()
+  std::string error;       // why the task failed; empty when it succeeded
+  int worker = 0;          // which worker ran it, 0..W-1
   double cpu_seconds = 0;  // CPU time the task used on its worker (thread or process)
   Clock::time_point start{}, end{};
 

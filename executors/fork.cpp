@@ -1,5 +1,5 @@
-// The "fork" executor: W worker processes from the fork server (fork_server.hpp), one task in
-// flight per worker, results over each worker's socket (ProcessPoolExecutor).
+// The "fork" executor (fork_pool.hpp): W worker processes from the fork server (fork_server.hpp),
+// one task in flight per worker, results over each worker's socket (ProcessPoolExecutor).
 //
 // The caller's side is one poll() loop over every worker's socket, non-blocking, so that a large
 // input still being written to one worker never stops a large result being read from another. A
@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "executors/factories.hpp"
+#include "executors/fork_pool.hpp"
 #include "executors/fork_server.hpp"
 #include "executors/task_frame.hpp"
 
@@ -358,17 +359,8 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
           lose_worker(slot, w, std::chrono::milliseconds(0), "sent a malformed reply");
           continue;
         }
-        TaskResult result;
-        result.index = reply->index;
-        result.worker = w;
-        if (reply->ok) {
-          result.value = reply->text;
-        } else {
-          result.error = reply->text.empty() ? "task failed" : std::string(reply->text);
-        }
-        result.cpu_seconds = reply->cpu_seconds;
-        result.start = from_ns(reply->start_ns);
-        result.end = from_ns(reply->end_ns);
+        TaskResult result = task_frame::to_result(*reply, reply->index, w, from_ns(reply->start_ns),
+                                                  from_ns(reply->end_ns));
         s.worker_cpu += reply->cpu_seconds;
         slot.task.reset();
         slot.in.clear();

@@ -11,7 +11,6 @@
 // every worker still alive and exits.
 #include "executors/fork_server.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include <set>
 #include <system_error>
 
+#include "executors/process.hpp"
 #include "executors/task_frame.hpp"
 #include "executors/wire.hpp"
 
@@ -418,24 +418,11 @@ WorkerExit reap_locked(Client& c, pid_t pid, std::chrono::milliseconds grace) {
 
 // ---------------------------------------------------------------------------------------------
 
-int count_threads() {
-  DIR* dir = ::opendir("/proc/self/task");
-  if (dir == nullptr) throw_errno("opendir /proc/self/task");
-  int threads = 0;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++threads;
-  }
-  ::closedir(dir);
-  return threads;
-}
-
 void start_fork_server() {
   auto& c = client();
   std::lock_guard lock(c.mutex);
   start_locked(c);
 }
-
-std::filesystem::path current_executable() { return std::filesystem::read_symlink("/proc/self/exe"); }
 
 pid_t fork_server_pid() {
   auto& c = client();
@@ -501,6 +488,5 @@ std::string describe_wait_status(int status) {
   }
   return "ended with wait status " + std::to_string(status);
 }
-
 
 }  // namespace cbench

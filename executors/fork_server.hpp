@@ -1,6 +1,6 @@
 // Worker processes that do not inherit the caller's threads: a fork server, as Python's
-// multiprocessing "forkserver" start method, and the pool of worker processes built on it
-// (ProcessPoolExecutor).
+// multiprocessing "forkserver" start method. The pool of worker processes built on it
+// (ProcessPoolExecutor) is ForkPool, in fork_pool.hpp.
 //
 // Why a server: fork() copies only the calling thread. A process that already runs threads
 // (oneTBB's workers, a pool from an earlier benchmark, libcurl's resolver) may be forked while one
@@ -32,14 +32,8 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <cstdint>
-#include <filesystem>
-#include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
-
-#include "executors/executor.hpp"
 
 namespace cbench {
 
@@ -50,13 +44,6 @@ void start_fork_server();
 
 // The server's process id, or -1 when none was started.
 pid_t fork_server_pid();
-
-// Threads of this process (entries of /proc/self/task).
-int count_threads();
-
-// The running binary (/proc/self/exe): what a helper process of the same program is started
-// from (the fixture server, the mpi executor's spawned engines).
-std::filesystem::path current_executable();
 
 // A worker process forked by the server, and the caller's end of its socket (close-on-exec,
 // blocking; the caller owns it and closing it tells the worker to exit).
@@ -80,33 +67,5 @@ WorkerExit reap_worker(pid_t pid, std::chrono::milliseconds grace);
 
 // "exited with status 3", "killed by signal 9 (SIGKILL)", "aborted (SIGABRT)".
 std::string describe_wait_status(int status);
-
-// W worker processes forked by the fork server, for the executor's lifetime. Tasks are handed out
-// dynamically, one in flight per worker (so W is honoured and load balances); inputs and results
-// travel over each worker's socket in length-prefixed frames (wire.hpp). A task that throws fails
-// alone; a worker that dies fails the task it was running ("worker 1 (pid 1234) died: killed by
-// signal 9 (SIGKILL)") and is replaced by a new one from the server, so the other tasks still run.
-class ForkPool final : public Executor {
- public:
-  explicit ForkPool(int workers);  // W < 1 is std::invalid_argument
-  ~ForkPool() override;
-  ForkPool(const ForkPool&) = delete;
-  ForkPool& operator=(const ForkPool&) = delete;
-
-  std::string_view name() const override { return "fork"; }
-  int workers() const override;
-  // From the workers' own CLOCK_MONOTONIC stamps: the most tasks whose spans overlapped.
-  int peak_parallelism() const override;
-  void run(std::span<const Task> tasks, const ResultCallback& on_result) override;
-
-  // CPU time the workers reported for the tasks of the last run (each measures its own process).
-  double worker_cpu_seconds() const override;
-  // The live workers, by worker number (a replaced worker has a new pid).
-  std::vector<pid_t> worker_pids() const override;
-
- private:
-  struct State;
-  std::unique_ptr<State> state_;
-};
 
 }  // namespace cbench

@@ -30,7 +30,7 @@
 
 #include "executors/completion_queue.hpp"
 #include "executors/factories.hpp"
-#include "executors/fork_server.hpp"
+#include "executors/process.hpp"
 #include "executors/task_frame.hpp"
 
 namespace cbench {
@@ -49,7 +49,7 @@ class ExecutorImpl;
 struct Session {
   bool initialized = false;
   bool finalized = false;
-  int world_size = 1;          // > 1: under mpirun, this is rank 0
+  int world_size = 1;             // > 1: under mpirun, this is rank 0
   std::vector<pid_t> world_pids;  // of ranks 1..N-1
   std::set<ExecutorImpl*> live;   // spawned engines still to stop
 };
@@ -61,12 +61,14 @@ Session& session() {
 std::string error_text(int code) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
-  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS)
+    return "MPI error " + std::to_string(code);
   return std::string(text, static_cast<std::size_t>(length));
 }
 
 void check(int code, const char* what) {
-  if (code != MPI_SUCCESS) throw std::runtime_error(std::string("mpi: ") + what + " failed: " + error_text(code));
+  if (code != MPI_SUCCESS)
+    throw std::runtime_error(std::string("mpi: ") + what + " failed: " + error_text(code));
 }
 
 // Sleeps as short as asked while it lives: Linux lets a sleep overrun by the thread's timer
@@ -74,7 +76,9 @@ void check(int code, const char* what) {
 // into its spin window (measured: 350 µs a round trip instead of 2 µs).
 class PreciseSleeps {
  public:
-  PreciseSleeps() : saved_(::prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0)) { ::prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); }
+  PreciseSleeps() : saved_(::prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0)) {
+    ::prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+  }
   ~PreciseSleeps() {
     if (saved_ > 0) ::prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(saved_), 0, 0, 0);
   }
@@ -101,8 +105,10 @@ void wait_until(Done&& done) {
     // A sleep is at most 1/16 of the wait so far (a result is noticed at most ~6% late), at
     // least kShortestSleep (each wake-up costs CPU), and never longer than kLongestSleep (an
     // idle engine still answers within a millisecond).
-    const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-    pause = std::clamp<std::chrono::microseconds>(std::min(pause * 2, waited / 16), kShortestSleep, kLongestSleep);
+    const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    pause = std::clamp<std::chrono::microseconds>(std::min(pause * 2, waited / 16), kShortestSleep,
+                                                  kLongestSleep);
   }
 }
 
@@ -132,7 +138,8 @@ std::string receive(MPI_Comm comm, const MPI_Status& status) {
   check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   std::string bytes(static_cast<std::size_t>(count), '\0');
   MPI_Request request = MPI_REQUEST_NULL;
-  check(MPI_Irecv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm, &request), "MPI_Irecv");
+  check(MPI_Irecv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm, &request),
+        "MPI_Irecv");
   complete(request);
   return bytes;
 }
@@ -143,7 +150,9 @@ void send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
                              " bytes is more than one MPI send carries");
   }
   MPI_Request request = MPI_REQUEST_NULL;
-  check(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, tag, comm, &request), "MPI_Isend");
+  check(
+      MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, tag, comm, &request),
+      "MPI_Isend");
   complete(request);
 }
 
@@ -151,12 +160,15 @@ void send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
 pid_t receive_hello(MPI_Comm comm, int rank) {
   const std::string bytes = receive(comm, wait_for(comm, rank, kTagHello));
   std::int64_t pid = -1;
-  if (bytes.size() != sizeof pid) throw std::runtime_error("mpi: a malformed hello from rank " + std::to_string(rank));
+  if (bytes.size() != sizeof pid)
+    throw std::runtime_error("mpi: a malformed hello from rank " + std::to_string(rank));
   std::memcpy(&pid, bytes.data(), sizeof pid);
   return static_cast<pid_t>(pid);
 }
 
-std::string without_length(std::string frame) { return frame.erase(0, sizeof(std::uint64_t)); }
+std::string without_length(std::string frame) {
+  return frame.erase(0, sizeof(std::uint64_t));
+}
 
 void initialize() {
   Session& s = session();
@@ -173,7 +185,8 @@ void initialize() {
 [[noreturn]] void serve(MPI_Comm controller_comm, bool spawned) {
   const std::int64_t pid = ::getpid();
   try {
-    send(controller_comm, 0, kTagHello, std::string_view(reinterpret_cast<const char*>(&pid), sizeof pid));
+    send(controller_comm, 0, kTagHello,
+         std::string_view(reinterpret_cast<const char*>(&pid), sizeof pid));
     for (;;) {
       const MPI_Status status = wait_for(controller_comm, 0, MPI_ANY_TAG);
       const std::string payload = receive(controller_comm, status);
@@ -208,7 +221,7 @@ bool launched_by_mpirun() {
 
 void finish();
 
-class ExecutorImpl final : public mpi::Executor {
+class ExecutorImpl final : public MpiExecutor {
  public:
   explicit ExecutorImpl(int workers) : workers_(workers) {
     Session& s = session();
@@ -221,9 +234,10 @@ class ExecutorImpl final : public mpi::Executor {
     }
     if (s.world_size > 1) {
       if (workers > s.world_size - 1) {
-        throw std::invalid_argument("mpi: " + std::to_string(workers) + " engines asked for, but mpirun started " +
-                                    std::to_string(s.world_size - 1) + " beside the controller (mpirun -n " +
-                                    std::to_string(workers + 1) + " for " + std::to_string(workers) + ")");
+        throw std::invalid_argument(
+            "mpi: " + std::to_string(workers) + " engines asked for, but mpirun started " +
+            std::to_string(s.world_size - 1) + " beside the controller (mpirun -n " +
+            std::to_string(workers + 1) + " for " + std::to_string(workers) + ")");
       }
       comm_ = MPI_COMM_WORLD;
       for (int e = 0; e < workers; ++e) {
@@ -285,7 +299,8 @@ class ExecutorImpl final : public mpi::Executor {
       hand_out();  // first: the engines work while the callback runs
       deliver(std::move(result));
     }
-    for (; next < tasks.size() && !callback_error; ++next) deliver(not_run(next));  // every engine died
+    for (; next < tasks.size() && !callback_error; ++next)
+      deliver(not_run(next));  // every engine died
     if (callback_error) std::rethrow_exception(callback_error);
   }
 
@@ -339,8 +354,8 @@ class ExecutorImpl final : public mpi::Executor {
     std::vector<char> flag(kEngineFlag, kEngineFlag + std::strlen(kEngineFlag) + 1);
     char* argv[] = {flag.data(), nullptr};
     std::vector<int> codes(static_cast<std::size_t>(workers_), MPI_SUCCESS);
-    const int code = MPI_Comm_spawn(program.c_str(), argv, workers_, MPI_INFO_NULL, 0, MPI_COMM_SELF, &comm_,
-                                    codes.data());
+    const int code = MPI_Comm_spawn(program.c_str(), argv, workers_, MPI_INFO_NULL, 0,
+                                    MPI_COMM_SELF, &comm_, codes.data());
     if (code != MPI_SUCCESS) {
       throw std::runtime_error("mpi: could not start " + std::to_string(workers_) +
                                " engines with MPI_Comm_spawn: " + error_text(code));
@@ -357,8 +372,8 @@ class ExecutorImpl final : public mpi::Executor {
 
   void dispatch(std::size_t engine, const Task& task, std::size_t index) {
     const std::string_view input = task.input ? std::string_view(*task.input) : std::string_view{};
-    std::string payload = without_length(
-        task_frame::task_header(index, task.kind ? task.kind->name : std::string_view{}, input.size()));
+    std::string payload = without_length(task_frame::task_header(
+        index, task.kind ? task.kind->name : std::string_view{}, input.size()));
     payload.append(input);
     send(comm_, ranks_[engine], kTagTask, payload);
     holding_[engine] = index;
@@ -391,7 +406,8 @@ class ExecutorImpl final : public mpi::Executor {
         arrived = status;
         return true;
       }
-      if (spawned_ && std::chrono::steady_clock::now() - last_check > std::chrono::milliseconds(100)) {
+      if (spawned_ &&
+          std::chrono::steady_clock::now() - last_check > std::chrono::milliseconds(100)) {
         last_check = std::chrono::steady_clock::now();
         died = dead_engine();
       }
@@ -411,23 +427,20 @@ class ExecutorImpl final : public mpi::Executor {
     holding_[engine].reset();
     in_flight_.leave();
     TaskResult result;
-    result.index = held;
-    result.worker = static_cast<int>(engine);
-    result.end = received;
     try {
       const task_frame::Reply reply = task_frame::decode_reply(payload);
       // The engine's clock may be another host's: its span, ending when the result arrived.
-      result.start = received - std::chrono::nanoseconds(std::max<std::int64_t>(0, reply.end_ns - reply.start_ns));
-      result.cpu_seconds = reply.cpu_seconds;
+      const auto span =
+          std::chrono::nanoseconds(std::max<std::int64_t>(0, reply.end_ns - reply.start_ns));
+      result =
+          task_frame::to_result(reply, held, static_cast<int>(engine), received - span, received);
       worker_cpu_ += reply.cpu_seconds;
-      if (reply.ok) {
-        result.value = std::string(reply.text);
-      } else {
-        result.error = reply.text.empty() ? "task failed" : std::string(reply.text);
-      }
     } catch (const std::exception& e) {
-      result.start = received;
-      result.error = std::string("unreadable result from engine ") + std::to_string(engine) + ": " + e.what();
+      result.index = held;
+      result.worker = static_cast<int>(engine);
+      result.start = result.end = received;
+      result.error =
+          std::string("unreadable result from engine ") + std::to_string(engine) + ": " + e.what();
     }
     return {engine, std::move(result)};
   }
@@ -462,7 +475,8 @@ class ExecutorImpl final : public mpi::Executor {
 
   bool alive(std::size_t engine) const { return !dead_[engine]; }
   bool any_holding() const {
-    return std::any_of(holding_.begin(), holding_.end(), [](const auto& h) { return h.has_value(); });
+    return std::any_of(holding_.begin(), holding_.end(),
+                       [](const auto& h) { return h.has_value(); });
   }
   bool any_dead() const { return std::find(dead_.begin(), dead_.end(), true) != dead_.end(); }
 
@@ -485,14 +499,17 @@ void finish() {
   Session& s = session();
   if (!s.initialized || s.finalized) return;
   for (ExecutorImpl* e : std::vector<ExecutorImpl*>(s.live.begin(), s.live.end())) e->shutdown();
-  for (int rank = 1; rank < s.world_size; ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, MPI_COMM_WORLD);
+  for (int rank = 1; rank < s.world_size; ++rank)
+    MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, MPI_COMM_WORLD);
   MPI_Finalize();
   s.finalized = true;
 }
 
 }  // namespace
 
-bool built() { return true; }
+bool built() {
+  return true;
+}
 
 int world_engines() {
   const Session& s = session();
@@ -534,13 +551,16 @@ void enter(int& argc, char**& argv) {
   std::atexit(finish);
 }
 
-std::unique_ptr<Executor> make_executor(int workers) {
-  if (workers < 1) throw std::invalid_argument("workers must be at least 1, got " + std::to_string(workers));
+std::unique_ptr<MpiExecutor> make_executor(int workers) {
+  if (workers < 1)
+    throw std::invalid_argument("workers must be at least 1, got " + std::to_string(workers));
   return std::make_unique<ExecutorImpl>(workers);
 }
 
 }  // namespace mpi
 
-std::unique_ptr<Executor> make_mpi_executor(int workers) { return mpi::make_executor(workers); }
+std::unique_ptr<Executor> make_mpi_executor(int workers) {
+  return mpi::make_executor(workers);
+}
 
 }  // namespace cbench

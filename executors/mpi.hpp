@@ -45,7 +45,7 @@ int world_engines();
 // wait for that task's result (ipyparallel's apply_async and AsyncResult.get). Submitted tasks
 // are queued while every engine is busy. run() may not be called while submitted tasks are
 // outstanding (std::logic_error).
-class Executor : public cbench::Executor {
+class MpiExecutor : public cbench::Executor {
  public:
   using Ticket = std::uint64_t;
   virtual Ticket submit(Task task) = 0;
@@ -56,6 +56,6 @@ class Executor : public cbench::Executor {
 
 // W engines: the first W of mpirun's (std::invalid_argument when it started fewer), or W spawned.
 // Throws std::runtime_error when MPI cannot start or spawn, and when the build has no MPI.
-std::unique_ptr<Executor> make_executor(int workers);
+std::unique_ptr<MpiExecutor> make_executor(int workers);
 
 }  // namespace cbench::mpi

@@ -8,9 +8,13 @@
 
 namespace cbench::mpi {
 
-bool built() { return false; }
+bool built() {
+  return false;
+}
 
-int world_engines() { return 0; }
+int world_engines() {
+  return 0;
+}
 
 void enter(int& argc, char**& argv) {
   for (int i = 1; i < argc; ++i) {
@@ -20,9 +24,10 @@ void enter(int& argc, char**& argv) {
   }
 }
 
-std::unique_ptr<Executor> make_executor(int) {
-  throw std::runtime_error("this build has no mpi executor: Open MPI was not found when it was "
-                           "configured (scripts/setup installs openmpi-bin and libopenmpi-dev)");
+std::unique_ptr<MpiExecutor> make_executor(int) {
+  throw std::runtime_error(
+      "this build has no mpi executor: Open MPI was not found when it was "
+      "configured (scripts/setup installs openmpi-bin and libopenmpi-dev)");
 }
 
 }  // namespace cbench::mpi

@@ -1,9 +1,11 @@
 // ThreadPoolExecutor: W long-lived std::thread workers built with the executor (outside any timed
-// region), fed from a shared queue of tasks, each result delivered as it completes.
+// region), each claiming the run's tasks one at a time, each result delivered as it completes
+// (completion_queue.hpp).
 //
-// Dispatch is an atomic counter over the run's task list rather than a locked queue of closures:
-// a worker claims the next task with one fetch_add, so handing out a task costs no lock and no
-// allocation. Workers sleep on a condition variable between runs.
+// There is no queue of tasks: a run publishes its task list and an atomic counter over it, and a
+// worker claims the next task with one fetch_add, so handing out a task costs no lock and no
+// allocation (a locked queue of closures would cost both, per task). The work still balances: a
+// worker that finishes early claims more. Workers sleep on a condition variable between runs.
 #include <atomic>
 #include <condition_variable>
 #include <mutex>

@@ -3,6 +3,9 @@
 // all of them measure a task the same way.
 #pragma once
 
+#include <exception>
+#include <string>
+
 #include "executors/executor.hpp"
 
 namespace cbench {
@@ -20,8 +23,13 @@ double process_cpu_seconds();
 void set_task_cpu_timing(bool on);
 bool task_cpu_timing();
 
-// Never throws: an exception from the task becomes the result's error. cpu_seconds is 0 when
-// per-task CPU timing is off.
+// What an exception from a task (not null) becomes as the task's error: its what(), or "task
+// failed" when that is empty, or "task threw a non-standard exception" for anything not derived
+// from std::exception. Every executor, in process or not, words a failure this way.
+std::string task_error(std::exception_ptr error);
+
+// Never throws: an exception from the task becomes the result's error (task_error). cpu_seconds is
+// 0 when per-task CPU timing is off.
 TaskResult run_task(const Task& task, std::size_t index, int worker);
 
 }  // namespace cbench

@@ -3,7 +3,6 @@
 #include <time.h>
 
 #include <cstring>
-#include <exception>
 
 #include "executors/executor.hpp"
 #include "executors/run_task.hpp"
@@ -58,6 +57,22 @@ Reply decode_reply(std::string_view payload) {
   return reply;
 }
 
+TaskResult to_result(const Reply& reply, std::size_t index, int worker, Clock::time_point start,
+                     Clock::time_point end) {
+  TaskResult result;
+  result.index = index;
+  result.worker = worker;
+  if (reply.ok) {
+    result.value = reply.text;
+  } else {
+    result.error = reply.text.empty() ? "task failed" : std::string(reply.text);
+  }
+  result.cpu_seconds = reply.cpu_seconds;
+  result.start = start;
+  result.end = end;
+  return result;
+}
+
 std::string run_task_payload(std::string_view payload) {
   Reply reply;
   wire::Reader reader(payload);
@@ -72,11 +87,8 @@ std::string run_task_payload(std::string_view payload) {
   reply.start_ns = monotonic_ns();
   try {
     value = task_kind(kind_name).run(input);
-  } catch (const std::exception& e) {
-    error = e.what();
-    if (error.empty()) error = "task failed";
   } catch (...) {
-    error = "task threw a non-standard exception";
+    error = task_error(std::current_exception());
   }
   reply.end_ns = monotonic_ns();
   reply.cpu_seconds = process_cpu_seconds() - cpu_start;

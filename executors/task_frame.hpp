@@ -3,9 +3,12 @@
 // length followed by the payload. Internal to the executors library.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "executors/executor.hpp"
 
 namespace cbench::task_frame {
 
@@ -17,12 +20,18 @@ std::string task_header(std::uint64_t index, std::string_view kind, std::size_t 
 struct Reply {
   std::uint64_t index = 0;
   bool ok = false;
-  std::string_view text;  // the value when ok, else the error
-  double cpu_seconds = 0;  // the worker process's CPU time during the task
+  std::string_view text;                  // the value when ok, else the error
+  double cpu_seconds = 0;                 // the worker process's CPU time during the task
   std::int64_t start_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC of the worker's host
 };
 std::string encode_reply(const Reply& reply);  // with its length prefix
 Reply decode_reply(std::string_view payload);  // without it; views into payload
+
+// The result a reply stands for: the task at `index`, run by `worker`, its value or error (an
+// empty error text becomes "task failed") and its CPU time. The span is the caller's to place on
+// its own clock: the worker's clock is this host's (fork), or maybe another's (mpi).
+TaskResult to_result(const Reply& reply, std::size_t index, int worker, Clock::time_point start,
+                     Clock::time_point end);
 
 // What a worker does with a task's payload (without its length prefix): decodes it, runs the
 // task with the kind of that name from this process's registry, and returns the reply frame

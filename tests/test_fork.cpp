@@ -23,7 +23,9 @@
 #include <sstream>
 #include <thread>
 
+#include "executors/fork_pool.hpp"
 #include "executors/fork_server.hpp"
+#include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "tests/support/oracle.hpp"
 

@@ -101,7 +101,7 @@ TEST(Mpi, ResultsComeBackAsCompleted) {
 TEST(Mpi, SubmitAndGetOneTask) {
   auto executor = mpi::make_executor(engines());
   const auto tasks = tasks_of("test-mpi-throw", {"a", "b", "c", "d", "e"});
-  std::vector<mpi::Executor::Ticket> tickets;
+  std::vector<mpi::MpiExecutor::Ticket> tickets;
   for (const auto& task : tasks) tickets.push_back(executor->submit(task));  // more than engines: queued
   for (std::size_t i = tasks.size(); i-- > 0;) {  // collected in reverse
     const TaskResult r = executor->get(tickets[i]);

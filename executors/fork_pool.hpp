@@ -1,0 +1,45 @@
+// The "fork" executor (ProcessPoolExecutor), on the fork server's workers (fork_server.hpp);
+// defined in fork.cpp. make_executor("fork", W) builds one; this header is for code that needs
+// the class itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "executors/executor.hpp"
+
+namespace cbench {
+
+// W worker processes forked by the fork server, for the executor's lifetime. Tasks are handed out
+// dynamically, one in flight per worker (so W is honoured and load balances); inputs and results
+// travel over each worker's socket in length-prefixed frames (wire.hpp). A task that throws fails
+// alone; a worker that dies fails the task it was running ("worker 1 (pid 1234) died: killed by
+// signal 9 (SIGKILL)") and is replaced by a new one from the server, so the other tasks still run.
+class ForkPool final : public Executor {
+ public:
+  explicit ForkPool(int workers);  // W < 1 is std::invalid_argument
+  ~ForkPool() override;
+  ForkPool(const ForkPool&) = delete;
+  ForkPool& operator=(const ForkPool&) = delete;
+
+  std::string_view name() const override { return "fork"; }
+  int workers() const override;
+  // From the workers' own CLOCK_MONOTONIC stamps: the most tasks whose spans overlapped.
+  int peak_parallelism() const override;
+  void run(std::span<const Task> tasks, const ResultCallback& on_result) override;
+
+  // CPU time the workers reported for the tasks of the last run (each measures its own process).
+  double worker_cpu_seconds() const override;
+  // The live workers, by worker number (a replaced worker has a new pid).
+  std::vector<pid_t> worker_pids() const override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace cbench
