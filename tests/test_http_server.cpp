@@ -274,7 +274,7 @@ TEST(HttpServerPure, ProfilesAndSeedCalibration) {
   EXPECT_GT(find_shaping_profile("quick").latency.count(), 0);
   EXPECT_THROW(find_shaping_profile("wan"), std::invalid_argument);
   // The seed profile reproduces the original's 10.06 s sequential and 2.78 s with 8 threads for
-  // the 8 real books (DESIGN §2), by the arithmetic in http_server.hpp.
+  // the 8 real books (docs/design.md, "Workload semantics"), by the arithmetic in http_server.hpp.
   const auto& seed = find_shaping_profile("seed");
   const double latency = std::chrono::duration<double>(seed.latency).count();
   const double bandwidth = static_cast<double>(seed.bandwidth);

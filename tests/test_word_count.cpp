@@ -1,6 +1,7 @@
-// The word-count workloads against Python itself (tests/oracle/word_count.py runs the DESIGN's
-// loop on the same bytes): the real books, random texts built to hit every rule of DESIGN §3, and
-// invalid UTF-8; both scan kernels; frequencies, merging and the helpers.
+// The word-count workloads against Python itself (tests/oracle/word_count.py runs the reference
+// Python loop given in docs/design.md, "Workload semantics", on the same bytes): the real books,
+// random texts built to hit every one of its rules, and invalid UTF-8; both scan kernels;
+// frequencies, merging and the helpers.
 #include "workloads/word_count.hpp"
 
 #include <gtest/gtest.h>

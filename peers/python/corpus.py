@@ -1,4 +1,5 @@
-"""The 8 books and the stop words, found the way the C++ finds them (DESIGN §3).
+"""The 8 books and the stop words, found the way the C++ finds them (docs/design.md, "Workload
+semantics").
 
 --fixtures DIR, else CBENCH_FIXTURES, else whatever the C++ CLI uses (its fetched copy or its
 generated corpus), downloaded once from `cbench serve` so both sides count the same bytes.

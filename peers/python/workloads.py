@@ -1,4 +1,4 @@
-"""The experiments' work, written as a Python user writes it (DESIGN §2, §3).
+"""The experiments' work, written as a Python user writes it (docs/design.md, "Workload semantics").
 
 Plain module-level functions, so a ProcessPoolExecutor can pickle them.
 """

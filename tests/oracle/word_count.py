@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Oracle for the word-count workloads (DESIGN §3): the DESIGN's Python, run on the same bytes.
+"""Oracle for the word-count workloads: the reference Python loop given in docs/design.md,
+"Workload semantics", run on the same bytes.
 
   word_count.py most-common STOP_WORDS_FILE < book
-      "<word> <count>"  the most common word, counted exactly as the DESIGN's loop does
+      "<word> <count>"  the most common word, counted exactly as the reference loop does
   word_count.py counter < text
       one "<count> <word>" line per Counter entry, in the Counter's (insertion) order
   word_count.py batch most-common STOP_WORDS_FILE < records
@@ -19,7 +20,8 @@
 Words print as their UTF-8 bytes (they hold no white space, so a line splits at its last space).
 An invalid text prints "invalid-utf8 <offset>", the offset of the first rejected byte in the
 whole text (Python reports it per line; the line's start is added). A text with no words prints
-"empty" (the DESIGN makes it an error: Python's answer would depend on the stop words' order).
+"empty" (docs/design.md, "Workload semantics", makes it an error: Python's answer would depend on
+the stop words' order).
 """
 
 import sys
