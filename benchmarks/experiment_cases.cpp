@@ -18,16 +18,6 @@
 namespace cbench::bench {
 namespace {
 
-struct Registered {
-  std::string workload;
-  PlanFn plan;
-};
-
-std::vector<Registered>& registry() {
-  static std::vector<Registered> r;
-  return r;
-}
-
 enum class Mode { map, as_completed, cold, cold_cache };
 
 std::string_view to_string(Mode mode) {
@@ -43,7 +33,7 @@ std::string_view to_string(Mode mode) {
 // Everything a workload's cases share, prepared once, when its first case runs.
 struct Prepared {
   const Experiment* experiment = nullptr;
-  ExperimentPlan plan;
+  Options options;  // at this preset's sizes
   std::vector<Task> tasks;
   std::vector<Bytes> reference;
   Bytes reduced_reference;  // map-reduce experiments: the reduced result
@@ -113,11 +103,11 @@ Bytes reduce(const Prepared& p, const std::vector<TaskResult>& results) {
 }
 
 void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const std::string& name,
-              const std::string& executor_name, Mode mode, int workers) {
+              const ExecutorInfo& info, Mode mode, int workers, int cores) {
   const std::span<const Task> tasks = p->tasks;
   std::unique_ptr<Executor> executor;
   if (mode != Mode::cold) {
-    executor = make_executor(executor_name, workers);
+    executor = info.make(workers);
     if (executor->workers() != workers) {
       state.SkipWithError(("the executor has " + std::to_string(executor->workers()) + " workers, not " +
                            std::to_string(workers)).c_str());
@@ -141,7 +131,7 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
     }
     const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
-    if (mode == Mode::cold) executor = make_executor(executor_name, workers);
+    if (mode == Mode::cold) executor = info.make(workers);
     std::vector<TaskResult> results = run_tasks(*executor, tasks, mode);
     Bytes reduced = reduce(*p, results);
     worker_cpu += executor->worker_cpu_seconds();
@@ -164,10 +154,9 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   }
   const CpuTimes steal_after = read_cpu_times();
   const auto iterations = static_cast<double>(state.iterations());
-  const double cores = suite().cores;
   state.counters["tasks_per_second"] = benchmark::Counter(static_cast<double>(tasks.size()) * iterations,
                                                           benchmark::Counter::kIsRate);
-  if (p->plan.bytes_counter) state.SetBytesProcessed(static_cast<std::int64_t>(p->bytes) * state.iterations());
+  if (p->experiment->throughput != Throughput::none) state.SetBytesProcessed(static_cast<std::int64_t>(p->bytes) * state.iterations());
   state.counters["workers"] = workers;
   state.counters["cores"] = cores;
   state.counters["worker_cpu_seconds"] = iterations > 0 ? worker_cpu / iterations : 0;
@@ -184,14 +173,15 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   }
 }
 
-std::shared_ptr<Prepared> prepare(const Experiment& experiment, const ExperimentPlan& plan,
+std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
                                   const Corpus& corpus) {
   auto p = std::make_shared<Prepared>();
   p->experiment = &experiment;
-  p->plan = plan;
-  p->tasks = experiment.make_tasks(corpus, plan.options);
-  auto sequential = make_executor("sequential", 1);
-  // The reference, and each task's sequential time for the ideal curve (DESIGN §3). The first
+  p->options = std::move(options);
+  p->tasks = experiment.make_tasks(corpus, p->options);
+  auto sequential = reference_executor().make(1);
+  // The reference, and each task's sequential time for the ideal curve (docs/design.md, "The
+  // ideal curve"). The first
   // pass is cold (page faults, caches, lazy set-up) and would inflate the ideal, so when a pass is
   // cheap the times are the best of three; a pass over 2 s is measured once.
   double pass_seconds = 0;
@@ -210,11 +200,13 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, const Experiment
     }
   }
   if (experiment.reduce != nullptr) p->reduced_reference = experiment.reduce(p->reference);
-  for (const auto& task : p->tasks) p->bytes += task.input ? task.input->size() : 0;
-  if (experiment.name == "read") {
-    p->bytes = 0;
+  if (experiment.throughput == Throughput::input_bytes) {
+    for (const auto& task : p->tasks) p->bytes += task.input ? task.input->size() : 0;
+  } else if (experiment.throughput == Throughput::result_bytes) {
     for (const auto& value : p->reference) p->bytes += value.size();
-    for (const auto& task : p->tasks) p->files.push_back(std::string(wire::Reader(*task.input).str()));
+  }
+  if (experiment.file_of != nullptr) {
+    for (const auto& task : p->tasks) p->files.push_back(experiment.file_of(task));
   }
   std::string seconds;
   for (double s : p->task_seconds) seconds += (seconds.empty() ? "" : ",") + json::number(s);
@@ -226,61 +218,58 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, const Experiment
 
 }  // namespace
 
-bool add_experiment(std::string_view workload, PlanFn plan) {
-  registry().push_back({std::string(workload), plan});
-  return true;
-}
-
-int register_experiments(const Corpus& corpus, const std::function<std::string()>& books_url) {
-  const SuiteOptions& o = suite();
+int register_experiments(const SuiteOptions& o, const Corpus& corpus,
+                         const std::function<std::string()>& books_url) {
   auto wanted = [](const std::vector<std::string>& filter, std::string_view name) {
     return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
   };
   int registered = 0;
-  for (const auto& [workload, plan_fn] : registry()) {
+  for (const Experiment* e : experiments()) {
+    const Experiment& experiment = *e;
+    const std::string workload(experiment.name);
     if (!wanted(o.workloads, workload)) continue;
-    const Experiment& experiment = find_experiment(workload);
-    ExperimentPlan plan = plan_fn(o);
+    const bool cold_cache = experiment.file_of != nullptr;
 
     // The grid: one family per executor and mode, its worker counts as the argument
     // `workers` (never ->Threads(n), which would run the body itself on n threads).
     struct Family {
-      std::string executor;
+      const ExecutorInfo* executor;
       Mode mode;
       std::vector<int> workers;
     };
     std::vector<Family> families;
-    for (const auto& info : executors()) {
-      const std::string executor(info.name);
-      const std::vector<int> workers = grid_workers(info);
+    for (const ExecutorInfo* info : executors()) {
+      const std::vector<int> workers = grid_workers(o, *info);
       if (workers.empty()) continue;
-      if (executor == "sequential") {  // the reference, once
-        families.push_back({executor, Mode::map, workers});
-        if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, workers});
-        continue;
+      families.push_back({info, Mode::map, workers});
+      if (!info->traits.is_reference()) {  // the reference runs once, in task order
+        families.push_back({info, Mode::as_completed, workers});
+        // Workers built outside the timing: a cold row times start-up too, as the original did.
+        if (info->traits.cold_mode) families.push_back({info, Mode::cold, workers});
       }
-      families.push_back({executor, Mode::map, workers});
-      families.push_back({executor, Mode::as_completed, workers});
-      // Pools are built outside the timing; a cold row times start-up too, as the original did.
-      if (executor == "pool" || executor == "fork") families.push_back({executor, Mode::cold, workers});
-      if (plan.cold_cache) families.push_back({executor, Mode::cold_cache, workers});
+      if (cold_cache) families.push_back({info, Mode::cold_cache, workers});
     }
     auto prepared = std::shared_ptr<Prepared>();
     for (const auto& f : families) {
-      const std::string family = workload + "/executor:" + f.executor + "/mode:" + std::string(to_string(f.mode));
+      const std::string family = workload + "/executor:" + std::string(f.executor->name) +
+                                 "/mode:" + std::string(to_string(f.mode));
       std::vector<int> chosen;
       for (int w : f.workers) {
         if (selected(family + "/workers:" + std::to_string(w))) chosen.push_back(w);
       }
       if (chosen.empty()) continue;
       if (!prepared) {
-        if (experiment.uses(kUsesHttp)) plan.options.books_url = books_url();
-        prepared = prepare(experiment, plan, corpus);
+        Options options = experiment.defaults(preset_member(o));
+        if (!experiment.server_url_option.empty()) {
+          options.set(experiment.server_url_option, books_url());
+        }
+        prepared = prepare(experiment, std::move(options), corpus);
       }
       auto* b = benchmark::RegisterBenchmark(
-          family.c_str(), [p = prepared, family, f](benchmark::State& state) {
+          family.c_str(), [p = prepared, family, f, cores = o.cores](benchmark::State& state) {
             const int workers = static_cast<int>(state.range(0));
-            run_case(state, p, family + "/workers:" + std::to_string(workers), f.executor, f.mode, workers);
+            run_case(state, p, family + "/workers:" + std::to_string(workers), *f.executor, f.mode,
+                     workers, cores);
           });
       b->ArgName("workers");
       for (int w : chosen) b->Arg(w);

@@ -50,7 +50,7 @@ double iterations_per_us() {
   return rate;
 }
 
-void granularity(benchmark::State& state, const std::string& executor_name, int workers) {
+void granularity(benchmark::State& state, const ExecutorInfo& info, int workers, int cores) {
   const long task_us = state.range(0);
   const auto iterations = static_cast<std::uint64_t>(std::max(1.0, iterations_per_us() * static_cast<double>(task_us)));
   const int n = 16 * workers;
@@ -60,7 +60,7 @@ void granularity(benchmark::State& state, const std::string& executor_name, int 
                      std::make_shared<const Bytes>(wire::Writer().u64(iterations).take())});
   }
   const Bytes expected = wire::Writer().u64(spin(iterations)).take();
-  auto executor = make_executor(executor_name, workers);
+  auto executor = info.make(workers);
   map(*executor, tasks);  // warm-up
   for (auto _ : state) {
     auto results = map(*executor, tasks);
@@ -76,26 +76,26 @@ void granularity(benchmark::State& state, const std::string& executor_name, int 
   state.counters["task_seconds"] = static_cast<double>(task_us) * 1e-6;
   state.counters["tasks"] = n;
   state.counters["workers"] = workers;
-  state.counters["cores"] = suite().cores;
+  state.counters["cores"] = cores;
 }
 
 }  // namespace
 
-int register_granularity() {
-  const SuiteOptions& o = suite();
+int register_granularity(const SuiteOptions& o) {
   if (!o.workloads.empty()) return 0;
   const std::vector<int> sizes = o.smoke ? std::vector<int>{1, 100} : std::vector<int>{1, 10, 100, 1000, 10000};
   int registered = 0;
-  for (const auto& info : executors()) {
-    const std::string e(info.name);
-    for (int w : grid_workers(info)) {
-      const std::string family = "granularity/executor:" + e + "/workers:" + std::to_string(w);
+  for (const ExecutorInfo* info : executors()) {
+    for (int w : grid_workers(o, *info)) {
+      const std::string family =
+          "granularity/executor:" + std::string(info->name) + "/workers:" + std::to_string(w);
       std::vector<int> chosen;
       for (int t : sizes) {
         if (selected(family + "/task_us:" + std::to_string(t))) chosen.push_back(t);
       }
       if (chosen.empty()) continue;
-      auto* b = benchmark::RegisterBenchmark(family.c_str(), [e, w](benchmark::State& s) { granularity(s, e, w); });
+      auto* b = benchmark::RegisterBenchmark(
+          family.c_str(), [info, w, cores = o.cores](benchmark::State& s) { granularity(s, *info, w, cores); });
       b->ArgName("task_us");
       for (int t : chosen) b->Arg(t);
       b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);

@@ -138,7 +138,6 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
     return 2;
   }
-  set_suite(options);
   // The process CPU clock counts the threads' work; a per-task thread clock would cost more than
   // the dispatch being measured (executors/run_task.hpp).
   set_task_cpu_timing(false);
@@ -153,7 +152,6 @@ int run(int argc, char** argv) {
     if (arg.starts_with("--benchmark_min_time=")) options.min_time = 0;
     if (arg.starts_with("--benchmark_repetitions=")) options.repetitions = 0;
   }
-  set_suite(options);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 
@@ -192,9 +190,9 @@ int run(int argc, char** argv) {
 
   int total = 0;
   try {
-    total += register_experiments(corpus, books_url);
-    total += register_overheads();
-    total += register_granularity();
+    total += register_experiments(options, corpus, books_url);
+    total += register_overheads(options);
+    total += register_granularity(options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cbench_bench: error while preparing the cases: %s\n", e.what());
     return 1;

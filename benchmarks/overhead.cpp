@@ -1,6 +1,7 @@
 // What a concurrency model costs by itself, with no work to hide it:
-//   overhead:dispatch   10,000 empty tasks per iteration, reported as ns per task, next to a bare
-//                       Asio co_spawn of 10,000 empty coroutines (the floor for `coro`);
+//   overhead:dispatch   10,000 empty tasks per iteration, reported as ns per task, next to each
+//                       runtime's own floor where its executor names one (ExecutorInfo::
+//                       native_floor: a bare Asio co_spawn of 10,000 empty coroutines for coro);
 //   overhead:lifecycle  building and destroying the executor;
 //   overhead:memory     the memory each waiting task adds, with 10 to 10,000 tasks waiting at
 //                       once (threads: a stack; coroutines: a frame; processes: a process): the
@@ -8,9 +9,6 @@
 //                       (a coroutine frame may land in heap pages an earlier case left resident,
 //                       which the set size cannot see; a thread's stack is mapped outside the
 //                       heap, which the heap cannot see).
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -107,10 +105,10 @@ void set_ns_per_task(benchmark::State& state, double seconds) {
   state.counters["ns_per_task"] = tasks > 0 ? seconds / tasks * 1e9 : 0;
 }
 
-void dispatch(benchmark::State& state, const std::string& executor_name) {
+void dispatch(benchmark::State& state, const ExecutorInfo& info) {
   const int workers = static_cast<int>(state.range(0));
   const auto tasks = tasks_of("bench-noop", kDispatchTasks);
-  auto executor = make_executor(executor_name, workers);
+  auto executor = info.make(workers);
   map(*executor, tasks);  // warm-up
   const auto start = Clock::now();
   for (auto _ : state) {
@@ -121,23 +119,18 @@ void dispatch(benchmark::State& state, const std::string& executor_name) {
   state.counters["workers"] = workers;
 }
 
-asio::awaitable<void> empty_coroutine() { co_return; }
-
-void bare_co_spawn(benchmark::State& state) {
+// An executor's runtime alone (ExecutorInfo::native_floor), timed like dispatch.
+void native_floor(benchmark::State& state, const ExecutorInfo& info) {
   const auto start = Clock::now();
-  for (auto _ : state) {
-    asio::io_context loop(1);
-    for (int i = 0; i < kDispatchTasks; ++i) asio::co_spawn(loop, empty_coroutine(), asio::detached);
-    loop.run();
-  }
+  for (auto _ : state) info.native_floor(kDispatchTasks);
   set_ns_per_task(state, std::chrono::duration<double>(Clock::now() - start).count());
   state.counters["workers"] = 1;
 }
 
-void lifecycle(benchmark::State& state, const std::string& executor_name) {
+void lifecycle(benchmark::State& state, const ExecutorInfo& info) {
   const int workers = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    auto executor = make_executor(executor_name, workers);
+    auto executor = info.make(workers);
     benchmark::DoNotOptimize(executor.get());
   }
   state.counters["workers"] = workers;
@@ -149,15 +142,17 @@ std::size_t total_pss(const Executor& executor) {
   return total;
 }
 
-void memory(benchmark::State& state, const std::string& executor_name) {
+void memory(benchmark::State& state, const ExecutorInfo& info) {
   const int n = static_cast<int>(state.range(0));
+  // Tasks that wait on each other need the workers to share this process's memory.
+  const bool in_process = info.traits.shares_memory();
   for (auto _ : state) {
     // The task list is the input, the same for every model: made before the baseline.
-    const auto tasks = tasks_of(executor_name == "fork" ? "bench-noop" : "bench-wait", n);
+    const auto tasks = tasks_of(in_process ? "bench-wait" : "bench-noop", n);
     const std::size_t pss_before = pss_bytes(::getpid());
     const std::size_t heap_before = heap_in_use();
-    auto executor = make_executor(executor_name, n);
-    if (executor_name == "fork") {
+    auto executor = info.make(n);
+    if (!in_process) {
       // A worker process is the cost of a task waiting in this model: measured idle, after one
       // task each has touched its memory.
       map(*executor, tasks);
@@ -181,8 +176,7 @@ void memory(benchmark::State& state, const std::string& executor_name) {
 
 }  // namespace
 
-int register_overheads() {
-  const SuiteOptions& o = suite();
+int register_overheads(const SuiteOptions& o) {
   if (!o.workloads.empty()) return 0;  // asked for particular workloads only
   int registered = 0;
   // once: a measurement of memory, taken in a single iteration, not a timing.
@@ -206,34 +200,39 @@ int register_overheads() {
     return b;
   };
   // The reference first: the caller running 10,000 empty tasks itself.
-  for (const auto& info : executors()) {
-    const std::string e(info.name);
-    const std::vector<int> grid = grid_workers(info);
-    if (!grid.empty()) add("overhead:dispatch/executor:" + e, [e](benchmark::State& s) { dispatch(s, e); }, "workers", grid);
+  for (const ExecutorInfo* info : executors()) {
+    const std::vector<int> grid = grid_workers(o, *info);
+    if (grid.empty()) continue;
+    add("overhead:dispatch/executor:" + std::string(info->name),
+        [info](benchmark::State& s) { dispatch(s, *info); }, "workers", grid);
   }
-  if (wanted_executor("coro")) {
-    add("overhead:dispatch/executor:asio-co_spawn", bare_co_spawn, "workers", {1});
+  // Each runtime's own floor, beside the executors' rows.
+  for (const ExecutorInfo* info : executors()) {
+    if (info->native_floor == nullptr || grid_workers(o, *info).empty()) continue;
+    add("overhead:dispatch/executor:" + std::string(info->native_floor_name),
+        [info](benchmark::State& s) { native_floor(s, *info); }, "workers", {1});
   }
-  for (const auto& info : executors()) {
-    const std::string e(info.name);
-    // mpi: mpirun's engines live as long as the run; spawning is not what a cluster repeats.
-    if (e == "sequential" || info.needs_mpi || !wanted_executor(e)) continue;
-    add("overhead:lifecycle/executor:" + e, [e](benchmark::State& s) { lifecycle(s, e); }, "workers", o.workers);
+  // Executors that build workers; not those of a launcher (mpirun's engines live as long as the
+  // run: spawning is not what a cluster repeats).
+  auto builds_workers = [&](const ExecutorInfo& info) {
+    return !info.traits.is_reference() && !info.traits.needs_launcher && wanted_executor(o, info.name);
+  };
+  for (const ExecutorInfo* info : executors()) {
+    if (!builds_workers(*info)) continue;
+    add("overhead:lifecycle/executor:" + std::string(info->name),
+        [info](benchmark::State& s) { lifecycle(s, *info); }, "workers", grid_workers(o, *info));
   }
-  // Waiting tasks: up to 10,000 threads or coroutines; processes and the pool stop at 1,000
-  // (10,000 processes would exhaust a small machine, and prove nothing more), oneTBB at 100.
+  // Waiting tasks: up to 10,000 threads or coroutines, each executor up to its worker cap.
   const std::vector<int> many = o.smoke ? std::vector<int>{10} : o.preset == Preset::quick ? std::vector<int>{10, 100, 1000}
                                                                                             : std::vector<int>{10, 100, 1000, 10000};
-  for (const auto& info : executors()) {
-    const std::string e(info.name);
-    if (e == "sequential" || info.needs_mpi || !wanted_executor(e)) continue;
+  for (const ExecutorInfo* info : executors()) {
+    if (!builds_workers(*info)) continue;
     std::vector<int> counts;
     for (int n : many) {
-      // oneTBB's pool stops at 255 worker threads (executors/tbb.cpp).
-      const int most = e == "thread" || e == "coro" ? 10000 : e == "tbb" ? 100 : 1000;
-      if (n <= most) counts.push_back(n);
+      if (info->traits.worker_cap == 0 || n <= info->traits.worker_cap) counts.push_back(n);
     }
-    add("overhead:memory/executor:" + e, [e](benchmark::State& s) { memory(s, e); }, "tasks", counts, true);
+    add("overhead:memory/executor:" + std::string(info->name),
+        [info](benchmark::State& s) { memory(s, *info); }, "tasks", counts, true);
   }
   return registered;
 }

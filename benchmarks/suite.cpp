@@ -17,11 +17,6 @@
 namespace cbench::bench {
 namespace {
 
-SuiteOptions& mutable_suite() {
-  static SuiteOptions options;
-  return options;
-}
-
 std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> items;
   std::size_t start = 0;
@@ -55,8 +50,16 @@ std::string_view to_string(Preset preset) {
   return "?";
 }
 
-const SuiteOptions& suite() { return mutable_suite(); }
-void set_suite(SuiteOptions options) { mutable_suite() = std::move(options); }
+double PresetValues::*preset_member(const SuiteOptions& o) {
+  if (o.smoke) return &PresetValues::smoke;
+  switch (o.preset) {
+    case Preset::quick: return &PresetValues::quick;
+    case Preset::standard: return &PresetValues::standard;
+    case Preset::seed: return &PresetValues::seed;
+    case Preset::full: return &PresetValues::full;
+  }
+  return &PresetValues::standard;
+}
 
 std::vector<int> parse_worker_range(std::string_view text) {
   std::vector<int> workers;
@@ -130,9 +133,7 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
       need();
       o.executors = split_list(value);
       for (const auto& e : o.executors) {
-        bool known = false;
-        for (const auto& info : executors()) known = known || info.name == e;
-        if (!known) throw std::invalid_argument("--cbench_executors: unknown executor \"" + e + "\"");
+        if (find_executor(e) == nullptr) throw std::invalid_argument("--cbench_executors: unknown executor \"" + e + "\"");
       }
     } else if (name == "cbench_fixtures") {
       need();
@@ -265,17 +266,19 @@ std::size_t pss_bytes(pid_t pid) {
   return 0;
 }
 
-bool wanted_executor(std::string_view name) {
-  const auto& filter = suite().executors;
+bool wanted_executor(const SuiteOptions& o, std::string_view name) {
+  const auto& filter = o.executors;
   return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
 }
 
-std::vector<int> grid_workers(const ExecutorInfo& info) {
-  const SuiteOptions& o = suite();
-  if (!wanted_executor(info.name)) return {};
-  if (info.name == "sequential") return {1};
+std::vector<int> grid_workers(const SuiteOptions& o, const ExecutorInfo& info) {
+  if (!wanted_executor(o, info.name)) return {};
+  if (info.traits.is_reference()) return {1};
   std::vector<int> workers = o.workers;
-  if (info.needs_mpi) {
+  if (info.traits.worker_cap > 0) {
+    std::erase_if(workers, [&](int w) { return w > info.traits.worker_cap; });
+  }
+  if (info.traits.needs_launcher) {
     std::erase_if(workers, [](int w) { return w > mpi::world_engines(); });
   }
   return workers;

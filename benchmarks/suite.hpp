@@ -1,7 +1,9 @@
 // The benchmark suite's shared parts: the options (our --cbench_* flags), the one worker grid
 // every executor is swept over, the one body every experiment runs in, and the measurements
-// each row reports. Each experiment's file (count.cpp, pbkdf2.cpp, ...) only says which sizes it
-// runs at in each preset; nothing else is written per experiment or per executor.
+// each row reports. Nothing is written here per experiment or per executor: the grid is built
+// from the registries (experiments/experiment.hpp, executors/executor.hpp), their sizes per
+// preset from each experiment's options, its rows from each executor's traits. The options of a
+// run are a value, passed from main to every case.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -39,63 +41,30 @@ struct SuiteOptions {
 // std::invalid_argument naming a bad value; unknown --cbench_ flags are errors too.
 SuiteOptions parse_suite_flags(int& argc, char** argv);
 
-// The options of this run, once parsed.
-const SuiteOptions& suite();
-void set_suite(SuiteOptions options);
-
 // "1:16:*2" -> 1 2 4 8 16; "1:4" -> 1 2 3 4; "2,3,8" -> 2 3 8 (oneTBB's range syntax).
 std::vector<int> parse_worker_range(std::string_view text);
 
-// What an experiment's file says about it.
-struct ExperimentPlan {
-  ExperimentOptions options;   // sizes for this preset
-  bool bytes_counter = false;  // report bytes/s: the work grows with the input's bytes
-  bool cold_cache = false;     // also a row that drops the books from the page cache first
-};
-using PlanFn = ExperimentPlan (*)(const SuiteOptions&);
-
-// The value for this run's preset: the experiments' files state their sizes with it.
-struct PresetValues {
-  long smoke, quick, standard, seed, full;
-};
-inline long by_preset(const SuiteOptions& o, PresetValues v) {
-  if (o.smoke) return v.smoke;
-  switch (o.preset) {
-    case Preset::quick: return v.quick;
-    case Preset::standard: return v.standard;
-    case Preset::seed: return v.seed;
-    case Preset::full: return v.full;
-  }
-  return v.standard;
-}
-
-// The plan of an experiment whose work grows with its input's bytes and that has no size to set
-// (wordcount, wordfreq, ...): bytes/s reported, nothing else.
-inline ExperimentPlan bytes_plan(const SuiteOptions&) {
-  ExperimentPlan p;
-  p.bytes_counter = true;
-  return p;
-}
-
-// Called by each experiment's file during static initialisation.
-bool add_experiment(std::string_view workload, PlanFn plan);
+// The member of PresetValues for this run's preset: the experiments state their benchmark sizes
+// per preset in their options (OptionSpec::bench).
+double PresetValues::*preset_member(const SuiteOptions& o);
 
 // Registers every experiment x executor x mode x worker count that the options select.
 // Returns how many cases it registered. books_url is asked for the books' address when the first
 // case of a downloading experiment is prepared, and not at all when the filters leave them out.
-int register_experiments(const Corpus& corpus, const std::function<std::string()>& books_url);
+int register_experiments(const SuiteOptions& o, const Corpus& corpus,
+                         const std::function<std::string()>& books_url);
 
 // Overhead and granularity cases (overhead.cpp, granularity.cpp).
-int register_overheads();
-int register_granularity();
+int register_overheads(const SuiteOptions& o);
+int register_granularity(const SuiteOptions& o);
 
 // Whether --cbench_executors keeps this executor (all are kept when it is not given).
-bool wanted_executor(std::string_view name);
+bool wanted_executor(const SuiteOptions& o, std::string_view name);
 
 // The worker counts an executor runs at in the grid: none when --cbench_executors leaves it out,
-// 1 for the sequential reference, and for the mpi executor only under mpirun, up to the engines
-// it started (executors/mpi.hpp).
-std::vector<int> grid_workers(const ExecutorInfo& info);
+// 1 for the reference, and for an executor that needs a launcher only under one (mpirun), up to
+// the engines it started (executors/mpi.hpp).
+std::vector<int> grid_workers(const SuiteOptions& o, const ExecutorInfo& info);
 
 // Whether a registered name survives --benchmark_filter, so that nothing is prepared for a case
 // that will not run.

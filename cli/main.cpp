@@ -13,6 +13,8 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -32,28 +34,66 @@ namespace {
 
 constexpr std::string_view kUsage = "usage: cbench {list,run,version} [--help] ...";
 
-const std::vector<FlagSpec> kListFlags = {{"help", "", "show this help"}};
+const std::vector<FlagSpec> kHelpFlag = {{"help", "", "show this help"}};
 
-const std::vector<FlagSpec> kRunFlags = {
-    {"workload", "W", "the experiment to run (see cbench list); required"},
-    {"executor", "E", "the concurrency model (see cbench list; default sequential)"},
-    {"workers", "N", "how many workers (default 1 for sequential, else the number of cores)"},
-    {"as-completed", "", "print each task's line as it finishes, not in task order"},
-    {"fixtures", "DIR", "corpus folder with books/*.txt and stop-words/english.txt"},
-    {"seed", "S", "seed of the generated corpus used when no corpus folder is found (2016)"},
-    {"iterations", "K", "pbkdf2: PBKDF2 iterations (1000000)"},
-    {"size", "N", "eigen: matrix size n (1000); double: N numbers (10); count: numbers each (10)"},
-    {"interval", "SECONDS", "count: sleep after each number (1)"},
-    {"chunks", "N", "wordfreq: pieces the corpus is cut into (16)"},
-    {"profile", "P", "wordcount-http: the fixture server's profile: lan, quick, seed (quick)"},
-    {"books-url", "TEMPLATE", "wordcount-http: fetch from TEMPLATE ({} = URL-encoded book name) "
-                              "instead of starting the fixture server"},
-    {"keep-alive", "", "wordcount-http: reuse connections (default: a new one per book)"},
-    {"timeout", "SECONDS", "wordcount-http: give up on a download after this long (60)"},
-    {"json", "", "print one JSON document instead of lines"},
-    {"output", "FILE", "also write the JSON document to FILE"},
-    {"help", "", "show this help"},
+// The flags of `cbench run`: its own, then every option an experiment declares (one flag for all
+// the experiments that declare the same name, its help naming each), then the output's.
+struct RunFlags {
+  std::vector<FlagSpec> specs;
+  std::vector<std::string_view> options;             // the flags experiments declare
+  std::vector<std::unique_ptr<std::string>> help;  // the generated help texts the specs point to
 };
+
+const RunFlags& run_flags() {
+  static const RunFlags flags = [] {
+    RunFlags f;
+    f.specs = {
+        {"workload", "W", "the experiment to run (see cbench list); required"},
+        {"executor", "E", "the concurrency model (see cbench list; default sequential)"},
+        {"workers", "N", "how many workers (default 1 for sequential, else the number of cores)"},
+        {"as-completed", "", "print each task's line as it finishes, not in task order"},
+        {"fixtures", "DIR", "corpus folder with books/*.txt and stop-words/english.txt"},
+        {"seed", "S", "seed of the generated corpus used when no corpus folder is found (2016)"},
+    };
+    std::vector<std::string> order;
+    std::map<std::string, std::pair<const OptionSpec*, std::string>> options;
+    std::string servers;
+    for (const Experiment* e : experiments()) {
+      if (!e->server_url_option.empty()) servers += (servers.empty() ? "" : ", ") + std::string(e->name);
+      for (const OptionSpec& spec : e->options) {
+        std::string part = std::string(e->name) + ": " + std::string(spec.help);
+        if (spec.kind == OptionKind::integer || spec.kind == OptionKind::seconds) {
+          part += " (" + spec.default_text() + ")";
+        }
+        auto [it, added] = options.try_emplace(std::string(spec.name), &spec, part);
+        if (added) {
+          order.push_back(std::string(spec.name));
+        } else if (it->second.first->kind != spec.kind) {
+          throw std::logic_error("--" + std::string(spec.name) + " is declared as two kinds");
+        } else {
+          it->second.second += "; " + part;
+        }
+      }
+    }
+    auto add = [&f](std::string_view name, std::string_view value, std::string help) {
+      f.help.push_back(std::make_unique<std::string>(std::move(help)));
+      f.specs.push_back({name, value, *f.help.back()});
+    };
+    for (const auto& name : order) {
+      const auto& [spec, help] = options.at(name);
+      add(spec->name, spec->placeholder, help);
+      f.options.push_back(spec->name);
+    }
+    if (!servers.empty()) {
+      add("profile", "P", servers + ": the fixture server's profile: lan, quick, seed (quick)");
+    }
+    f.specs.push_back({"json", "", "print one JSON document instead of lines"});
+    f.specs.push_back({"output", "FILE", "also write the JSON document to FILE"});
+    f.specs.push_back({"help", "", "show this help"});
+    return f;
+  }();
+  return flags;
+}
 
 int usage_error(std::string_view command, const std::string& message) {
   std::cerr << "cbench" << (command.empty() ? "" : " ") << command << ": error: " << message
@@ -64,40 +104,104 @@ int usage_error(std::string_view command, const std::string& message) {
 
 std::string human_cores() { return std::to_string(std::thread::hardware_concurrency()); }
 
+std::string_view to_string(WorkerPlace place) {
+  switch (place) {
+    case WorkerPlace::caller: return "caller";
+    case WorkerPlace::threads: return "threads";
+    case WorkerPlace::coroutines: return "coroutines";
+    case WorkerPlace::processes: return "processes";
+    case WorkerPlace::ranks: return "ranks";
+  }
+  return "?";
+}
+
+std::string_view to_string(OptionKind kind) {
+  switch (kind) {
+    case OptionKind::integer: return "integer";
+    case OptionKind::seconds: return "seconds";
+    case OptionKind::text: return "text";
+    case OptionKind::flag: return "flag";
+  }
+  return "?";
+}
+
+// `cbench list --json`: the registries as data, traits included, for scripts and tests.
+std::string list_json() {
+  std::string out = "{\"workloads\":[";
+  bool first = true;
+  for (const Experiment* e : experiments()) {
+    out += std::string(first ? "" : ",") + "{\"name\":" + json::quote(e->name) +
+           ",\"id\":" + json::quote(e->id) + ",\"summary\":" + json::quote(e->summary) +
+           ",\"work\":" + json::quote(e->work == WorkKind::cpu ? "cpu" : "waiting") +
+           ",\"uses_corpus\":" + (e->uses_corpus ? "true" : "false") +
+           ",\"downloads\":" + (e->server_url_option.empty() ? "false" : "true") +
+           ",\"reads_files\":" + (e->file_of != nullptr ? "true" : "false") + ",\"options\":[";
+    first = false;
+    for (std::size_t i = 0; i < e->options.size(); ++i) {
+      const OptionSpec& o = e->options[i];
+      out += std::string(i ? "," : "") + "{\"name\":" + json::quote(o.name) +
+             ",\"kind\":" + json::quote(to_string(o.kind)) +
+             ",\"default\":" + json::quote(o.default_text()) + "}";
+    }
+    out += "]}";
+  }
+  out += "],\"executors\":[";
+  first = true;
+  for (const ExecutorInfo* e : executors()) {
+    const ExecutorTraits& t = e->traits;
+    out += std::string(first ? "" : ",") + "{\"name\":" + json::quote(e->name) +
+           ",\"model\":" + json::quote(e->model) + ",\"python\":" + json::quote(e->python) +
+           ",\"workers\":" + json::quote(to_string(t.workers)) +
+           ",\"cold_mode\":" + (t.cold_mode ? "true" : "false") +
+           ",\"worker_cap\":" + std::to_string(t.worker_cap) +
+           ",\"tsan_visible\":" + (t.tsan_visible ? "true" : "false") +
+           ",\"needs_launcher\":" + (t.needs_launcher ? "true" : "false") + "}";
+    first = false;
+  }
+  return out + "]}";
+}
+
+const std::vector<FlagSpec> kListSpecs = {{"json", "", "print the registries as one JSON document"},
+                                          {"help", "", "show this help"}};
+
 int cmd_list(const std::vector<std::string>& args) {
-  Flags flags(args, kListFlags);
+  Flags flags(args, kListSpecs);
   if (flags.has("help")) {
-    std::cout << "usage: cbench list\n\nLists the workloads and the executors.\n\n"
-              << describe_flags(kListFlags);
+    std::cout << "usage: cbench list [--json]\n\nLists the workloads and the executors.\n\n"
+              << describe_flags(kListSpecs);
+    return 0;
+  }
+  if (flags.has("json")) {
+    std::cout << list_json() << "\n";
     return 0;
   }
   std::cout << "Workloads:\n";
-  for (const auto& e : experiments()) {
-    std::string name(e.name);
+  for (const Experiment* e : experiments()) {
+    std::string name(e->name);
     name.resize(16, ' ');
-    std::string id(e.id);
+    std::string id(e->id);
     id.resize(4, ' ');
-    std::cout << "  " << name << id << " " << e.summary << "\n";
+    std::cout << "  " << name << id << " " << e->summary << "\n";
   }
   std::cout << "Executors:\n";
-  for (const auto& e : executors()) {
-    std::string name(e.name);
+  for (const ExecutorInfo* e : executors()) {
+    std::string name(e->name);
     name.resize(16, ' ');
-    std::cout << "  " << name << e.model << "\n";
+    std::cout << "  " << name << e->description() << "\n";
   }
   return 0;
 }
 
 struct RunRequest {
   const Experiment* experiment = nullptr;
-  std::string executor = "sequential";
+  const ExecutorInfo* executor = nullptr;
   int workers = 1;
   bool as_completed = false;
   bool json = false;
   std::optional<std::string> output;  // --output FILE
-  std::string profile;                // the fixture server's, when wordcount-http starts one
+  std::string profile;                // the fixture server's, when the experiment starts one
   CorpusOptions corpus;
-  ExperimentOptions options;
+  Options options;
 };
 
 RunRequest parse_run(const Flags& flags) {
@@ -116,36 +220,33 @@ RunRequest parse_run(const Flags& flags) {
                        " workload");
     }
   };
-  reject("fixtures", e.uses(kUsesCorpus));
-  reject("seed", e.uses(kUsesCorpus));
-  reject("iterations", e.uses(kUsesIterations));
-  reject("size", e.uses(kUsesSize));
-  reject("interval", e.uses(kUsesInterval));
-  reject("chunks", e.uses(kUsesChunks));
-  for (auto flag : {"profile", "books-url", "keep-alive", "timeout"}) reject(flag, e.uses(kUsesHttp));
-  if (flags.has("profile") && flags.has("books-url")) {
-    throw UsageError("--profile shapes the fixture server, which --books-url replaces: give one");
+  reject("fixtures", e.uses_corpus);
+  reject("seed", e.uses_corpus);
+  for (std::string_view option : run_flags().options) reject(option, e.option(option) != nullptr);
+  reject("profile", !e.server_url_option.empty());
+  if (flags.has("profile") && !e.server_url_option.empty() && flags.has(e.server_url_option)) {
+    throw UsageError("--profile shapes the fixture server, which --" +
+                     std::string(e.server_url_option) + " replaces: give one");
   }
 
-  r.executor = flags.text("executor").value_or("sequential");
-  bool known = false;
-  for (const auto& info : executors()) known = known || info.name == r.executor;
-  if (!known && r.executor == "mpi") {
-    throw UsageError("this build has no mpi executor: Open MPI was not found when it was configured "
-                     "(scripts/setup installs openmpi-bin and libopenmpi-dev)");
-  }
-  if (!known) {
+  const std::string executor = flags.text("executor").value_or(std::string(reference_executor().name));
+  r.executor = find_executor(executor);
+  if (r.executor == nullptr) {
+    if (const char* why = missing_executor_reason(executor)) {
+      throw UsageError("this build has no " + executor + " executor: " + why);
+    }
     std::string names;
-    for (const auto& info : executors()) names += (names.empty() ? "" : ", ") + std::string(info.name);
-    throw UsageError("unknown executor \"" + r.executor + "\" (known: " + names + ")");
+    for (const ExecutorInfo* info : executors()) names += (names.empty() ? "" : ", ") + std::string(info->name);
+    throw UsageError("unknown executor \"" + executor + "\" (known: " + names + ")");
   }
+  const ExecutorTraits& traits = r.executor->traits;
   const long cores = std::max(1u, std::thread::hardware_concurrency());
-  // Under mpirun the mpi executor's default is every engine mpirun started.
-  long default_workers = r.executor == "sequential" ? 1 : cores;
-  if (r.executor == "mpi" && mpi::world_engines() > 0) default_workers = mpi::world_engines();
+  // Under a launcher (mpirun) the default is every engine it started.
+  long default_workers = traits.worker_cap == 1 ? 1 : cores;
+  if (traits.needs_launcher && mpi::world_engines() > 0) default_workers = mpi::world_engines();
   r.workers = static_cast<int>(flags.integer("workers", 1, 100000).value_or(default_workers));
-  if (r.executor == "sequential" && r.workers != 1) {
-    throw UsageError("the sequential executor has no workers to give: --workers must be 1");
+  if (traits.worker_cap == 1 && r.workers != 1) {
+    throw UsageError("the " + executor + " executor has no workers to give: --workers must be 1");
   }
   r.as_completed = flags.has("as-completed");
   r.json = flags.has("json");
@@ -154,22 +255,38 @@ RunRequest parse_run(const Flags& flags) {
   if (auto seed = flags.integer("seed", 0, std::numeric_limits<long>::max())) {
     r.corpus.seed = static_cast<std::uint64_t>(*seed);
   }
-  r.options.iterations = flags.integer("iterations", 1, 2'000'000'000).value_or(1'000'000);
-  r.options.size = flags.integer("size", 1, 100'000'000);
-  if (auto s = flags.seconds("interval")) {
-    r.options.interval = std::chrono::nanoseconds(static_cast<long>(*s * 1e9));
+  r.options = e.defaults();
+  for (const OptionSpec& spec : e.options) {
+    const std::string_view name = spec.name;
+    switch (spec.kind) {
+      case OptionKind::integer:
+        if (auto v = flags.integer(name, std::lround(spec.min), std::lround(spec.max))) {
+          r.options.set(name, *v);
+        }
+        break;
+      case OptionKind::seconds:
+        if (auto v = flags.seconds(name)) {
+          if (*v < spec.min || *v > spec.max) {
+            throw UsageError("--" + std::string(name) + " takes seconds from " +
+                             OptionSpec{.fallback = spec.min}.default_text() + " to " +
+                             OptionSpec{.fallback = spec.max}.default_text());
+          }
+          r.options.set(name, *v);
+        }
+        break;
+      case OptionKind::text:
+        if (auto v = flags.text(name)) r.options.set(name, *v);
+        break;
+      case OptionKind::flag:
+        if (flags.has(name)) r.options.set(name, true);
+        break;
+    }
   }
-  r.options.chunks = static_cast<int>(flags.integer("chunks", 1, 1'000'000).value_or(16));
   r.profile = flags.text("profile").value_or("quick");
   if (r.profile != "lan" && r.profile != "quick" && r.profile != "seed") {
     throw UsageError("--profile takes lan, quick or seed, got \"" + r.profile + "\"");
   }
-  r.options.books_url = flags.text("books-url").value_or("");
-  r.options.http.keep_alive = flags.has("keep-alive");
-  if (auto s = flags.seconds("timeout")) {
-    r.options.http.total_timeout = std::chrono::milliseconds(static_cast<long>(*s * 1000));
-  }
-  // The counter echoes its numbers as it goes, unless the output is a JSON document.
+  // An experiment that prints as it goes (the counter) does, unless the output is a JSON document.
   r.options.echo = !r.json;
   return r;
 }
@@ -183,12 +300,12 @@ std::string seconds_text(double s) {
 int run_experiment(const RunRequest& r) {
   const Experiment& e = *r.experiment;
   std::optional<Corpus> corpus;
-  if (e.uses(kUsesCorpus)) corpus = load_corpus(r.corpus);
-  // wordcount-http: the fixture server in a process of its own, serving the same corpus, so its
-  // CPU time is never the client's.
+  if (e.uses_corpus) corpus = load_corpus(r.corpus);
+  // A downloading experiment without an address of its own: the fixture server in a process of
+  // its own, serving the same corpus, so its CPU time is never the client's.
   std::optional<ServerProcess> server;
-  ExperimentOptions options = r.options;
-  if (e.uses(kUsesHttp) && options.books_url.empty()) {
+  Options options = r.options;
+  if (!e.server_url_option.empty() && options.text(e.server_url_option).empty()) {
     raise_open_file_limit();
     std::vector<std::string> args{"serve", "--profile", r.profile, "--seed", std::to_string(r.corpus.seed)};
     if (r.corpus.fixtures) {
@@ -196,11 +313,11 @@ int run_experiment(const RunRequest& r) {
       args.push_back(r.corpus.fixtures->string());
     }
     server.emplace(current_executable(), args);
-    options.books_url = server->base_url() + "books/{}.txt";
+    options.set(e.server_url_option, server->base_url() + "books/{}.txt");
   }
   const Corpus empty_corpus;
   const std::vector<Task> tasks = e.make_tasks(corpus ? *corpus : empty_corpus, options);
-  auto executor = make_executor(r.executor, r.workers);
+  auto executor = r.executor->make(checked_workers(r.workers));
 
   if (corpus && !r.json) std::cout << "Corpus: " << corpus->describe() << "\n" << std::flush;
 
@@ -317,18 +434,18 @@ int run_experiment(const RunRequest& r) {
 }
 
 int cmd_run(const std::vector<std::string>& args) {
-  Flags flags(args, kRunFlags);
+  Flags flags(args, run_flags().specs);
   if (flags.has("help")) {
     std::cout << "usage: cbench run --workload W [--executor E] [--workers N] [options]\n\n"
                  "Runs one experiment and prints one line per task, then the elapsed time.\n\n"
-              << describe_flags(kRunFlags);
+              << describe_flags(run_flags().specs);
     return 0;
   }
   return run_experiment(parse_run(flags));
 }
 
 int cmd_version(const std::vector<std::string>& args) {
-  Flags flags(args, kListFlags);
+  Flags flags(args, kHelpFlag);
   if (flags.has("help")) {
     std::cout << "usage: cbench version\n\nPrints how this binary was built, as JSON.\n";
     return 0;

@@ -20,7 +20,7 @@ function(cbench_add_executable name)
     # Tests keep assert() alive in release builds.
     target_compile_options(${name} PRIVATE -UNDEBUG)
     if(NOT arg_NO_TEST)
-      gtest_discover_tests(${name} TEST_LIST ${name}_TESTS
+      gtest_discover_tests(${name} TEST_LIST ${name}_TESTS NO_PRETTY_VALUES
                            PROPERTIES TIMEOUT ${arg_TIMEOUT} DISCOVERY_TIMEOUT 60)
       # Labels go on after discovery, from a file ctest reads after the discovered list:
       # gtest_discover_tests's PROPERTIES cannot carry a list of labels through intact.

@@ -12,7 +12,6 @@
 
 #include "executors/async_task.hpp"
 #include "executors/completion_queue.hpp"
-#include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
 namespace cbench {
@@ -111,8 +110,29 @@ AsyncRun async_form(std::string_view kind_name) {
   return it == r.forms.end() ? nullptr : it->second;
 }
 
-std::unique_ptr<Executor> make_coro_executor(int workers) {
-  return std::make_unique<CoroExecutor>(workers);
+namespace {
+
+asio::awaitable<void> empty_coroutine() { co_return; }
+
+// Asio alone: `tasks` empty coroutines spawned on a fresh loop and run to the end.
+void bare_co_spawn(int tasks) {
+  asio::io_context loop(1);
+  for (int i = 0; i < tasks; ++i) asio::co_spawn(loop, empty_coroutine(), asio::detached);
+  loop.run();
 }
+
+}  // namespace
+
+CBENCH_REGISTER_EXECUTOR(coro) = {
+    .name = "coro",
+    .model = "C++20 coroutines on one Asio event loop, W in flight",
+    .python = "asyncio",
+    .traits = {.workers = WorkerPlace::coroutines},
+    .make = [](int workers) -> std::unique_ptr<Executor> {
+      return std::make_unique<CoroExecutor>(workers);
+    },
+    .native_floor = bare_co_spawn,
+    .native_floor_name = "asio-co_spawn",
+};
 
 }  // namespace cbench

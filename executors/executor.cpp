@@ -3,7 +3,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <exception>
 #include <map>
@@ -123,62 +122,109 @@ std::vector<TaskResult> map(Executor& executor, std::span<const Task> tasks) {
 
 }  // namespace cbench
 
-#include "executors/factories.hpp"
-
 namespace cbench {
+
+// The executors of the build's list (executors/CMakeLists.txt), each defined in its own file with
+// CBENCH_REGISTER_EXECUTOR; the list is generated, so that naming a file there is all it takes.
+namespace builtin {
+#define CBENCH_BUILTIN(stem) extern const ExecutorInfo executor_##stem;
+#define CBENCH_MISSING(stem, why)
+#include "registered_executors.inc"
+#undef CBENCH_BUILTIN
+#undef CBENCH_MISSING
+}  // namespace builtin
+
 namespace {
 
-struct ExecutorEntry {
-  ExecutorInfo info;
-  std::unique_ptr<Executor> (*make)(int workers);
+struct Missing {
+  std::string_view name;
+  const char* why;
 };
 
-constexpr ExecutorEntry kExecutors[] = {
-    {{"sequential", "the caller runs every task in order; the reference"},
-     make_sequential_executor},
-    {{"thread", "one std::thread per task, at most W alive (threading.Thread)"},
-     make_thread_executor},
-    {{"pool", "W long-lived threads, a task queue, results as completed (ThreadPoolExecutor)"},
-     make_pool_executor},
-    {{"tbb", "oneTBB task_group in a task_arena of W under global_control"}, make_tbb_executor},
-    {{"coro", "C++20 coroutines on one Asio event loop, W in flight (asyncio)"},
-     make_coro_executor},
-    {{"fork",
-      "W worker processes from a fork server; tasks handed out dynamically, results over sockets "
-      "(ProcessPoolExecutor)"},
-     make_fork_executor},
-#ifdef CBENCH_HAVE_MPI
-    {{"mpi",
-      "Open MPI: rank 0 hands each task to the next free engine, on this host or others "
-      "(ipyparallel's load-balanced view)",
-      true},
-     make_mpi_executor},
-#endif
+constexpr Missing kMissing[] = {
+#define CBENCH_BUILTIN(stem)
+#define CBENCH_MISSING(stem, why) {#stem, why},
+#include "registered_executors.inc"
+#undef CBENCH_BUILTIN
+#undef CBENCH_MISSING
+    {"", nullptr},
 };
 
-constexpr auto kInfos = [] {
-  std::array<ExecutorInfo, std::size(kExecutors)> infos{};
-  for (std::size_t i = 0; i < infos.size(); ++i) infos[i] = kExecutors[i].info;
-  return infos;
-}();
+struct ExecutorRegistry {
+  std::mutex mutex;
+  std::vector<const ExecutorInfo*> all{
+#define CBENCH_BUILTIN(stem) &builtin::executor_##stem,
+#define CBENCH_MISSING(stem, why)
+#include "registered_executors.inc"
+#undef CBENCH_BUILTIN
+#undef CBENCH_MISSING
+  };
+  std::vector<std::unique_ptr<ExecutorInfo>> added;  // register_executor's copies
+};
+
+ExecutorRegistry& executor_registry() {
+  static ExecutorRegistry r;
+  return r;
+}
+
+std::string known_names() {
+  std::string names;
+  for (const ExecutorInfo* e : executors()) names += (names.empty() ? "" : ", ") + std::string(e->name);
+  return names;
+}
 
 }  // namespace
 
-std::span<const ExecutorInfo> executors() {
-  return kInfos;
+std::string ExecutorInfo::description() const {
+  return python.empty() ? std::string(model) : std::string(model) + " (" + std::string(python) + ")";
 }
 
-std::unique_ptr<Executor> make_executor(std::string_view name, int workers) {
+std::span<const ExecutorInfo* const> executors() { return executor_registry().all; }
+
+const ExecutorInfo* find_executor(std::string_view name) {
+  for (const ExecutorInfo* e : executors()) {
+    if (e->name == name) return e;
+  }
+  return nullptr;
+}
+
+const ExecutorInfo& reference_executor() {
+  for (const ExecutorInfo* e : executors()) {
+    if (e->traits.is_reference()) return *e;
+  }
+  throw std::logic_error("no executor runs the tasks on the caller: there is no reference");
+}
+
+const char* missing_executor_reason(std::string_view name) {
+  for (const auto& m : kMissing) {
+    if (m.why != nullptr && m.name == name) return m.why;
+  }
+  return nullptr;
+}
+
+void register_executor(const ExecutorInfo& info) {
+  auto& r = executor_registry();
+  std::lock_guard lock(r.mutex);
+  if (find_executor(info.name) != nullptr || info.make == nullptr) {
+    throw std::logic_error("executor \"" + std::string(info.name) +
+                           "\" registered twice or without a constructor");
+  }
+  r.added.push_back(std::make_unique<ExecutorInfo>(info));
+  r.all.push_back(r.added.back().get());
+}
+
+int checked_workers(int workers) {
   if (workers < 1) {
     throw std::invalid_argument("workers must be at least 1, got " + std::to_string(workers));
   }
-  std::string names;
-  for (const auto& entry : kExecutors) {
-    if (entry.info.name == name) return entry.make(workers);
-    names += (names.empty() ? "" : ", ") + std::string(entry.info.name);
-  }
-  throw std::invalid_argument("unknown executor \"" + std::string(name) + "\" (known: " + names +
-                              ")");
+  return workers;
+}
+
+std::unique_ptr<Executor> make_executor(std::string_view name, int workers) {
+  checked_workers(workers);
+  if (const ExecutorInfo* e = find_executor(name)) return e->make(workers);
+  throw std::invalid_argument("unknown executor \"" + std::string(name) + "\" (known: " +
+                              known_names() + ")");
 }
 
 }  // namespace cbench

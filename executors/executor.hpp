@@ -102,18 +102,91 @@ std::vector<TaskResult> map(Executor& executor, std::span<const Task> tasks);
 // Throws TaskError naming the task when result is an error.
 void throw_if_failed(const TaskResult& result, std::span<const Task> tasks);
 
+// Where an executor's workers live, which decides what a harness may share with them.
+enum class WorkerPlace {
+  caller,     // the caller runs every task itself: the sequential reference
+  threads,    // threads of this process, sharing its memory
+  coroutines,  // coroutines on one event loop, run by the caller's thread: a task that waits
+               // suspends, and every task starts before any other resumes
+  processes,  // processes of this host: a task reaches them as bytes, never as a pointer
+  ranks,      // MPI ranks, on this host or others
+};
+
+// What the harnesses need to know of an executor, so that none of them asks for it by name
+// (docs/design.md, "Executors describe themselves").
+struct ExecutorTraits {
+  WorkerPlace workers = WorkerPlace::threads;
+  // Its workers are built with it, outside the timing: the grid adds a `cold` row that times
+  // building and tearing them down too, as the original's per-call pool did.
+  bool cold_mode = false;
+  // The most workers the suite asks of it (0: as many as a case wants). A runtime's own limit
+  // (oneTBB's thread cap), or where more would only exhaust a small machine (processes).
+  int worker_cap = 0;
+  // ThreadSanitizer sees its hand-offs. False for a runtime built without TSan (Debian's
+  // oneTBB), whose correct hand-offs TSan reports as races: the TSan build skips its tests.
+  bool tsan_visible = true;
+  // Runs only under a launcher (mpirun): harnesses offer it where one started the program.
+  bool needs_launcher = false;
+
+  bool is_reference() const { return workers == WorkerPlace::caller; }
+  // Tasks may share objects with the test or the harness that made them (a barrier, a gate).
+  bool shares_memory() const {
+    return workers == WorkerPlace::caller || workers == WorkerPlace::threads ||
+           workers == WorkerPlace::coroutines;
+  }
+};
+
+// An executor's description, registered by its own file (CBENCH_REGISTER_EXECUTOR).
 struct ExecutorInfo {
   std::string_view name;
-  std::string_view model;  // one line: what it is and its Python counterpart
-  // Needs an MPI runtime (executors/mpi.hpp): harnesses offer it where MPI runs, and the
-  // in-process test suites leave it to its own tests.
-  bool needs_mpi = false;
+  std::string_view model;   // one line: what it is
+  std::string_view python;  // its counterpart in the Python original; empty when none
+  ExecutorTraits traits;
+  std::unique_ptr<Executor> (*make)(int workers) = nullptr;
+  // The cheapest idiomatic way its runtime runs `tasks` empty tasks, with no cbench code in the
+  // loop: the floor its dispatch is measured against, as the row
+  // overhead:dispatch/executor:<native_floor_name>. Null when there is none.
+  void (*native_floor)(int tasks) = nullptr;
+  std::string_view native_floor_name;
+
+  // The line `cbench list` prints: the model and, in brackets, its Python counterpart.
+  std::string description() const;
 };
-// Every executor this build has, in the order listings show them.
-std::span<const ExecutorInfo> executors();
+
+// Every executor this build has, in the order listings show them (the order of the build's list
+// of executors, executors/CMakeLists.txt; then any registered at run time).
+std::span<const ExecutorInfo* const> executors();
+
+// The executor every other is checked against: the one whose caller runs the tasks.
+const ExecutorInfo& reference_executor();
+
+// The executor of that name, or null.
+const ExecutorInfo* find_executor(std::string_view name);
+
+// An executor the build knows of but left out, and why ("Open MPI was not found when it was
+// configured ..."), so that asking for it says so instead of "unknown"; null when there is none.
+const char* missing_executor_reason(std::string_view name);
+
+// Adds an executor defined outside this library (a user's own). A name already taken is
+// std::logic_error. Call before the first executors().
+void register_executor(const ExecutorInfo& info);
 
 // Builds an executor by name with W workers. Unknown names and W < 1 are std::invalid_argument
 // with a message listing what is valid.
 std::unique_ptr<Executor> make_executor(std::string_view name, int workers);
+
+// Registers an executor from its own file, inside namespace cbench, where STEM is the file's
+// name without .cpp (the build's generated list refers to it by that name):
+//
+//   CBENCH_REGISTER_EXECUTOR(pool) = {.name = "pool", .model = "...", .traits = {...},
+//                                     .make = ...};
+#define CBENCH_REGISTER_EXECUTOR(stem)                \
+  namespace builtin {                                 \
+  extern const ::cbench::ExecutorInfo executor_##stem; \
+  }                                                   \
+  const ::cbench::ExecutorInfo builtin::executor_##stem
+
+// The one check of W every executor makes: std::invalid_argument for W < 1.
+int checked_workers(int workers);
 
 }  // namespace cbench

@@ -19,7 +19,6 @@
 #include <system_error>
 #include <utility>
 
-#include "executors/factories.hpp"
 #include "executors/fork_pool.hpp"
 #include "executors/fork_server.hpp"
 #include "executors/task_frame.hpp"
@@ -232,11 +231,7 @@ struct ForkPool::State {
 };
 
 ForkPool::ForkPool(int workers) {
-  if (workers < 1) {
-    throw std::invalid_argument("the fork executor needs at least 1 worker, got " +
-                                std::to_string(workers));
-  }
-  state_ = std::make_unique<State>(workers);
+  state_ = std::make_unique<State>(checked_workers(workers));
 }
 
 ForkPool::~ForkPool() = default;
@@ -389,8 +384,16 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
   s.peak = peak_overlap(spans);
 }
 
-std::unique_ptr<Executor> make_fork_executor(int workers) {
-  return std::make_unique<ForkPool>(workers);
-}
+CBENCH_REGISTER_EXECUTOR(fork) = {
+    .name = "fork",
+    .model = "W worker processes from a fork server; tasks handed out dynamically, results over "
+             "sockets",
+    .python = "ProcessPoolExecutor",
+    // 10,000 processes would exhaust a small machine, and prove nothing 1,000 do not.
+    .traits = {.workers = WorkerPlace::processes, .cold_mode = true, .worker_cap = 1000},
+    .make = [](int workers) -> std::unique_ptr<Executor> {
+      return std::make_unique<ForkPool>(workers);
+    },
+};
 
 }  // namespace cbench

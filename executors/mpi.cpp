@@ -29,7 +29,6 @@
 #include <vector>
 
 #include "executors/completion_queue.hpp"
-#include "executors/factories.hpp"
 #include "executors/process.hpp"
 #include "executors/task_frame.hpp"
 
@@ -552,15 +551,17 @@ void enter(int& argc, char**& argv) {
 }
 
 std::unique_ptr<MpiExecutor> make_executor(int workers) {
-  if (workers < 1)
-    throw std::invalid_argument("workers must be at least 1, got " + std::to_string(workers));
-  return std::make_unique<ExecutorImpl>(workers);
+  return std::make_unique<ExecutorImpl>(checked_workers(workers));
 }
 
 }  // namespace mpi
 
-std::unique_ptr<Executor> make_mpi_executor(int workers) {
-  return mpi::make_executor(workers);
-}
+CBENCH_REGISTER_EXECUTOR(mpi) = {
+    .name = "mpi",
+    .model = "Open MPI: rank 0 hands each task to the next free engine, on this host or others",
+    .python = "ipyparallel's load-balanced view",
+    .traits = {.workers = WorkerPlace::ranks, .needs_launcher = true},
+    .make = [](int workers) -> std::unique_ptr<Executor> { return mpi::make_executor(workers); },
+};
 
 }  // namespace cbench

@@ -24,10 +24,4 @@ void enter(int& argc, char**& argv) {
   }
 }
 
-std::unique_ptr<MpiExecutor> make_executor(int) {
-  throw std::runtime_error(
-      "this build has no mpi executor: Open MPI was not found when it was "
-      "configured (scripts/setup installs openmpi-bin and libopenmpi-dev)");
-}
-
 }  // namespace cbench::mpi

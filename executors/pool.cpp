@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "executors/completion_queue.hpp"
-#include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
 namespace cbench {
@@ -119,8 +118,15 @@ class PoolExecutor final : public Executor {
 
 }  // namespace
 
-std::unique_ptr<Executor> make_pool_executor(int workers) {
-  return std::make_unique<PoolExecutor>(workers);
-}
+CBENCH_REGISTER_EXECUTOR(pool) = {
+    .name = "pool",
+    .model = "W long-lived threads, a task queue, results as completed",
+    .python = "ThreadPoolExecutor",
+    // Its threads are all started with it: 10,000 of them prove nothing 1,000 do not.
+    .traits = {.workers = WorkerPlace::threads, .cold_mode = true, .worker_cap = 1000},
+    .make = [](int workers) -> std::unique_ptr<Executor> {
+      return std::make_unique<PoolExecutor>(workers);
+    },
+};
 
 }  // namespace cbench

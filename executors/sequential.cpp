@@ -1,5 +1,4 @@
 // The reference: the caller runs every task, one after another, in task order.
-#include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
 namespace cbench {
@@ -20,9 +19,7 @@ class SequentialExecutor final : public Executor {
   int peak_ = 0;
 };
 
-}  // namespace
-
-std::unique_ptr<Executor> make_sequential_executor(int workers) {
+std::unique_ptr<Executor> make(int workers) {
   // The reference has no workers to give: asking it for more is a mistake worth reporting.
   if (workers != 1) {
     throw std::invalid_argument(
@@ -31,5 +28,14 @@ std::unique_ptr<Executor> make_sequential_executor(int workers) {
   }
   return std::make_unique<SequentialExecutor>();
 }
+
+}  // namespace
+
+CBENCH_REGISTER_EXECUTOR(sequential) = {
+    .name = "sequential",
+    .model = "the caller runs every task in order; the reference",
+    .traits = {.workers = WorkerPlace::caller, .worker_cap = 1},
+    .make = make,
+};
 
 }  // namespace cbench

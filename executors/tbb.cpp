@@ -16,7 +16,6 @@
 #include <thread>
 
 #include "executors/completion_queue.hpp"
-#include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
 namespace cbench {
@@ -106,8 +105,14 @@ class TbbExecutor final : public Executor {
 
 }  // namespace
 
-std::unique_ptr<Executor> make_tbb_executor(int workers) {
-  return std::make_unique<TbbExecutor>(workers);
-}
+CBENCH_REGISTER_EXECUTOR(tbb) = {
+    .name = "tbb",
+    .model = "oneTBB task_group in a task_arena of W under global_control",
+    // Debian's oneTBB is not built with ThreadSanitizer, which cannot see its hand-offs.
+    .traits = {.workers = WorkerPlace::threads, .worker_cap = 255, .tsan_visible = false},
+    .make = [](int workers) -> std::unique_ptr<Executor> {
+      return std::make_unique<TbbExecutor>(workers);
+    },
+};
 
 }  // namespace cbench

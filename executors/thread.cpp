@@ -3,7 +3,6 @@
 #include <thread>
 
 #include "executors/completion_queue.hpp"
-#include "executors/factories.hpp"
 #include "executors/run_task.hpp"
 
 namespace cbench {
@@ -62,8 +61,14 @@ class ThreadExecutor final : public Executor {
 
 }  // namespace
 
-std::unique_ptr<Executor> make_thread_executor(int workers) {
-  return std::make_unique<ThreadExecutor>(workers);
-}
+CBENCH_REGISTER_EXECUTOR(thread) = {
+    .name = "thread",
+    .model = "one std::thread per task, at most W alive",
+    .python = "threading.Thread",
+    .traits = {.workers = WorkerPlace::threads},
+    .make = [](int workers) -> std::unique_ptr<Executor> {
+      return std::make_unique<ThreadExecutor>(workers);
+    },
+};
 
 }  // namespace cbench

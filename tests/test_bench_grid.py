@@ -3,6 +3,7 @@ count of the preset, the overheads and the granularity sweep, with names the scr
 
 usage: test_bench_grid.py CBENCH CBENCH_BENCH
 """
+import json
 import re
 import subprocess
 import sys
@@ -36,28 +37,48 @@ def section(text, title):
     return names
 
 
+def registries():
+    """`cbench list --json`: the workloads and the executors with their traits."""
+    out = subprocess.run([CLI, "list", "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 class Grid(unittest.TestCase):
     def test_every_workload_executor_mode_and_worker_count(self):
         listing = subprocess.run([CLI, "list"], check=True, capture_output=True, text=True).stdout
         workloads, executors = section(listing, "Workloads"), section(listing, "Executors")
         self.assertIn("wordcount-http", workloads)
+        found = registries()
+        self.assertEqual([w["name"] for w in found["workloads"]], workloads)
+        traits = {e["name"]: e for e in found["executors"]}
+        self.assertEqual(list(traits), executors)
+        reference = [e for e in executors if traits[e]["workers"] == "caller"]
+        self.assertEqual(len(reference), 1)
         names = listed("--cbench_preset=quick", "--cbench_workers=1,2,4")
-        for w in workloads:
-            self.assertIn(f"{w}/executor:sequential/mode:map/workers:1", names)
+        for w in found["workloads"]:
+            w = w["name"]
+            self.assertIn(f"{w}/executor:{reference[0]}/mode:map/workers:1", names)
             for e in executors:
-                if e in ("sequential", "mpi"):  # mpi joins under mpirun only (tests/test_mpi.py)
+                # Executors of a launcher join under mpirun only (tests/test_mpi.sh).
+                if traits[e]["workers"] == "caller" or traits[e]["needs_launcher"]:
                     continue
                 for n in (1, 2, 4):
                     for mode in ("map", "as-completed"):
                         self.assertIn(f"{w}/executor:{e}/mode:{mode}/workers:{n}", names)
-                    if e in ("pool", "fork"):
-                        self.assertIn(f"{w}/executor:{e}/mode:cold/workers:{n}", names)
-        self.assertFalse([n for n in names if "executor:mpi" in n])
-        for e in (e for e in executors if e != "mpi"):
+                    cold = f"{w}/executor:{e}/mode:cold/workers:{n}"
+                    if traits[e]["cold_mode"]:
+                        self.assertIn(cold, names)
+                    else:
+                        self.assertNotIn(cold, names)
+        for e in executors:
+            if traits[e]["needs_launcher"]:
+                self.assertFalse([n for n in names if f"executor:{e}/" in n])
+                continue
             self.assertIn(f"overhead:dispatch/executor:{e}/workers:1", names)
             self.assertIn(f"granularity/executor:{e}/workers:1/task_us:1", names)
         self.assertIn("overhead:dispatch/executor:asio-co_spawn/workers:1", names)
-        self.assertIn("read/executor:pool/mode:cold-cache/workers:2", names)
+        for w in (w["name"] for w in found["workloads"] if w["reads_files"]):
+            self.assertIn(f"{w}/executor:pool/mode:cold-cache/workers:2", names)
 
     def test_filters_narrow_the_grid(self):
         names = listed("--cbench_workloads=pbkdf2", "--cbench_executors=pool", "--cbench_workers=3")

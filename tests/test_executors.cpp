@@ -2,6 +2,12 @@
 // order; errors named; W honoured exactly; 1,000 waiting tasks all in flight at once. No test
 // here asserts on elapsed time: concurrency is proven with latches and barriers, which can only
 // complete when the tasks really run together.
+//
+// Every test is parameterised over the registry of executors (one ctest entry per executor and
+// test), so a new executor runs all of them with nothing added here. Which apply is decided by
+// the executor's traits, never its name: the gates and barriers below are objects of this
+// process, so the tests that use them skip executors whose workers are other processes (those
+// have their own tests of the same properties: tests/test_fork.cpp, tests/test_mpi.cpp).
 #include <gtest/gtest.h>
 
 #include <asio/post.hpp>
@@ -28,34 +34,44 @@
 namespace cbench {
 namespace {
 
-// This source builds two binaries: test_executors for every executor but oneTBB, and
-// test_executors_tbb (CBENCH_TEST_TBB) for oneTBB alone, labelled `tbb` so that the ThreadSanitizer
-// run can leave it out: Debian's oneTBB is not built with TSan, which then cannot see its
-// hand-offs and reports races that are not there.
-#ifdef CBENCH_TEST_TBB
-constexpr bool kTbbBinary = true;
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
 #else
-constexpr bool kTbbBinary = false;
+constexpr bool kThreadSanitizer = false;
 #endif
-bool tested(std::string_view name) { return (name == "tbb") == kTbbBinary; }
 
-// Executors that share the test's memory: the gates and barriers below are in-process objects.
-// The fork executor has its own tests for the same properties (tests/test_fork.cpp).
-std::vector<std::string> in_process_executors() {
-  std::vector<std::string> names;
-  for (const char* name : {"thread", "pool", "tbb", "coro"}) {
-    if (tested(name)) names.emplace_back(name);
-  }
-  return names;
-}
+// The executor under test, and the reasons a test can have not to run it.
+class ExecutorTest : public ::testing::TestWithParam<const ExecutorInfo*> {
+ protected:
+  const ExecutorInfo& info() const { return *GetParam(); }
+  const ExecutorTraits& traits() const { return GetParam()->traits; }
+  std::string name() const { return std::string(GetParam()->name); }
 
-std::vector<std::string> parallel_executors() {
-  std::vector<std::string> names;
-  for (const auto& info : executors()) {
-    // mpi needs an MPI runtime: tests/test_mpi.cpp runs it under mpirun.
-    if (info.name != "sequential" && !info.needs_mpi && tested(info.name)) names.emplace_back(info.name);
+  void SetUp() override {
+    // ThreadSanitizer cannot see the hand-offs of a runtime built without it (Debian's oneTBB)
+    // and reports races that are not there.
+    if (kThreadSanitizer && !traits().tsan_visible) GTEST_SKIP() << "not visible to TSan";
+    // Ranks need a launcher: tests/test_mpi.cpp runs them under mpirun.
+    if (traits().needs_launcher) GTEST_SKIP() << "runs under mpirun only (tests/test_mpi.cpp)";
   }
-  return names;
+  // Why a test of parallel executors does not apply (the reference has no workers to give);
+  // empty when it does.
+  std::string not_parallel() const {
+    return traits().is_reference() ? "the reference runs every task on the caller" : "";
+  }
+  // Why a test whose tasks meet at objects of this process (gates, barriers) does not apply.
+  std::string not_in_process() const {
+    if (auto why = not_parallel(); !why.empty()) return why;
+    return traits().shares_memory() ? "" : "its workers are other processes: tested there";
+  }
+};
+
+// Skips the test, saying why, when `reason` is not empty.
+#define SKIP_IF(reason) \
+  if (const std::string why_ = (reason); !why_.empty()) GTEST_SKIP() << why_
+
+std::string param_name(const ::testing::TestParamInfo<const ExecutorInfo*>& info) {
+  return std::string(info.param->name);
 }
 
 std::vector<Bytes> values_of(const std::vector<TaskResult>& results) {
@@ -66,11 +82,13 @@ std::vector<Bytes> values_of(const std::vector<TaskResult>& results) {
 
 // ---- same results as sequential, every workload, every executor, W in {1, 2, 3, 8} --------
 
-ExperimentOptions small_options() {
-  ExperimentOptions o;
-  o.iterations = testing::sized(2000L, 50L);
-  o.size = std::nullopt;
-  o.interval = std::chrono::nanoseconds(0);
+// Each experiment at a size that runs in moments: its own defaults, but smaller where it has a
+// size of that name.
+Options small_options(const Experiment& experiment) {
+  Options o = experiment.defaults();
+  if (experiment.option("iterations")) o.set("iterations", testing::sized(2000L, 50L));
+  if (experiment.option("interval")) o.set("interval", 0.0);
+  if (experiment.option("size")) o.set("size", std::min(o.integer("size"), testing::sized(40L, 8L)));
   return o;
 }
 
@@ -79,17 +97,18 @@ Corpus test_corpus() {
   return generated_corpus(2016);
 }
 
-TEST(Executors, EveryWorkloadMatchesSequentialForEveryExecutorAndWorkerCount) {
+TEST_P(ExecutorTest, EveryWorkloadMatchesSequentialForEveryWorkerCount) {
+  SKIP_IF(not_parallel());
+  const std::string name = this->name();
   const Corpus corpus = test_corpus();
-  for (const Experiment& experiment : experiments()) {
+  for (const Experiment* e : experiments()) {
+    const Experiment& experiment = *e;
     // Downloads need the fixture server: tests/test_wordcount_http.cpp runs them.
-    if (experiment.uses(kUsesHttp)) continue;
-    ExperimentOptions options = small_options();
-    if (experiment.name == "eigen") options.size = testing::sized(40L, 8L);
-    if (experiment.name == "count") options.size = 3;
+    if (!experiment.server_url_option.empty()) continue;
+    const Options options = small_options(experiment);
     const std::vector<Task> tasks = experiment.make_tasks(corpus, options);
-    auto reference = values_of(map(*make_executor("sequential", 1), tasks));
-    for (const std::string& name : parallel_executors()) {
+    auto reference = values_of(map(*reference_executor().make(1), tasks));
+    {
       for (int workers : {1, 2, 3, 8}) {
         auto executor = make_executor(name, workers);
         ASSERT_EQ(executor->workers(), workers);
@@ -107,24 +126,29 @@ TEST(Executors, EveryWorkloadMatchesSequentialForEveryExecutorAndWorkerCount) {
   }
 }
 
-TEST(Executors, AnEmptyTaskListIsNoWork) {
-  for (const std::string& name : parallel_executors()) {
-    auto executor = make_executor(name, 2);
-    EXPECT_TRUE(map(*executor, {}).empty()) << name;
+TEST_P(ExecutorTest, AnEmptyTaskListIsNoWork) {
+  SKIP_IF(not_parallel());
+  auto executor = make_executor(name(), 2);
+  EXPECT_TRUE(map(*executor, {}).empty()) << name();
+}
+
+TEST_P(ExecutorTest, BadWorkerCountsAreErrors) {
+  EXPECT_THROW(make_executor(name(), 0), std::invalid_argument) << name();
+  EXPECT_THROW(make_executor(name(), -3), std::invalid_argument) << name();
+  // An executor with a cap on its workers refuses more than the cap.
+  if (traits().worker_cap == 1) {
+    EXPECT_THROW(make_executor(name(), 2), std::invalid_argument);
   }
 }
 
-TEST(Executors, BadWorkerCountsAndNamesAreErrors) {
-  for (const auto& info : executors()) {
-    EXPECT_THROW(make_executor(info.name, 0), std::invalid_argument) << info.name;
-    EXPECT_THROW(make_executor(info.name, -3), std::invalid_argument) << info.name;
-  }
-  EXPECT_THROW(make_executor("sequential", 2), std::invalid_argument);
+TEST(Executors, UnknownNamesAreErrorsListingTheKnownOnes) {
   try {
     make_executor("gpu", 1);
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("pool"), std::string::npos) << "lists the known ones";
+    for (const ExecutorInfo* info : executors()) {
+      EXPECT_NE(std::string(e.what()).find(info->name), std::string::npos) << "lists the known ones";
+    }
   }
 }
 
@@ -269,10 +293,12 @@ std::vector<Task> tasks_of(std::string_view kind, std::size_t n) {
 
 // ---- completion order ----------------------------------------------------------------------
 
-TEST(Executors, AsCompletedYieldsTasksInTheOrderTheyFinish) {
+TEST_P(ExecutorTest, AsCompletedYieldsTasksInTheOrderTheyFinish) {
+  SKIP_IF(not_in_process());
+  const std::string name = this->name();
   const std::vector<std::size_t> release_order = {3, 0, 5, 1, 4, 2};
   const auto tasks = tasks_of("test-gate", release_order.size());
-  for (const std::string& name : in_process_executors()) {
+  {
     auto executor = make_executor(name, static_cast<int>(tasks.size()));
     gates.reset(tasks.size());
     std::mutex mutex;
@@ -299,9 +325,11 @@ TEST(Executors, AsCompletedYieldsTasksInTheOrderTheyFinish) {
   }
 }
 
-TEST(Executors, MapYieldsTaskOrderWhateverTheCompletionOrder) {
+TEST_P(ExecutorTest, MapYieldsTaskOrderWhateverTheCompletionOrder) {
+  SKIP_IF(not_in_process());
+  const std::string name = this->name();
   const auto tasks = tasks_of("test-gate", 5);
-  for (const std::string& name : in_process_executors()) {
+  {
     auto executor = make_executor(name, 5);
     gates.reset(tasks.size());
     std::thread releaser([&] {
@@ -317,8 +345,10 @@ TEST(Executors, MapYieldsTaskOrderWhateverTheCompletionOrder) {
 
 // ---- W honoured exactly ----------------------------------------------------------------
 
-TEST(Executors, HonourTheWorkerCountExactly) {
-  for (const std::string& name : in_process_executors()) {
+TEST_P(ExecutorTest, HonoursTheWorkerCountExactly) {
+  SKIP_IF(not_in_process());
+  const std::string name = this->name();
+  {
     for (int workers : {1, 2, 3, 8}) {
       // 3W tasks meeting W at a time: they can only finish if W run together, and the counter
       // shows no more than W ever did.
@@ -332,11 +362,14 @@ TEST(Executors, HonourTheWorkerCountExactly) {
   }
 }
 
-TEST(Executors, AThousandWaitingTasksAreAllInFlightAtOnce) {
-  if (kTbbBinary) GTEST_SKIP() << "thread and coro only";
+TEST_P(ExecutorTest, AThousandWaitingTasksAreAllInFlightAtOnce) {
+  SKIP_IF(not_in_process());
+  const std::string name = this->name();
   const int n = testing::sized(1000, 200);
-  for (std::string name : {"thread", "coro"}) {
-    if (!tested(name)) continue;
+  if (traits().worker_cap != 0 && traits().worker_cap < n) {
+    GTEST_SKIP() << "runs at most " << traits().worker_cap << " workers";
+  }
+  {
     meeting.reset(n);
     auto executor = make_executor(name, n);
     auto results = map(*executor, tasks_of("test-meet", static_cast<std::size_t>(n)));
@@ -348,15 +381,15 @@ TEST(Executors, AThousandWaitingTasksAreAllInFlightAtOnce) {
 
 // ---- errors ------------------------------------------------------------------------------
 
-TEST(Executors, AThrowingTaskIsNamedAndTheOthersFinish) {
+TEST_P(ExecutorTest, AThrowingTaskIsNamedAndTheOthersFinish) {
+  const ExecutorInfo& info = this->info();
   std::vector<Task> tasks;
   for (const char* input : {"a", "b", "bad", "d", "e"}) {
     tasks.push_back({&task_kind("test-throw"), std::string("book ") + input,
                      std::make_shared<const Bytes>(input)});
   }
-  for (const auto& info : executors()) {
-    if (!tested(info.name) || info.needs_mpi) continue;
-    const int workers = info.name == "sequential" ? 1 : 2;
+  {
+    const int workers = info.traits.worker_cap == 1 ? 1 : 2;
     auto executor = make_executor(info.name, workers);
     std::vector<TaskResult> results;
     executor->run(tasks, [&](TaskResult&& r) { results.push_back(std::move(r)); });
@@ -379,15 +412,18 @@ TEST(Executors, AThrowingTaskIsNamedAndTheOthersFinish) {
   }
 }
 
-TEST(Executors, AnExecutorIsReusableAcrossRuns) {
-  for (const std::string& name : parallel_executors()) {
-    auto executor = make_executor(name, 3);
+TEST_P(ExecutorTest, IsReusableAcrossRuns) {
+  const std::string name = this->name();
+  {
+    auto executor = make_executor(name, traits().worker_cap == 1 ? 1 : 3);
     for (int run = 0; run < 20; ++run) {
       auto results = map(*executor, tasks_of("test-throw", static_cast<std::size_t>(run % 7)));
       EXPECT_EQ(results.size(), static_cast<std::size_t>(run % 7)) << name;
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Registry, ExecutorTest, ::testing::ValuesIn(executors()), param_name);
 
 }  // namespace
 }  // namespace cbench

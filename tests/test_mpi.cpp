@@ -60,12 +60,12 @@ int engines() { return mpi::world_engines() > 0 ? mpi::world_engines() : 2; }
 TEST(Mpi, ResultsAreSequentialsForEigenDoubleWordfreqPbkdf2) {
   const Corpus corpus = generated_corpus(2016);
   auto executor = mpi::make_executor(engines());
-  auto sequential = make_executor("sequential", 1);
+  auto sequential = reference_executor().make(1);
   for (const char* name : {"eigen", "double", "wordfreq", "pbkdf2"}) {
-    ExperimentOptions options;
-    options.iterations = 2000;
-    if (std::string_view(name) == "eigen") options.size = 60;
     const Experiment& experiment = find_experiment(name);
+    Options options = experiment.defaults();
+    if (experiment.option("iterations")) options.set("iterations", 2000L);
+    if (std::string_view(name) == "eigen") options.set("size", 60L);
     const std::vector<Task> tasks = experiment.make_tasks(corpus, options);
     const auto reference = values_of(map(*sequential, tasks));
     const auto results = map(*executor, tasks);

@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "experiments/experiment.hpp"
+#include "workloads/books.hpp"
+#include "workloads/http.hpp"
 #include "fixtures/server_process.hpp"
 #include "tests/support/fork_environment.hpp"
 #include "tests/support/oracle.hpp"
@@ -24,17 +26,34 @@ extern char** environ;
 namespace cbench {
 namespace {
 
-
-// Debian's oneTBB is not built with ThreadSanitizer, which then cannot see its hand-offs and
-// reports races that are not there: under TSan the oneTBB executor is tested elsewhere (label
-// tbb, left out of the TSan phase), not here.
-bool skipped_under_tsan(std::string_view executor) {
 #if defined(__SANITIZE_THREAD__)
-  return executor == "tbb";
+constexpr bool kThreadSanitizer = true;
 #else
-  (void)executor;
-  return false;
+constexpr bool kThreadSanitizer = false;
 #endif
+
+// An executor of the registry may run the downloads here unless it needs a launcher (mpirun:
+// tests/test_mpi.sh) or, under ThreadSanitizer, its runtime is one TSan cannot see.
+bool testable(const ExecutorInfo& info) {
+  return !info.traits.needs_launcher && !(kThreadSanitizer && !info.traits.tsan_visible);
+}
+
+// Every test that downloads through an executor runs once per executor of the registry.
+class WordcountHttp : public ::testing::TestWithParam<const ExecutorInfo*> {
+ protected:
+  void SetUp() override {
+    if (!testable(info())) GTEST_SKIP() << "needs mpirun, or is not visible to this sanitizer";
+  }
+  const ExecutorInfo& info() const { return *GetParam(); }
+  std::string name() const { return std::string(GetParam()->name); }
+  // W workers, or the one the reference has.
+  std::unique_ptr<Executor> make(int workers) const {
+    return info().make(info().traits.worker_cap == 1 ? 1 : workers);
+  }
+};
+
+std::string param_name(const ::testing::TestParamInfo<const ExecutorInfo*>& info) {
+  return std::string(info.param->name);
 }
 
 Corpus test_corpus() {
@@ -50,16 +69,18 @@ ServerProcess start_server(std::vector<std::string> extra = {}) {
 }
 
 std::vector<Task> http_tasks(const Corpus& corpus, const std::string& books_url, HttpOptions http = {}) {
-  ExperimentOptions options;
-  options.books_url = books_url;
-  options.http = http;
-  return find_experiment("wordcount-http").make_tasks(corpus, options);
+  const Experiment& experiment = find_experiment("wordcount-http");
+  Options options = experiment.defaults();
+  options.set("books-url", books_url);
+  options.set("keep-alive", http.keep_alive);
+  options.set("timeout", std::chrono::duration<double>(http.total_timeout).count());
+  return experiment.make_tasks(corpus, options);
 }
 
 std::vector<Bytes> local_reference(const Corpus& corpus) {
   std::vector<Bytes> values;
   const auto tasks = find_experiment("wordcount").make_tasks(corpus, {});
-  for (const auto& r : map(*make_executor("sequential", 1), tasks)) values.push_back(r.value);
+  for (const auto& r : map(*reference_executor().make(1), tasks)) values.push_back(r.value);
   return values;
 }
 
@@ -72,7 +93,7 @@ std::vector<TaskResult> run_all(Executor& executor, std::span<const Task> tasks)
   return results;
 }
 
-TEST(WordcountHttp, EveryExecutorEqualsCountingFromMemory) {
+TEST_P(WordcountHttp, EqualsCountingFromMemory) {
   const Corpus corpus = test_corpus();
   const auto reference = local_reference(corpus);
   ServerProcess server = start_server();
@@ -81,28 +102,27 @@ TEST(WordcountHttp, EveryExecutorEqualsCountingFromMemory) {
     HttpOptions http;
     http.keep_alive = keep_alive;
     const auto tasks = http_tasks(corpus, url, http);
-    for (const auto& info : executors()) {
-      for (int workers : {1, 2, 8}) {
-        if ((info.name == "sequential" && workers != 1) || skipped_under_tsan(info.name) || info.needs_mpi) continue;
-        auto executor = make_executor(info.name, workers);
-        const auto results = map(*executor, tasks);
-        for (std::size_t i = 0; i < results.size(); ++i) {
-          EXPECT_EQ(results[i].value, reference[i])
-              << tasks[i].name << " via " << info.name << " W=" << workers << (keep_alive ? " keep-alive" : "");
-        }
+    for (int workers : {1, 2, 8}) {
+      if (info().traits.worker_cap == 1 && workers != 1) continue;
+      auto executor = info().make(workers);
+      const auto results = map(*executor, tasks);
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        EXPECT_EQ(results[i].value, reference[i])
+            << tasks[i].name << " via " << name() << " W=" << workers << (keep_alive ? " keep-alive" : "");
       }
     }
   }
 }
 
 // Each fault kind: every book fails, named, with the cause in words.
-void expect_every_book_fails(const std::vector<std::string>& fault, const std::string& cause,
-                             HttpOptions http = {}) {
+void expect_every_book_fails(const ExecutorInfo& info, const std::vector<std::string>& fault,
+                             const std::string& cause, HttpOptions http = {}) {
   const Corpus corpus = test_corpus();
   ServerProcess server = start_server(fault);
   const auto tasks = http_tasks(corpus, server.base_url() + "books/{}.txt", http);
-  for (const char* name : {"sequential", "pool", "coro", "fork"}) {
-    auto executor = make_executor(name, std::string(name) == "sequential" ? 1 : 4);
+  const std::string name(info.name);
+  {
+    auto executor = info.make(info.traits.worker_cap == 1 ? 1 : 4);
     const auto results = run_all(*executor, tasks);
     for (std::size_t i = 0; i < results.size(); ++i) {
       EXPECT_FALSE(results[i].ok()) << tasks[i].name << " via " << name;
@@ -120,24 +140,28 @@ void expect_every_book_fails(const std::vector<std::string>& fault, const std::s
   }
 }
 
-TEST(WordcountHttp, A500IsNamedByBookAndStatus) { expect_every_book_fails({"--fault-500", "1"}, "HTTP status 500"); }
-
-TEST(WordcountHttp, AResetIsNamedByBook) { expect_every_book_fails({"--fault-reset", "1"}, "connection reset"); }
-
-TEST(WordcountHttp, AStallEndsAtTheClientTimeoutNeverAHang) {
-  HttpOptions http;
-  http.total_timeout = std::chrono::milliseconds(300);
-  expect_every_book_fails({"--fault-stall", "1"}, "timed out", http);
+TEST_P(WordcountHttp, A500IsNamedByBookAndStatus) {
+  expect_every_book_fails(info(), {"--fault-500", "1"}, "HTTP status 500");
 }
 
-TEST(WordcountHttp, SomeFaultsLeaveEveryOtherBookIntact) {
+TEST_P(WordcountHttp, AResetIsNamedByBook) {
+  expect_every_book_fails(info(), {"--fault-reset", "1"}, "connection reset");
+}
+
+TEST_P(WordcountHttp, AStallEndsAtTheClientTimeoutNeverAHang) {
+  HttpOptions http;
+  http.total_timeout = std::chrono::milliseconds(300);
+  expect_every_book_fails(info(), {"--fault-stall", "1"}, "timed out", http);
+}
+
+TEST_P(WordcountHttp, SomeFaultsLeaveEveryOtherBookIntact) {
   const Corpus corpus = test_corpus();
   const auto reference = local_reference(corpus);
   ServerProcess server = start_server({"--fault-500", "0.3", "--fault-reset", "0.2", "--fault-seed", "11"});
   const auto tasks = http_tasks(corpus, server.base_url() + "books/{}.txt");
-  for (const char* name : {"thread", "pool", "tbb", "coro", "fork"}) {
-    if (skipped_under_tsan(name)) continue;
-    auto executor = make_executor(name, 3);
+  const std::string name = this->name();
+  {
+    auto executor = make(3);
     const auto results = run_all(*executor, tasks);
     int failed = 0;
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -154,7 +178,7 @@ TEST(WordcountHttp, SomeFaultsLeaveEveryOtherBookIntact) {
   }
 }
 
-TEST(WordcountHttp, AnUnreachableServerIsAConnectError) {
+TEST_P(WordcountHttp, AnUnreachableServerIsAConnectError) {
   const Corpus corpus = test_corpus();
   // A port nobody listens on: bind one, note it, close it.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -166,22 +190,25 @@ TEST(WordcountHttp, AnUnreachableServerIsAConnectError) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   ::close(fd);
   const auto tasks = http_tasks(corpus, "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/{}.txt");
-  auto executor = make_executor("coro", 8);
+  auto executor = make(8);
   for (const auto& r : run_all(*executor, tasks)) {
     EXPECT_NE(r.error.find("cannot connect"), std::string::npos) << r.error;
   }
 }
 
-TEST(WordcountHttp, AThousandConcurrentDownloadsOnOneEventLoop) {
+// A thousand downloads in flight at once on one event loop: every download starts before any
+// resumes, so all are in flight together (threads may finish one before the last starts).
+TEST_P(WordcountHttp, AThousandConcurrentDownloadsOnOneEventLoop) {
+  const std::size_t n = testing::sized<std::size_t>(1000, 200);
+  if (info().traits.workers != WorkerPlace::coroutines) GTEST_SKIP() << "not coroutines on one loop";
   raise_open_file_limit();
   const Corpus corpus = test_corpus();
   const auto reference = local_reference(corpus);
   ServerProcess server = start_server();
   const auto one_round = http_tasks(corpus, server.base_url() + "books/{}.txt");
-  const std::size_t n = testing::sized<std::size_t>(1000, 200);
   std::vector<Task> tasks;
   for (std::size_t i = 0; i < n; ++i) tasks.push_back(one_round[i % one_round.size()]);
-  auto executor = make_executor("coro", static_cast<int>(n));
+  auto executor = make(static_cast<int>(n));
   const auto results = map(*executor, tasks);
   ASSERT_EQ(results.size(), n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -266,19 +293,23 @@ TEST(WordcountHttp, DownloadsTheCorpusFromARealNginx) {
   }
   ASSERT_GT(pid, 0) << "nginx did not start: " << testing::read_file(dir.path() / "error.log");
   const auto tasks = http_tasks(corpus, "http://127.0.0.1:" + std::to_string(port) + "/books/{}.txt");
-  for (const char* name : {"sequential", "pool", "coro", "fork"}) {
-    auto executor = make_executor(name, std::string(name) == "sequential" ? 1 : 4);
-    const auto results = map(*executor, tasks);
-    for (std::size_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i].value, reference[i]) << name;
-  }
-  // A missing book is nginx's 404, named.
   const auto missing = http_tasks(corpus, "http://127.0.0.1:" + std::to_string(port) + "/nothing/{}.txt");
-  auto executor = make_executor("pool", 2);
-  for (const auto& r : run_all(*executor, missing)) EXPECT_NE(r.error.find("HTTP status 404"), std::string::npos) << r.error;
+  for (const ExecutorInfo* info : executors()) {
+    if (!testable(*info)) continue;
+    auto executor = info->make(info->traits.worker_cap == 1 ? 1 : 4);
+    const auto results = map(*executor, tasks);
+    for (std::size_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i].value, reference[i]) << info->name;
+    // A missing book is nginx's 404, named.
+    for (const auto& r : run_all(*executor, missing)) {
+      EXPECT_NE(r.error.find("HTTP status 404"), std::string::npos) << info->name << ": " << r.error;
+    }
+  }
   ::kill(pid, SIGTERM);  // ours, by its pid
   int status = 0;
   ::waitpid(pid, &status, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Registry, WordcountHttp, ::testing::ValuesIn(executors()), param_name);
 
 }  // namespace
 }  // namespace cbench
