@@ -1,4 +1,4 @@
-// E5: the largest eigenvalue of a random integer matrix (DESIGN §3).
+// E5: the largest eigenvalue of a random integer matrix (docs/design.md, "Workload semantics").
 #pragma once
 
 #include <complex>

@@ -1,4 +1,4 @@
-// E4: the PBKDF2 fingerprint of a book, CPU bound (DESIGN §3).
+// E4: the PBKDF2 fingerprint of a book, CPU bound (docs/design.md, "Workload semantics").
 #pragma once
 
 #include <string>

@@ -1,7 +1,15 @@
-// The word-count workloads (DESIGN §3): the most common word of a book (E2, E2') and the word
-// frequencies of a text counted in chunks and merged (E7). Both tokenise exactly as
+// The word-count workloads (docs/design.md, "Workload semantics"): the most common word of a book
+// (E2, E2') and the word frequencies of a text counted in chunks and merged (E7). Both tokenise
+// exactly as
 //   for line in raw.splitlines(keepends=True): counter.update(line.decode('utf-8').lower().split())
 // does in Python, without ever materialising a per-word string in the hot loop.
+//
+// The implementation, by concern: most_common_word.cpp, stop_words.cpp and word_frequencies.cpp
+// implement this API over the scan loop (word_scan.cpp, which says how the count runs and picks
+// the kernel), its two kernels (word_scan_kernels.hpp), its slow path for long and non-ASCII
+// words (word_slow_path.hpp), the word table (word_table.*) and its hash (word_hash.*);
+// word_bytes.hpp holds the byte helpers they share. All those headers are internal to
+// workloads/; this one is the API.
 #pragma once
 
 #include <cstdint>
