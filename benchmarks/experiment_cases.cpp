@@ -156,7 +156,7 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   const auto iterations = static_cast<double>(state.iterations());
   state.counters["tasks_per_second"] = benchmark::Counter(static_cast<double>(tasks.size()) * iterations,
                                                           benchmark::Counter::kIsRate);
-  if (p->experiment->throughput != Throughput::none) state.SetBytesProcessed(static_cast<std::int64_t>(p->bytes) * state.iterations());
+  if (p->experiment->bytes != nullptr) state.SetBytesProcessed(static_cast<std::int64_t>(p->bytes) * state.iterations());
   state.counters["workers"] = workers;
   state.counters["cores"] = cores;
   state.counters["worker_cpu_seconds"] = iterations > 0 ? worker_cpu / iterations : 0;
@@ -200,10 +200,10 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
     }
   }
   if (experiment.reduce != nullptr) p->reduced_reference = experiment.reduce(p->reference);
-  if (experiment.throughput == Throughput::input_bytes) {
-    for (const auto& task : p->tasks) p->bytes += task.input ? task.input->size() : 0;
-  } else if (experiment.throughput == Throughput::result_bytes) {
-    for (const auto& value : p->reference) p->bytes += value.size();
+  if (experiment.bytes != nullptr) {
+    for (std::size_t i = 0; i < p->tasks.size(); ++i) {
+      p->bytes += experiment.bytes(p->tasks[i], p->reference[i]);
+    }
   }
   if (experiment.file_of != nullptr) {
     for (const auto& task : p->tasks) p->files.push_back(experiment.file_of(task));

@@ -84,10 +84,6 @@ class Options {
   std::map<std::string, Value, std::less<>> values_;
 };
 
-// What the benchmarks report as bytes/s for a run: nothing, the tasks' input bytes, or the bytes
-// of their results (a read's input is a path, its work the file it returns).
-enum class Throughput { none, input_bytes, result_bytes };
-
 struct Experiment {
   std::string_view name;     // the workload's name: "wordcount", "pbkdf2", ...
   std::string_view id;       // E1..E7, as the original numbers them; empty for a new one
@@ -110,9 +106,10 @@ struct Experiment {
   // Lines printed after the tasks' lines, from the reduced result; null when there are none.
   std::vector<std::string> (*summary_lines)(const Bytes& reduced) = nullptr;
 
-  // For the benchmarks: what a run's bytes/s counts, and for an experiment that reads files, the
-  // file a task reads (its `cold-cache` rows drop those files from the page cache first).
-  Throughput throughput = Throughput::none;
+  // For the benchmarks: the bytes a task's work moves, given its result, for the run's bytes/s
+  // (null: none is reported, the work does not grow with bytes); and for an experiment that
+  // reads files, the file a task reads (its `cold-cache` rows drop them from the page cache).
+  std::uint64_t (*bytes)(const Task& task, const Bytes& result) = nullptr;
   std::string (*file_of)(const Task& task) = nullptr;
 
   const OptionSpec* option(std::string_view name) const;
@@ -144,6 +141,11 @@ struct AsyncForm {
 //   [[maybe_unused]] const bool kKinds = register_task_kinds({{"count", run_count}});
 bool register_task_kinds(std::initializer_list<TaskKind> kinds,
                          std::initializer_list<AsyncForm> async_forms = {});
+
+// Experiment::bytes for work that grows with the task's input (a book) or with its result (the
+// file a read returns).
+std::uint64_t input_bytes(const Task& task, const Bytes& result);
+std::uint64_t result_bytes(const Task& task, const Bytes& result);
 
 // A task of a registered kind, its input shared by every executor that runs it.
 Task make_task(std::string_view kind, std::string name, Bytes input);

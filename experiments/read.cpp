@@ -78,7 +78,7 @@ CBENCH_REGISTER_EXPERIMENT(read) = {
     .make_tasks = read_tasks,
     .task_line = read_line,
     .task_json = read_json,
-    .throughput = Throughput::result_bytes,
+    .bytes = result_bytes,
     .file_of = read_file_of,
 };
 

@@ -159,6 +159,12 @@ bool register_task_kinds(std::initializer_list<TaskKind> kinds,
   return true;
 }
 
+std::uint64_t input_bytes(const Task& task, const Bytes&) {
+  return task.input ? task.input->size() : 0;
+}
+
+std::uint64_t result_bytes(const Task&, const Bytes& result) { return result.size(); }
+
 Task make_task(std::string_view kind, std::string name, Bytes input) {
   return Task{&task_kind(kind), std::move(name), std::make_shared<const Bytes>(std::move(input))};
 }

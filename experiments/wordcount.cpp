@@ -35,7 +35,7 @@ CBENCH_REGISTER_EXPERIMENT(wordcount) = {
     .make_tasks = wordcount_tasks,
     .task_line = word_count_result::line,
     .task_json = word_count_result::json,
-    .throughput = Throughput::input_bytes,
+    .bytes = input_bytes,
 };
 
 }  // namespace cbench

@@ -114,7 +114,7 @@ CBENCH_REGISTER_EXPERIMENT(wordcount_http) = {
     .make_tasks = wordcount_http_tasks,
     .task_line = word_count_result::line,
     .task_json = word_count_result::json,
-    .throughput = Throughput::input_bytes,
+    .bytes = input_bytes,
 };
 
 }  // namespace cbench

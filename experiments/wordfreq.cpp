@@ -127,7 +127,7 @@ CBENCH_REGISTER_EXPERIMENT(wordfreq) = {
     .task_json = wordfreq_json,
     .reduce = wordfreq_reduce,
     .summary_lines = wordfreq_summary,
-    .throughput = Throughput::input_bytes,
+    .bytes = input_bytes,
 };
 
 }  // namespace cbench
