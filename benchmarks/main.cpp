@@ -109,6 +109,17 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
                   std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                   std::to_string(EIGEN_MINOR_VERSION) + ", Asio " + std::to_string(ASIO_VERSION / 100000) + "." +
                   std::to_string(ASIO_VERSION / 100 % 1000) + "." + std::to_string(ASIO_VERSION % 100));
+  // The registry, for the report to read roles rather than names (scripts/cbench_report/registry.py).
+  std::string registered, floors;
+  for (const ExecutorInfo* e : executors()) {
+    registered += (registered.empty() ? "" : ",") + std::string(e->name) + ":" +
+                  std::string(to_string(e->traits.workers));
+    if (e->native_floor != nullptr) {
+      floors += (floors.empty() ? "" : ",") + std::string(e->native_floor_name) + ":" + std::string(e->name);
+    }
+  }
+  add_context("cbench_executors", registered);
+  add_context("cbench_native_floors", floors);
   add_context("cbench_mpi", !mpi::built()               ? "not in this build"
                             : mpi::world_engines() > 0 ? std::to_string(mpi::world_engines()) + " engines under mpirun"
                                                        : "off (not under mpirun: the mpi executor is not in the grid)");

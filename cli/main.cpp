@@ -104,17 +104,6 @@ int usage_error(std::string_view command, const std::string& message) {
 
 std::string human_cores() { return std::to_string(std::thread::hardware_concurrency()); }
 
-std::string_view to_string(WorkerPlace place) {
-  switch (place) {
-    case WorkerPlace::caller: return "caller";
-    case WorkerPlace::threads: return "threads";
-    case WorkerPlace::coroutines: return "coroutines";
-    case WorkerPlace::processes: return "processes";
-    case WorkerPlace::ranks: return "ranks";
-  }
-  return "?";
-}
-
 std::string_view to_string(OptionKind kind) {
   switch (kind) {
     case OptionKind::integer: return "integer";

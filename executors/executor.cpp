@@ -175,6 +175,17 @@ std::string known_names() {
 
 }  // namespace
 
+std::string_view to_string(WorkerPlace place) {
+  switch (place) {
+    case WorkerPlace::caller: return "caller";
+    case WorkerPlace::threads: return "threads";
+    case WorkerPlace::coroutines: return "coroutines";
+    case WorkerPlace::processes: return "processes";
+    case WorkerPlace::ranks: return "ranks";
+  }
+  return "?";
+}
+
 std::string ExecutorInfo::description() const {
   return python.empty() ? std::string(model) : std::string(model) + " (" + std::string(python) + ")";
 }

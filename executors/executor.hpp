@@ -112,6 +112,9 @@ enum class WorkerPlace {
   ranks,      // MPI ranks, on this host or others
 };
 
+// "caller", "threads", "coroutines", "processes", "ranks": as listings and JSON name them.
+std::string_view to_string(WorkerPlace place);
+
 // What the harnesses need to know of an executor, so that none of them asks for it by name
 // (docs/design.md, "Executors describe themselves").
 struct ExecutorTraits {

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import gate
+from . import registry
 from .load import UnusableInput
 from .names import parse_name
 from .pairs import Pair, block_of
@@ -141,7 +142,7 @@ def run_trials(pool: Mapping[str, Sequence[Pair]], trials: int, seed: int,
     # the bare Asio floor).
     executors = {parse_name(k).executor for k in pool if parse_name(k).is_experiment}
     dispatch = sorted({parse_name(k).executor for k in pool if block_of(k) == "overhead:dispatch"}
-                      & (executors - {"sequential"}))
+                      & (executors - {registry.current().reference()}))
     plans: list[tuple[str, str, float, Callable[[str], bool]]] = []
     plans += [("A/A", "", 1.0, lambda _: False)] * trials
     for size in INJECTED_SIZES if workloads else ():

@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from . import registry
 from .load import Benchmark, Run
 from .metg import GranularityPoint, Metg, granularity_points, metg_table
 from .scaling import Point, by_series, experiment_points
@@ -75,10 +76,11 @@ def panels(points: Sequence[Point]) -> list[tuple[str, str, list[Point]]]:
     """Small multiples: one panel per language and mode, so that no panel carries more than the
     executors of one mode (seven at most); the sequential reference is the ideal's first point
     and is not drawn as a line of its own."""
-    keys = sorted({(p.lang, p.mode) for p in points if p.executor != "sequential"},
+    ref = registry.current().reference()
+    keys = sorted({(p.lang, p.mode) for p in points if p.executor != ref},
                   key=lambda k: (k[0] != "cpp", MODE_ORDER.get(k[1], 9), k[1]))
     return [(lang, mode, [p for p in points if (p.lang, p.mode) == (lang, mode)
-                          and p.executor != "sequential"]) for lang, mode in keys]
+                          and p.executor != ref]) for lang, mode in keys]
 
 
 def speedup_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any],
@@ -127,7 +129,8 @@ def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any
     each language's sequential row as a horizontal reference. Where the speedup chart measures
     each language against its own sequential row, this one compares them. Every row is drawn: a
     time is a measurement even where the speedup derived from it is an anomaly."""
-    modes = sorted({p.mode for p in points if p.executor != "sequential"},
+    ref = registry.current().reference()
+    modes = sorted({p.mode for p in points if p.executor != ref},
                    key=lambda m: (MODE_ORDER.get(m, 9), m))
     langs = sorted({p.lang for p in points}, key=lambda lang: (lang != "cpp", lang))
     if not modes:
@@ -138,13 +141,13 @@ def time_chart(workload: str, points: Sequence[Point], context: Mapping[str, Any
                            sharey=True)
     for mode, row in zip(modes, axes):
         for lang, ax in zip(langs, row):
-            mine = [p for p in points if p.mode == mode and p.lang == lang and p.executor != "sequential"]
+            mine = [p for p in points if p.mode == mode and p.lang == lang and p.executor != ref]
             for (_, executor, _, _), line in _ordered(by_series(mine)):
                 _errorbar(ax, line, "seconds", line_style(executor, mode, lang),
                           series_label(executor, "map", lang))
             for p in points:
-                if p.executor == "sequential" and p.mode == "map" and p.lang == lang:
-                    ax.axhline(p.seconds, color=executor_colour("sequential"), linewidth=1,
+                if p.executor == ref and p.mode == "map" and p.lang == lang:
+                    ax.axhline(p.seconds, color=executor_colour(ref), linewidth=1,
                                linestyle="--" if lang == "python" else "-",
                                label=f"{series_label('sequential', 'map', lang)}: {seconds(p.seconds)}")
             ax.set_title(f"{'C++' if lang == 'cpp' else lang.capitalize()}, {mode}", fontsize="medium")
@@ -198,8 +201,10 @@ def dispatch_chart(run: Run) -> Chart | None:
     title = f"dispatch overhead: ns per empty task ({DISPATCH_TASKS:,} tasks per run)"
     figure, ax = _figure(title, run.context, (10, 5.5))
     by_executor = _by_executor(rows)
-    references = {"sequential": "sequential (the caller runs them)",
-                  "asio-co_spawn": "bare Asio co_spawn (the floor for coro)"}
+    reg = registry.current()
+    references = {reg.reference(): f"{reg.reference()} (the caller runs them)"}
+    references.update({floor: f"{floor}, the runtime alone (the floor for {executor})"
+                       for floor, executor in reg.floors.items()})
     for executor, mine in by_executor.items():
         values = [(r.name.int_param("workers") or 1, _ns_per_task(r)) for r in mine]
         if executor in references:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from . import registry
 from typing import Any
 
 from .scaling import Point, best_points
@@ -83,9 +84,14 @@ def describe(cpp: Mapping[str, Point], python: Mapping[str, Point], kind: str) -
     if best_speedups and max(best_speedups) <= 1.0:
         return ("The task is too small to share out: no concurrent model beats a plain loop in "
                 f"either language, and what the models differ by is their dispatch cost; {overall}.")
-    py_threads = _speedup(python, "thread") or _speedup(python, "pool")
-    cpp_threads = _speedup(cpp, "thread") or _speedup(cpp, "pool")
-    py_procs = _speedup(python, "fork")
+    reg = registry.current()
+
+    def first(points: Mapping[str, Point], workers: str) -> float | None:
+        """The speedup of the first model (in the registry's order) whose workers are those."""
+        return next((s for s in (_speedup(points, n) for n in reg.of_kind(workers))
+                     if s is not None), None)
+    py_threads, cpp_threads = first(python, "threads"), first(cpp, "threads")
+    py_procs = first(python, "processes")
     threads = (f"Python's threads reach {py_threads:.2f}× and C++'s {cpp_threads:.2f}×"
                if py_threads is not None and cpp_threads is not None else "")
     if kind == "waiting":
@@ -95,7 +101,7 @@ def describe(cpp: Mapping[str, Point], python: Mapping[str, Point], kind: str) -
         return (f"Waiting work, but Python's threads overlap less ({py_threads:.2f}× against "
                 f"C++'s {cpp_threads:.2f}×): the CPU part of each task runs under the GIL and is "
                 f"a large share of it at this server profile; {overall}.")
-    cpp_seq, py_seq = cpp.get("sequential"), python.get("sequential")
+    cpp_seq, py_seq = cpp.get(reg.reference()), python.get(reg.reference())
     one_core = py_seq.seconds / cpp_seq.seconds if cpp_seq and py_seq else None
     if one_core is not None and SAME_CODE_BAND[0] <= one_core <= SAME_CODE_BAND[1]:
         gil = ("the library releases the GIL, so Python's threads scale too"

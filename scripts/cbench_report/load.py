@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import registry
 from .names import Name, guess_aggregate, parse_name
 
 SECONDS_PER_UNIT = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -168,6 +169,8 @@ def load_run(path: str | Path) -> Run:
     """Reads, validates and groups a run; raises ``UnusableInput`` naming the file."""
     doc = read_document(path)
     rows = [parse_row(raw, i, path) for i, raw in enumerate(doc["benchmarks"])]
+    if "cbench_executors" in doc["context"]:
+        registry.use(doc["context"])  # a run of the binary, not of a peer: its registry
     return Run(str(path), dict(doc["context"]), group_rows(rows))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import registry
 from .ideal import WorkloadModel, workload_model
 from .load import Benchmark, Run
 from .stats import bootstrap_median_ci, bootstrap_ratio_ci
@@ -76,7 +77,7 @@ def _reference(experiments: list[Benchmark], row: Benchmark) -> Benchmark | None
     """The sequential row of the same workload: same language, the same mode when it has one
     (``read``'s cold-cache rows have their own), else ``map``; Python rows fall back to C++."""
     candidates = [b for b in experiments
-                  if b.name.family == row.name.family and b.name.executor == "sequential"]
+                  if b.name.family == row.name.family and registry.current().is_reference(b.name.executor)]
     for lang in dict.fromkeys((row.name.lang, "cpp")):
         for mode in dict.fromkeys((row.name.mode, "map")):
             for b in candidates:

@@ -1,26 +1,21 @@
-"""How every chart draws a series: one fixed colour per executor on every chart, the mode as
-line style and marker, Python peers dashed in their model's colour; and the title line that
-says which machine, corpus and preset a chart comes from."""
+"""How every chart draws a series: one colour per executor on every chart (by its place in the
+run's registry), the mode as line style and marker, Python peers dashed in their model's colour;
+and the title line that says which machine, corpus and preset a chart comes from."""
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
 from typing import Any
 
-EXECUTOR_ORDER = ("sequential", "thread", "pool", "tbb", "fork", "coro", "mpi")
-EXECUTOR_COLOURS = {
-    "sequential": "#404040",
-    "thread": "#1f77b4",
-    "pool": "#ff7f0e",
-    "tbb": "#2ca02c",
-    "fork": "#d62728",
-    "coro": "#9467bd",
-    "mpi": "#8c564b",
-    "asio-co_spawn": "#e377c2",  # the bare-Asio floor drawn next to coro
-}
-# For executors this list does not know yet: a colour chosen by the name, so still the same one
-# on every chart.
-FALLBACK_COLOURS = ("#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#ff9896")
+from . import registry
+
+# The reference is drawn in grey; the others take these in the registry's order.
+REFERENCE_COLOUR = "#404040"
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22", "#aec7e8", "#98df8a", "#ff9896")
+# For a name the registry does not list (a Python peer's own, a runtime's floor): a colour chosen
+# by the name, so still the same one on every chart.
+FALLBACK_COLOURS = ("#7f7f7f", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5")
 MODE_LINESTYLES: dict[str, Any] = {"map": "-", "as-completed": "-.", "cold": ":",
                                    "cold-cache": (0, (6, 2, 1, 2, 1, 2))}
 MODE_MARKERS = {"map": "o", "as-completed": "s", "cold": "^", "cold-cache": "v"}
@@ -29,14 +24,19 @@ IDEAL_STYLE = {"color": "0.55", "linewidth": 5, "alpha": 0.45, "zorder": 0}
 
 
 def executor_colour(executor: str) -> str:
-    if executor in EXECUTOR_COLOURS:
-        return EXECUTOR_COLOURS[executor]
+    reg = registry.current()
+    if reg.is_reference(executor):
+        return REFERENCE_COLOUR
+    others = [n for n in reg.order if not reg.is_reference(n)]
+    if executor in others:
+        return PALETTE[others.index(executor) % len(PALETTE)]
     return FALLBACK_COLOURS[zlib.crc32(executor.encode()) % len(FALLBACK_COLOURS)]
 
 
 def executor_rank(executor: str) -> tuple[int, str]:
-    """Sort key: the contract's order of executors, unknown ones after, by name."""
-    rank = EXECUTOR_ORDER.index(executor) if executor in EXECUTOR_ORDER else len(EXECUTOR_ORDER)
+    """Sort key: the registry's order of executors, unknown ones after, by name."""
+    order = registry.current().order
+    rank = order.index(executor) if executor in order else len(order)
     return rank, executor
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .load import Run
+from . import registry
 from .metg import Metg
 from .scaling import Point, best_points
 from .style import executor_rank, series_label
@@ -143,7 +144,8 @@ def anomalies(points: Sequence[Point]) -> dict[str, str]:
                                 f"than the model made it fast (a warm-up, a slow reference "
                                 f"row, a cache); not drawn as a result.")
                 continue
-        if p.workers == 1 and p.executor != "sequential" and p.speedup is not None:
+        if (p.workers == 1 and not registry.current().is_reference(p.executor)
+                and p.speedup is not None):
             faster = (p.speedup_ci is not None and p.speedup_ci[0] > 1.0 if tested(p)
                       else p.speedup > 1 + TIE_BAND)
             if faster:
@@ -174,7 +176,8 @@ def anomaly_warnings(points: Sequence[Point]) -> list[str]:
             continue
         worst = max(rows, key=lambda p: p.efficiency or 0)
         reference = next((p for p in points if p.workload == workload and p.lang == lang
-                          and p.executor == "sequential" and p.mode == "map"), None)
+                          and registry.current().is_reference(p.executor) and p.mode == "map"),
+                         None)
         cause = ""
         if reference is not None and reference.ideal_seconds and worst.ideal_seconds:
             cause = (f" Its sequential reference row took {seconds(reference.seconds)}: if the "

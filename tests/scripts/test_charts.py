@@ -9,7 +9,8 @@ from helpers import FIXTURES, run_cli_many
 
 from cbench_report.charts import run_charts
 from cbench_report.load import load_run
-from cbench_report.style import EXECUTOR_ORDER, executor_colour, line_style
+from cbench_report import registry
+from cbench_report.style import executor_colour, executor_rank, line_style
 from cbench_report.trace import load_trace, trace_path
 
 RUN = FIXTURES / "run" / "results.json"
@@ -96,9 +97,26 @@ class StyleTest(unittest.TestCase):
         cls.charts = {c.stem: c for c in run_charts(run, load_trace(trace_path(RUN)))}
 
     def test_one_fixed_colour_per_executor(self):
-        colours = [executor_colour(e) for e in EXECUTOR_ORDER]
-        self.assertEqual(len(set(colours)), len(EXECUTOR_ORDER))
+        order = registry.current().order
+        colours = [executor_colour(e) for e in order]
+        self.assertEqual(len(set(colours)), len(order))
         self.assertEqual(executor_colour("somethingnew"), executor_colour("somethingnew"))
+
+    def test_the_registry_of_the_run_decides_order_colours_and_reference(self):
+        """A run's own registry (context cbench_executors) is what the report reads: a new
+        executor gets a colour and a place of its own with nothing in the scripts changed."""
+        before = registry.current()
+        try:
+            reg = registry.use({"cbench_executors": "plain:caller,a:threads,b:processes,c:threads",
+                                "cbench_native_floors": "a-alone:a"})
+            self.assertEqual(reg.reference(), "plain")
+            self.assertEqual(reg.of_kind("threads"), ("a", "c"))
+            self.assertEqual(reg.floor_of("a-alone"), "a")
+            self.assertEqual(len({executor_colour(e) for e in reg.order}), 4)
+            self.assertEqual(sorted(["c", "zzz", "plain", "b"], key=executor_rank),
+                             ["plain", "b", "c", "zzz"])
+        finally:
+            registry._current = before
 
     def test_same_colour_on_every_chart(self):
         def colours(stem):
