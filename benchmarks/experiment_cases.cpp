@@ -22,10 +22,14 @@ enum class Mode { map, as_completed, cold, cold_cache };
 
 std::string_view to_string(Mode mode) {
   switch (mode) {
-    case Mode::map: return "map";
-    case Mode::as_completed: return "as-completed";
-    case Mode::cold: return "cold";
-    case Mode::cold_cache: return "cold-cache";
+    case Mode::map:
+      return "map";
+    case Mode::as_completed:
+      return "as-completed";
+    case Mode::cold:
+      return "cold";
+    case Mode::cold_cache:
+      return "cold-cache";
   }
   return "?";
 }
@@ -36,7 +40,7 @@ struct Prepared {
   Options options;  // at this preset's sizes
   std::vector<Task> tasks;
   std::vector<Bytes> reference;
-  Bytes reduced_reference;  // map-reduce experiments: the reduced result
+  Bytes reduced_reference;           // map-reduce experiments: the reduced result
   std::vector<double> task_seconds;  // sequential, per task
   std::uint64_t bytes = 0;           // input bytes of one run
   std::vector<std::string> files;    // read: the books on disk, for the cold-cache mode
@@ -82,7 +86,8 @@ std::string check(const Prepared& p, const std::vector<TaskResult>& results) {
     const std::string& task = p.tasks[r.index].name;
     if (!r.ok()) return task + ": " + r.error;
     if (r.value != p.reference[r.index]) {
-      std::string got = p.experiment->task_json(r.value), want = p.experiment->task_json(p.reference[r.index]);
+      std::string got = p.experiment->task_json(r.value),
+                  want = p.experiment->task_json(p.reference[r.index]);
       return task + ": result differs from the sequential reference (got " + got.substr(0, 200) +
              ", expected " + want.substr(0, 200) + ")";
     }
@@ -109,8 +114,9 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   if (mode != Mode::cold) {
     executor = info.make(workers);
     if (executor->workers() != workers) {
-      state.SkipWithError(("the executor has " + std::to_string(executor->workers()) + " workers, not " +
-                           std::to_string(workers)).c_str());
+      state.SkipWithError(("the executor has " + std::to_string(executor->workers()) +
+                           " workers, not " + std::to_string(workers))
+                              .c_str());
       return;
     }
     // Warm-up: an untimed pass (caches, lazily started workers, connection set-up), checked too.
@@ -154,9 +160,10 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   }
   const CpuTimes steal_after = read_cpu_times();
   const auto iterations = static_cast<double>(state.iterations());
-  state.counters["tasks_per_second"] = benchmark::Counter(static_cast<double>(tasks.size()) * iterations,
-                                                          benchmark::Counter::kIsRate);
-  if (p->experiment->bytes != nullptr) state.SetBytesProcessed(static_cast<std::int64_t>(p->bytes) * state.iterations());
+  state.counters["tasks_per_second"] = benchmark::Counter(
+      static_cast<double>(tasks.size()) * iterations, benchmark::Counter::kIsRate);
+  if (p->experiment->bytes != nullptr)
+    state.SetBytesProcessed(static_cast<std::int64_t>(p->bytes) * state.iterations());
   state.counters["workers"] = workers;
   state.counters["cores"] = cores;
   state.counters["worker_cpu_seconds"] = iterations > 0 ? worker_cpu / iterations : 0;
@@ -189,7 +196,8 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
     const auto results = map(*sequential, p->tasks);
     pass_seconds = 0;
     for (std::size_t i = 0; i < results.size(); ++i) {
-      const double seconds = std::chrono::duration<double>(results[i].end - results[i].start).count();
+      const double seconds =
+          std::chrono::duration<double>(results[i].end - results[i].start).count();
       pass_seconds += seconds;
       if (pass == 0) {
         p->reference.push_back(results[i].value);

@@ -42,7 +42,9 @@ double iterations_per_us() {
       constexpr std::uint64_t n = 2'000'000;
       const auto start = std::chrono::steady_clock::now();
       benchmark::DoNotOptimize(spin(n));
-      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+      const double us =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+              .count();
       best = std::max(best, static_cast<double>(n) / us);
     }
     return best;
@@ -52,7 +54,8 @@ double iterations_per_us() {
 
 void granularity(benchmark::State& state, const ExecutorInfo& info, int workers, int cores) {
   const long task_us = state.range(0);
-  const auto iterations = static_cast<std::uint64_t>(std::max(1.0, iterations_per_us() * static_cast<double>(task_us)));
+  const auto iterations =
+      static_cast<std::uint64_t>(std::max(1.0, iterations_per_us() * static_cast<double>(task_us)));
   const int n = 16 * workers;
   std::vector<Task> tasks;
   for (int i = 0; i < n; ++i) {
@@ -83,7 +86,8 @@ void granularity(benchmark::State& state, const ExecutorInfo& info, int workers,
 
 int register_granularity(const SuiteOptions& o) {
   if (!o.workloads.empty()) return 0;
-  const std::vector<int> sizes = o.smoke ? std::vector<int>{1, 100} : std::vector<int>{1, 10, 100, 1000, 10000};
+  const std::vector<int> sizes =
+      o.smoke ? std::vector<int>{1, 100} : std::vector<int>{1, 10, 100, 1000, 10000};
   int registered = 0;
   for (const ExecutorInfo* info : executors()) {
     for (int w : grid_workers(o, *info)) {
@@ -95,7 +99,8 @@ int register_granularity(const SuiteOptions& o) {
       }
       if (chosen.empty()) continue;
       auto* b = benchmark::RegisterBenchmark(
-          family.c_str(), [info, w, cores = o.cores](benchmark::State& s) { granularity(s, *info, w, cores); });
+          family.c_str(),
+          [info, w, cores = o.cores](benchmark::State& s) { granularity(s, *info, w, cores); });
       b->ArgName("task_us");
       for (int t : chosen) b->Arg(t);
       b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);

@@ -11,24 +11,24 @@
 // of either kind is an error.
 #include <malloc.h>
 
-#include <Eigen/Core>
-#include <asio/version.hpp>
 #include <curl/curl.h>
 #include <oneapi/tbb/version.h>
 #include <openssl/crypto.h>
+#include <Eigen/Core>
+#include <asio/version.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <optional>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "benchmarks/suite.hpp"
-#include "executors/mpi.hpp"
 #include "executors/fork_server.hpp"
+#include "executors/mpi.hpp"
 #include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
@@ -48,7 +48,8 @@ class ProgressReporter : public benchmark::ConsoleReporter {
     for (const auto& run : reports) {
       if (run.run_type != Run::RT_Iteration || run.repetition_index + 1 < run.repetitions) continue;
       ++done_;
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       const double left = done_ < total_ ? elapsed / done_ * (total_ - done_) : 0;
       std::fprintf(stderr, "[%d/%d] %s — about %.0f s left\n", done_, total_,
                    run.benchmark_name().c_str(), left);
@@ -94,9 +95,11 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
   std::string workers;
   for (int w : o.workers) workers += (workers.empty() ? "" : ",") + std::to_string(w);
   add_context("cbench_workers", workers);
-  const std::string siblings = read_first_line("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
+  const std::string siblings =
+      read_first_line("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
   const bool smt = siblings.find_first_of(",-") != std::string::npos;
-  add_context("cbench_smt", smt ? "on (cpu0 shares its core with " + siblings + ")" : "off (one thread per core)");
+  add_context("cbench_smt", smt ? "on (cpu0 shares its core with " + siblings + ")"
+                                : "off (one thread per core)");
   // A loaded machine is flagged: its numbers are not comparable with a quiet one's.
   double load = 0;
   std::ifstream("/proc/loadavg") >> load;
@@ -104,25 +107,30 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
   add_context("cbench_loaded", load > 0.5 * o.cores ? "true" : "false");
   const auto* curl = curl_version_info(CURLVERSION_NOW);
   add_context("cbench_versions",
-              std::string("Google Benchmark ") + CBENCH_BENCHMARK_VERSION + ", oneTBB " + TBB_VERSION_STRING +
-                  ", " + OpenSSL_version(OPENSSL_VERSION) + ", libcurl " + curl->version + ", Eigen " +
-                  std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                  std::to_string(EIGEN_MINOR_VERSION) + ", Asio " + std::to_string(ASIO_VERSION / 100000) + "." +
-                  std::to_string(ASIO_VERSION / 100 % 1000) + "." + std::to_string(ASIO_VERSION % 100));
-  // The registry, for the report to read roles rather than names (scripts/cbench_report/registry.py).
+              std::string("Google Benchmark ") + CBENCH_BENCHMARK_VERSION + ", oneTBB " +
+                  TBB_VERSION_STRING + ", " + OpenSSL_version(OPENSSL_VERSION) + ", libcurl " +
+                  curl->version + ", Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                  std::to_string(EIGEN_MAJOR_VERSION) + "." + std::to_string(EIGEN_MINOR_VERSION) +
+                  ", Asio " + std::to_string(ASIO_VERSION / 100000) + "." +
+                  std::to_string(ASIO_VERSION / 100 % 1000) + "." +
+                  std::to_string(ASIO_VERSION % 100));
+  // The registry, for the report to read roles rather than names
+  // (scripts/cbench_report/registry.py).
   std::string registered, floors;
   for (const ExecutorInfo* e : executors()) {
     registered += (registered.empty() ? "" : ",") + std::string(e->name) + ":" +
                   std::string(to_string(e->traits.workers));
     if (e->native_floor != nullptr) {
-      floors += (floors.empty() ? "" : ",") + std::string(e->native_floor_name) + ":" + std::string(e->name);
+      floors += (floors.empty() ? "" : ",") + std::string(e->native_floor_name) + ":" +
+                std::string(e->name);
     }
   }
   add_context("cbench_executors", registered);
   add_context("cbench_native_floors", floors);
-  add_context("cbench_mpi", !mpi::built()               ? "not in this build"
-                            : mpi::world_engines() > 0 ? std::to_string(mpi::world_engines()) + " engines under mpirun"
-                                                       : "off (not under mpirun: the mpi executor is not in the grid)");
+  add_context("cbench_mpi", !mpi::built() ? "not in this build"
+                            : mpi::world_engines() > 0
+                                ? std::to_string(mpi::world_engines()) + " engines under mpirun"
+                                : "off (not under mpirun: the mpi executor is not in the grid)");
 }
 
 int run(int argc, char** argv) {
@@ -158,7 +166,8 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.starts_with("--benchmark_out=")) out_path = std::string(arg.substr(16));
-    if (arg.starts_with("--benchmark_format=") && arg != "--benchmark_format=console") console = false;
+    if (arg.starts_with("--benchmark_format=") && arg != "--benchmark_format=console")
+      console = false;
     // Google Benchmark's own flags, when given, win over the preset's choice.
     if (arg.starts_with("--benchmark_min_time=")) options.min_time = 0;
     if (arg.starts_with("--benchmark_repetitions=")) options.repetitions = 0;
@@ -173,8 +182,9 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "cbench_bench: preset %s, corpus %s, %d cores\n", std::string(to_string(options.preset)).c_str(),
-               corpus.describe().c_str(), options.cores);
+  std::fprintf(stderr, "cbench_bench: preset %s, corpus %s, %d cores\n",
+               std::string(to_string(options.preset)).c_str(), corpus.describe().c_str(),
+               options.cores);
   add_machine_context(options, corpus);
 
   // wordcount-http reads from the fixture server, in a process of its own (`cbench serve`),
@@ -220,7 +230,8 @@ int run(int argc, char** argv) {
   }
   benchmark::Shutdown();
   if (server) {
-    std::fprintf(stderr, "cbench_bench: the fixture server used %.2f s of CPU (not in any case's time)\n",
+    std::fprintf(stderr,
+                 "cbench_bench: the fixture server used %.2f s of CPU (not in any case's time)\n",
                  server->cpu_seconds());
     server->stop();
   }
@@ -236,4 +247,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace cbench::bench
 
-int main(int argc, char** argv) { return cbench::bench::run(argc, argv); }
+int main(int argc, char** argv) {
+  return cbench::bench::run(argc, argv);
+}

@@ -9,11 +9,11 @@
 //                       (a coroutine frame may land in heap pages an earlier case left resident,
 //                       which the set size cannot see; a thread's stack is mapped outside the
 //                       heap, which the heap cannot see).
+#include <malloc.h>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <malloc.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -27,7 +27,9 @@ namespace {
 
 constexpr int kDispatchTasks = 10'000;
 
-Bytes run_noop(std::string_view) { return {}; }
+Bytes run_noop(std::string_view) {
+  return {};
+}
 
 // Every task of a run waits until all of them are waiting; the last to arrive measures the memory
 // and lets them all go. In-process executors only (fork is measured from its idle workers).
@@ -95,13 +97,15 @@ asio::awaitable<Bytes> run_wait_async(std::string_view) {
 
 std::vector<Task> tasks_of(std::string_view kind, int n) {
   std::vector<Task> tasks(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) tasks[i] = Task{&task_kind(kind), "task " + std::to_string(i), nullptr};
+  for (int i = 0; i < n; ++i)
+    tasks[i] = Task{&task_kind(kind), "task " + std::to_string(i), nullptr};
   return tasks;
 }
 
 // Nanoseconds per task over the timed region, measured with the same clock as the wall time.
 void set_ns_per_task(benchmark::State& state, double seconds) {
-  const double tasks = static_cast<double>(kDispatchTasks) * static_cast<double>(state.iterations());
+  const double tasks =
+      static_cast<double>(kDispatchTasks) * static_cast<double>(state.iterations());
   state.counters["ns_per_task"] = tasks > 0 ? seconds / tasks * 1e9 : 0;
 }
 
@@ -180,8 +184,8 @@ int register_overheads(const SuiteOptions& o) {
   if (!o.workloads.empty()) return 0;  // asked for particular workloads only
   int registered = 0;
   // once: a measurement of memory, taken in a single iteration, not a timing.
-  auto add = [&](const std::string& name, auto fn, const std::string& arg_name, const std::vector<int>& args,
-                 bool once = false) {
+  auto add = [&](const std::string& name, auto fn, const std::string& arg_name,
+                 const std::vector<int>& args, bool once = false) {
     std::vector<int> chosen;
     for (int a : args) {
       if (selected(name + "/" + arg_name + ":" + std::to_string(a))) chosen.push_back(a);
@@ -203,7 +207,8 @@ int register_overheads(const SuiteOptions& o) {
   for (const ExecutorInfo* info : executors()) {
     const std::vector<int> grid = grid_workers(o, *info);
     if (grid.empty()) continue;
-    add("overhead:dispatch/executor:" + std::string(info->name),
+    add(
+        "overhead:dispatch/executor:" + std::string(info->name),
         [info](benchmark::State& s) { dispatch(s, *info); }, "workers", grid);
   }
   // Each runtime's own floor, beside the executors' rows.
@@ -215,23 +220,28 @@ int register_overheads(const SuiteOptions& o) {
   // Executors that build workers; not those of a launcher (mpirun's engines live as long as the
   // run: spawning is not what a cluster repeats).
   auto builds_workers = [&](const ExecutorInfo& info) {
-    return !info.traits.is_reference() && !info.traits.needs_launcher && wanted_executor(o, info.name);
+    return !info.traits.is_reference() && !info.traits.needs_launcher &&
+           wanted_executor(o, info.name);
   };
   for (const ExecutorInfo* info : executors()) {
     if (!builds_workers(*info)) continue;
-    add("overhead:lifecycle/executor:" + std::string(info->name),
+    add(
+        "overhead:lifecycle/executor:" + std::string(info->name),
         [info](benchmark::State& s) { lifecycle(s, *info); }, "workers", grid_workers(o, *info));
   }
   // Waiting tasks: up to 10,000 threads or coroutines, each executor up to its worker cap.
-  const std::vector<int> many = o.smoke ? std::vector<int>{10} : o.preset == Preset::quick ? std::vector<int>{10, 100, 1000}
-                                                                                            : std::vector<int>{10, 100, 1000, 10000};
+  const std::vector<int> many = o.smoke ? std::vector<int>{10}
+                                : o.preset == Preset::quick
+                                    ? std::vector<int>{10, 100, 1000}
+                                    : std::vector<int>{10, 100, 1000, 10000};
   for (const ExecutorInfo* info : executors()) {
     if (!builds_workers(*info)) continue;
     std::vector<int> counts;
     for (int n : many) {
       if (info->traits.worker_cap == 0 || n <= info->traits.worker_cap) counts.push_back(n);
     }
-    add("overhead:memory/executor:" + std::string(info->name),
+    add(
+        "overhead:memory/executor:" + std::string(info->name),
         [info](benchmark::State& s) { memory(s, *info); }, "tasks", counts, true);
   }
   return registered;

@@ -33,7 +33,8 @@ int parse_int(std::string_view text, std::string_view what) {
   int value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) {
-    throw std::invalid_argument(std::string(what) + ": \"" + std::string(text) + "\" is not a whole number");
+    throw std::invalid_argument(std::string(what) + ": \"" + std::string(text) +
+                                "\" is not a whole number");
   }
   return value;
 }
@@ -42,10 +43,14 @@ int parse_int(std::string_view text, std::string_view what) {
 
 std::string_view to_string(Preset preset) {
   switch (preset) {
-    case Preset::quick: return "quick";
-    case Preset::standard: return "standard";
-    case Preset::seed: return "seed";
-    case Preset::full: return "full";
+    case Preset::quick:
+      return "quick";
+    case Preset::standard:
+      return "standard";
+    case Preset::seed:
+      return "seed";
+    case Preset::full:
+      return "full";
   }
   return "?";
 }
@@ -53,10 +58,14 @@ std::string_view to_string(Preset preset) {
 double PresetValues::*preset_member(const SuiteOptions& o) {
   if (o.smoke) return &PresetValues::smoke;
   switch (o.preset) {
-    case Preset::quick: return &PresetValues::quick;
-    case Preset::standard: return &PresetValues::standard;
-    case Preset::seed: return &PresetValues::seed;
-    case Preset::full: return &PresetValues::full;
+    case Preset::quick:
+      return &PresetValues::quick;
+    case Preset::standard:
+      return &PresetValues::standard;
+    case Preset::seed:
+      return &PresetValues::seed;
+    case Preset::full:
+      return &PresetValues::full;
   }
   return &PresetValues::standard;
 }
@@ -64,7 +73,8 @@ double PresetValues::*preset_member(const SuiteOptions& o) {
 std::vector<int> parse_worker_range(std::string_view text) {
   std::vector<int> workers;
   if (text.find(':') == std::string_view::npos) {
-    for (const auto& item : split_list(text)) workers.push_back(parse_int(item, "--cbench_workers"));
+    for (const auto& item : split_list(text))
+      workers.push_back(parse_int(item, "--cbench_workers"));
   } else {
     // first:last[:step], step "*k" multiplies, "k" adds (oneTBB's examples use the same syntax).
     auto parts = std::vector<std::string>();
@@ -76,9 +86,11 @@ std::vector<int> parse_worker_range(std::string_view text) {
       start = end + 1;
     }
     if (parts.size() < 2 || parts.size() > 3) {
-      throw std::invalid_argument("--cbench_workers: expected first:last[:step], got \"" + std::string(text) + "\"");
+      throw std::invalid_argument("--cbench_workers: expected first:last[:step], got \"" +
+                                  std::string(text) + "\"");
     }
-    const int first = parse_int(parts[0], "--cbench_workers"), last = parse_int(parts[1], "--cbench_workers");
+    const int first = parse_int(parts[0], "--cbench_workers"),
+              last = parse_int(parts[1], "--cbench_workers");
     bool multiply = false;
     int step = 1;
     if (parts.size() == 3) {
@@ -88,9 +100,11 @@ std::vector<int> parse_worker_range(std::string_view text) {
       step = parse_int(s, "--cbench_workers step");
     }
     if (first < 1 || last < first || step < (multiply ? 2 : 1)) {
-      throw std::invalid_argument("--cbench_workers: \"" + std::string(text) + "\" is not an increasing range from 1 up");
+      throw std::invalid_argument("--cbench_workers: \"" + std::string(text) +
+                                  "\" is not an increasing range from 1 up");
     }
-    for (long w = first; w <= last; w = multiply ? w * step : w + step) workers.push_back(static_cast<int>(w));
+    for (long w = first; w <= last; w = multiply ? w * step : w + step)
+      workers.push_back(static_cast<int>(w));
   }
   for (int w : workers) {
     if (w < 1) throw std::invalid_argument("--cbench_workers: worker counts start at 1");
@@ -110,18 +124,27 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
       continue;
     }
     auto eq = arg.find('=');
-    std::string_view name = arg.substr(2, eq == std::string_view::npos ? std::string_view::npos : eq - 2);
+    std::string_view name =
+        arg.substr(2, eq == std::string_view::npos ? std::string_view::npos : eq - 2);
     std::string value = eq == std::string_view::npos ? "" : std::string(arg.substr(eq + 1));
     auto need = [&] {
-      if (value.empty()) throw std::invalid_argument("--" + std::string(name) + " needs a value (--" + std::string(name) + "=...)");
+      if (value.empty())
+        throw std::invalid_argument("--" + std::string(name) + " needs a value (--" +
+                                    std::string(name) + "=...)");
     };
     if (name == "cbench_preset") {
       need();
-      if (value == "quick") o.preset = Preset::quick;
-      else if (value == "standard") o.preset = Preset::standard;
-      else if (value == "seed") o.preset = Preset::seed;
-      else if (value == "full") o.preset = Preset::full;
-      else throw std::invalid_argument("--cbench_preset: unknown preset \"" + value + "\" (quick, standard, seed, full)");
+      if (value == "quick")
+        o.preset = Preset::quick;
+      else if (value == "standard")
+        o.preset = Preset::standard;
+      else if (value == "seed")
+        o.preset = Preset::seed;
+      else if (value == "full")
+        o.preset = Preset::full;
+      else
+        throw std::invalid_argument("--cbench_preset: unknown preset \"" + value +
+                                    "\" (quick, standard, seed, full)");
     } else if (name == "cbench_workers") {
       need();
       workers_text = value;
@@ -133,7 +156,8 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
       need();
       o.executors = split_list(value);
       for (const auto& e : o.executors) {
-        if (find_executor(e) == nullptr) throw std::invalid_argument("--cbench_executors: unknown executor \"" + e + "\"");
+        if (find_executor(e) == nullptr)
+          throw std::invalid_argument("--cbench_executors: unknown executor \"" + e + "\"");
       }
     } else if (name == "cbench_fixtures") {
       need();
@@ -164,7 +188,8 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     cpu_set_t set;
     CPU_ZERO(&set);
     for (int c : o.cpus) {
-      if (c < 0 || c >= CPU_SETSIZE) throw std::invalid_argument("--cbench_cpus: no CPU " + std::to_string(c));
+      if (c < 0 || c >= CPU_SETSIZE)
+        throw std::invalid_argument("--cbench_cpus: no CPU " + std::to_string(c));
       CPU_SET(c, &set);
     }
     if (sched_setaffinity(0, sizeof set, &set) != 0) {
@@ -172,25 +197,43 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     }
   }
   cpu_set_t allowed;
-  o.cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed)
-                                                                 : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  o.cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0
+                ? CPU_COUNT(&allowed)
+                : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   if (o.http_profile.empty()) o.http_profile = o.preset == Preset::seed ? "seed" : "quick";
   if (workers_text) {
     o.workers = parse_worker_range(*workers_text);
   } else {
     switch (o.preset) {
-      case Preset::quick: o.workers = {1, 2, 4}; break;
-      case Preset::standard: o.workers = {1, 2, 4, 8}; break;
-      case Preset::seed: o.workers = {1, 2, 4, 8}; break;
+      case Preset::quick:
+        o.workers = {1, 2, 4};
+        break;
+      case Preset::standard:
+        o.workers = {1, 2, 4, 8};
+        break;
+      case Preset::seed:
+        o.workers = {1, 2, 4, 8};
+        break;
       // Up to 4x the cores: the curve past the core count is where models part ways.
-      case Preset::full: o.workers = parse_worker_range("1:" + std::to_string(4 * o.cores) + ":*2"); break;
+      case Preset::full:
+        o.workers = parse_worker_range("1:" + std::to_string(4 * o.cores) + ":*2");
+        break;
     }
   }
   switch (o.preset) {
-    case Preset::quick: o.min_time = 0.05; break;
-    case Preset::standard: o.min_time = 0.2; break;
-    case Preset::seed: o.min_time = 0; break;
-    case Preset::full: o.min_time = 0.5; o.repetitions = 5; break;
+    case Preset::quick:
+      o.min_time = 0.05;
+      break;
+    case Preset::standard:
+      o.min_time = 0.2;
+      break;
+    case Preset::seed:
+      o.min_time = 0;
+      break;
+    case Preset::full:
+      o.min_time = 0.5;
+      o.repetitions = 5;
+      break;
   }
   if (o.smoke) {
     o.min_time = 0.001;
@@ -249,7 +292,8 @@ CpuTimes read_cpu_times() {
 
 double steal_fraction(const CpuTimes& before, const CpuTimes& after) {
   const auto total = after.total - before.total;
-  return total == 0 ? 0.0 : static_cast<double>(after.steal - before.steal) / static_cast<double>(total);
+  return total == 0 ? 0.0
+                    : static_cast<double>(after.steal - before.steal) / static_cast<double>(total);
 }
 
 std::size_t pss_bytes(pid_t pid) {

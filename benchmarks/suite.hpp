@@ -24,17 +24,17 @@ std::string_view to_string(Preset preset);
 
 struct SuiteOptions {
   Preset preset = Preset::standard;
-  std::vector<int> workers;                 // the grid (--cbench_workers), per preset by default
-  std::vector<std::string> workloads;       // --cbench_workloads (empty: all)
-  std::vector<std::string> executors;       // --cbench_executors (empty: all)
+  std::vector<int> workers;            // the grid (--cbench_workers), per preset by default
+  std::vector<std::string> workloads;  // --cbench_workloads (empty: all)
+  std::vector<std::string> executors;  // --cbench_executors (empty: all)
   std::optional<std::filesystem::path> fixtures;  // --cbench_fixtures
-  std::string http_profile;                 // --cbench_profile
-  std::vector<int> cpus;                    // --cbench_cpus (empty: every core)
-  std::filesystem::path trace;              // --cbench_trace (empty: beside --benchmark_out)
-  bool smoke = false;                       // --cbench_smoke: tiny sizes, for ctest
-  int cores = 1;                            // cores this run may use
-  double min_time = 0;                      // seconds per case; 0: Google Benchmark's default
-  int repetitions = 0;                      // 0: Google Benchmark's default (1)
+  std::string http_profile;                       // --cbench_profile
+  std::vector<int> cpus;                          // --cbench_cpus (empty: every core)
+  std::filesystem::path trace;                    // --cbench_trace (empty: beside --benchmark_out)
+  bool smoke = false;                             // --cbench_smoke: tiny sizes, for ctest
+  int cores = 1;                                  // cores this run may use
+  double min_time = 0;                            // seconds per case; 0: Google Benchmark's default
+  int repetitions = 0;                            // 0: Google Benchmark's default (1)
 };
 
 // Parses and removes our flags from argv (Google Benchmark parses its own after). Throws

@@ -18,8 +18,8 @@ Flags::Flags(const std::vector<std::string>& args, const std::vector<FlagSpec>& 
       inline_value = std::string(arg.substr(eq + 1));
       arg = arg.substr(0, eq);
     }
-    auto spec = std::find_if(specs.begin(), specs.end(),
-                             [&](const FlagSpec& s) { return s.name == arg; });
+    auto spec =
+        std::find_if(specs.begin(), specs.end(), [&](const FlagSpec& s) { return s.name == arg; });
     if (spec == specs.end()) throw UsageError("unknown flag --" + std::string(arg));
     if (values_.count(arg) != 0) throw UsageError("--" + std::string(arg) + " given twice");
     std::string value;
@@ -30,7 +30,8 @@ Flags::Flags(const std::vector<std::string>& args, const std::vector<FlagSpec>& 
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
-      throw UsageError("--" + std::string(arg) + " needs a value (" + std::string(spec->value) + ")");
+      throw UsageError("--" + std::string(arg) + " needs a value (" + std::string(spec->value) +
+                       ")");
     }
     values_.emplace(std::string(arg), std::move(value));
   }

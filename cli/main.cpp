@@ -40,7 +40,7 @@ const std::vector<FlagSpec> kHelpFlag = {{"help", "", "show this help"}};
 // the experiments that declare the same name, its help naming each), then the output's.
 struct RunFlags {
   std::vector<FlagSpec> specs;
-  std::vector<std::string_view> options;             // the flags experiments declare
+  std::vector<std::string_view> options;           // the flags experiments declare
   std::vector<std::unique_ptr<std::string>> help;  // the generated help texts the specs point to
 };
 
@@ -59,7 +59,8 @@ const RunFlags& run_flags() {
     std::map<std::string, std::pair<const OptionSpec*, std::string>> options;
     std::string servers;
     for (const Experiment* e : experiments()) {
-      if (!e->server_url_option.empty()) servers += (servers.empty() ? "" : ", ") + std::string(e->name);
+      if (!e->server_url_option.empty())
+        servers += (servers.empty() ? "" : ", ") + std::string(e->name);
       for (const OptionSpec& spec : e->options) {
         std::string part = std::string(e->name) + ": " + std::string(spec.help);
         if (spec.kind == OptionKind::integer || spec.kind == OptionKind::seconds) {
@@ -96,20 +97,25 @@ const RunFlags& run_flags() {
 }
 
 int usage_error(std::string_view command, const std::string& message) {
-  std::cerr << "cbench" << (command.empty() ? "" : " ") << command << ": error: " << message
-            << "\n"
+  std::cerr << "cbench" << (command.empty() ? "" : " ") << command << ": error: " << message << "\n"
             << kUsage << "\n";
   return 2;
 }
 
-std::string human_cores() { return std::to_string(std::thread::hardware_concurrency()); }
+std::string human_cores() {
+  return std::to_string(std::thread::hardware_concurrency());
+}
 
 std::string_view to_string(OptionKind kind) {
   switch (kind) {
-    case OptionKind::integer: return "integer";
-    case OptionKind::seconds: return "seconds";
-    case OptionKind::text: return "text";
-    case OptionKind::flag: return "flag";
+    case OptionKind::integer:
+      return "integer";
+    case OptionKind::seconds:
+      return "seconds";
+    case OptionKind::text:
+      return "text";
+    case OptionKind::flag:
+      return "flag";
   }
   return "?";
 }
@@ -218,14 +224,16 @@ RunRequest parse_run(const Flags& flags) {
                      std::string(e.server_url_option) + " replaces: give one");
   }
 
-  const std::string executor = flags.text("executor").value_or(std::string(reference_executor().name));
+  const std::string executor =
+      flags.text("executor").value_or(std::string(reference_executor().name));
   r.executor = find_executor(executor);
   if (r.executor == nullptr) {
     if (const char* why = missing_executor_reason(executor)) {
       throw UsageError("this build has no " + executor + " executor: " + why);
     }
     std::string names;
-    for (const ExecutorInfo* info : executors()) names += (names.empty() ? "" : ", ") + std::string(info->name);
+    for (const ExecutorInfo* info : executors())
+      names += (names.empty() ? "" : ", ") + std::string(info->name);
     throw UsageError("unknown executor \"" + executor + "\" (known: " + names + ")");
   }
   const ExecutorTraits& traits = r.executor->traits;
@@ -296,7 +304,8 @@ int run_experiment(const RunRequest& r) {
   Options options = r.options;
   if (!e.server_url_option.empty() && options.text(e.server_url_option).empty()) {
     raise_open_file_limit();
-    std::vector<std::string> args{"serve", "--profile", r.profile, "--seed", std::to_string(r.corpus.seed)};
+    std::vector<std::string> args{"serve", "--profile", r.profile, "--seed",
+                                  std::to_string(r.corpus.seed)};
     if (r.corpus.fixtures) {
       args.push_back("--fixtures");
       args.push_back(r.corpus.fixtures->string());
@@ -349,42 +358,46 @@ int run_experiment(const RunRequest& r) {
   }
 
   if (r.json || r.output) {
-    std::string out = "{\"workload\":" + json::quote(e.name) + ",\"executor\":" +
-                      json::quote(executor->name()) + ",\"workers\":" +
-                      std::to_string(executor->workers()) + ",\"cores\":" + human_cores();
+    std::string out =
+        "{\"workload\":" + json::quote(e.name) + ",\"executor\":" + json::quote(executor->name()) +
+        ",\"workers\":" + std::to_string(executor->workers()) + ",\"cores\":" + human_cores();
     if (corpus) {
-      out += ",\"corpus\":{\"kind\":" + json::quote(to_string(corpus->kind)) + ",\"origin\":" +
-             json::quote(corpus->origin) + ",\"checksum\":" + json::quote(corpus->checksum) +
-             ",\"books\":" + std::to_string(corpus->books.size()) + ",\"bytes\":" +
-             std::to_string(corpus->total_bytes()) + "}";
+      out += ",\"corpus\":{\"kind\":" + json::quote(to_string(corpus->kind)) +
+             ",\"origin\":" + json::quote(corpus->origin) +
+             ",\"checksum\":" + json::quote(corpus->checksum) +
+             ",\"books\":" + std::to_string(corpus->books.size()) +
+             ",\"bytes\":" + std::to_string(corpus->total_bytes()) + "}";
     }
     out += ",\"results\":[";
     for (std::size_t i = 0; i < tasks.size(); ++i) {
       const TaskResult& result = *results[i];
       if (i > 0) out += ",";
-      out += "{\"task\":" + json::quote(tasks[i].name) + ",\"ok\":" + (result.ok() ? "true" : "false");
+      out +=
+          "{\"task\":" + json::quote(tasks[i].name) + ",\"ok\":" + (result.ok() ? "true" : "false");
       if (result.ok()) {
         out += ",\"value\":" + e.task_json(result.value);
-        if (e.task_line != nullptr) out += ",\"line\":" + json::quote(e.task_line(tasks[i], result.value));
+        if (e.task_line != nullptr)
+          out += ",\"line\":" + json::quote(e.task_line(tasks[i], result.value));
       } else {
         out += ",\"error\":" + json::quote(result.error);
       }
-      out += ",\"worker\":" + std::to_string(result.worker) + ",\"cpu_seconds\":" +
-             json::number(result.cpu_seconds) + ",\"seconds\":" +
+      out += ",\"worker\":" + std::to_string(result.worker) +
+             ",\"cpu_seconds\":" + json::number(result.cpu_seconds) + ",\"seconds\":" +
              json::number(std::chrono::duration<double>(result.end - result.start).count()) + "}";
     }
     out += "],\"summary\":[";
-    for (std::size_t i = 0; i < summary.size(); ++i) out += (i ? "," : "") + json::quote(summary[i]);
+    for (std::size_t i = 0; i < summary.size(); ++i)
+      out += (i ? "," : "") + json::quote(summary[i]);
     if (server) {
-      out += "],\"server\":{\"profile\":" + json::quote(r.profile) + ",\"cpu_seconds\":" +
-             json::number(server_cpu) + "},\"elapsed_seconds\":" + json::number(elapsed);
+      out += "],\"server\":{\"profile\":" + json::quote(r.profile) +
+             ",\"cpu_seconds\":" + json::number(server_cpu) +
+             "},\"elapsed_seconds\":" + json::number(elapsed);
     } else {
       out += "],\"elapsed_seconds\":" + json::number(elapsed);
     }
     out += ",\"cpu_seconds\":{\"this_process\":" + json::number(caller_cpu) +
            ",\"worker_processes\":" + json::number(executor->worker_cpu_seconds()) + "}";
-    out += ",\"build\":" + build_info_json() +
-           "}\n";
+    out += ",\"build\":" + build_info_json() + "}\n";
     if (r.json) std::cout << out;
     if (r.output) {
       std::ofstream file(*r.output, std::ios::binary);
@@ -405,9 +418,9 @@ int run_experiment(const RunRequest& r) {
     for (const auto& line : summary) std::cout << line << "\n";
     std::cout << "Elapsed time: " << seconds_text(elapsed) << " seconds\n";
     if (executor->worker_cpu_seconds() > 0) {
-      std::cout << "CPU time: " << seconds_text(executor->worker_cpu_seconds()) << " seconds in the "
-                << executor->workers() << " worker processes, " << seconds_text(caller_cpu)
-                << " in this one\n";
+      std::cout << "CPU time: " << seconds_text(executor->worker_cpu_seconds())
+                << " seconds in the " << executor->workers() << " worker processes, "
+                << seconds_text(caller_cpu) << " in this one\n";
     }
     if (server) {
       std::cout << "Server CPU time: " << seconds_text(server_cpu) << " seconds (profile "

@@ -112,7 +112,9 @@ AsyncRun async_form(std::string_view kind_name) {
 
 namespace {
 
-asio::awaitable<void> empty_coroutine() { co_return; }
+asio::awaitable<void> empty_coroutine() {
+  co_return;
+}
 
 // Asio alone: `tasks` empty coroutines spawned on a fresh loop and run to the end.
 void bare_co_spawn(int tasks) {

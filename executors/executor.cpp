@@ -169,7 +169,8 @@ ExecutorRegistry& executor_registry() {
 
 std::string known_names() {
   std::string names;
-  for (const ExecutorInfo* e : executors()) names += (names.empty() ? "" : ", ") + std::string(e->name);
+  for (const ExecutorInfo* e : executors())
+    names += (names.empty() ? "" : ", ") + std::string(e->name);
   return names;
 }
 
@@ -177,20 +178,28 @@ std::string known_names() {
 
 std::string_view to_string(WorkerPlace place) {
   switch (place) {
-    case WorkerPlace::caller: return "caller";
-    case WorkerPlace::threads: return "threads";
-    case WorkerPlace::coroutines: return "coroutines";
-    case WorkerPlace::processes: return "processes";
-    case WorkerPlace::ranks: return "ranks";
+    case WorkerPlace::caller:
+      return "caller";
+    case WorkerPlace::threads:
+      return "threads";
+    case WorkerPlace::coroutines:
+      return "coroutines";
+    case WorkerPlace::processes:
+      return "processes";
+    case WorkerPlace::ranks:
+      return "ranks";
   }
   return "?";
 }
 
 std::string ExecutorInfo::description() const {
-  return python.empty() ? std::string(model) : std::string(model) + " (" + std::string(python) + ")";
+  return python.empty() ? std::string(model)
+                        : std::string(model) + " (" + std::string(python) + ")";
 }
 
-std::span<const ExecutorInfo* const> executors() { return executor_registry().all; }
+std::span<const ExecutorInfo* const> executors() {
+  return executor_registry().all;
+}
 
 const ExecutorInfo* find_executor(std::string_view name) {
   for (const ExecutorInfo* e : executors()) {
@@ -234,8 +243,8 @@ int checked_workers(int workers) {
 std::unique_ptr<Executor> make_executor(std::string_view name, int workers) {
   checked_workers(workers);
   if (const ExecutorInfo* e = find_executor(name)) return e->make(workers);
-  throw std::invalid_argument("unknown executor \"" + std::string(name) + "\" (known: " +
-                              known_names() + ")");
+  throw std::invalid_argument("unknown executor \"" + std::string(name) +
+                              "\" (known: " + known_names() + ")");
 }
 
 }  // namespace cbench

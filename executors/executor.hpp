@@ -104,12 +104,12 @@ void throw_if_failed(const TaskResult& result, std::span<const Task> tasks);
 
 // Where an executor's workers live, which decides what a harness may share with them.
 enum class WorkerPlace {
-  caller,     // the caller runs every task itself: the sequential reference
-  threads,    // threads of this process, sharing its memory
+  caller,      // the caller runs every task itself: the sequential reference
+  threads,     // threads of this process, sharing its memory
   coroutines,  // coroutines on one event loop, run by the caller's thread: a task that waits
                // suspends, and every task starts before any other resumes
-  processes,  // processes of this host: a task reaches them as bytes, never as a pointer
-  ranks,      // MPI ranks, on this host or others
+  processes,   // processes of this host: a task reaches them as bytes, never as a pointer
+  ranks,       // MPI ranks, on this host or others
 };
 
 // "caller", "threads", "coroutines", "processes", "ranks": as listings and JSON name them.
@@ -183,10 +183,10 @@ std::unique_ptr<Executor> make_executor(std::string_view name, int workers);
 //
 //   CBENCH_REGISTER_EXECUTOR(pool) = {.name = "pool", .model = "...", .traits = {...},
 //                                     .make = ...};
-#define CBENCH_REGISTER_EXECUTOR(stem)                \
-  namespace builtin {                                 \
+#define CBENCH_REGISTER_EXECUTOR(stem)                 \
+  namespace builtin {                                  \
   extern const ::cbench::ExecutorInfo executor_##stem; \
-  }                                                   \
+  }                                                    \
   const ::cbench::ExecutorInfo builtin::executor_##stem
 
 // The one check of W every executor makes: std::invalid_argument for W < 1.

@@ -386,8 +386,9 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
 
 CBENCH_REGISTER_EXECUTOR(fork) = {
     .name = "fork",
-    .model = "W worker processes from a fork server; tasks handed out dynamically, results over "
-             "sockets",
+    .model =
+        "W worker processes from a fork server; tasks handed out dynamically, results over "
+        "sockets",
     .python = "ProcessPoolExecutor",
     // 10,000 processes would exhaust a small machine, and prove nothing 1,000 do not.
     .traits = {.workers = WorkerPlace::processes, .cold_mode = true, .worker_cap = 1000},

@@ -65,7 +65,8 @@ class TbbExecutor final : public Executor {
   // whatever global_control asks for: past it, W tasks could never run at once (1,000 blocked
   // tasks would wait forever for the rest to start). Refuse rather than quietly run fewer.
   static int check_workers(int workers) {
-    const long cap = std::max(256L, 4L * static_cast<long>(std::thread::hardware_concurrency())) - 1;
+    const long cap =
+        std::max(256L, 4L * static_cast<long>(std::thread::hardware_concurrency())) - 1;
     if (workers > cap) {
       throw std::invalid_argument("oneTBB runs at most " + std::to_string(cap) +
                                   " worker threads here, not " + std::to_string(workers));
@@ -82,7 +83,8 @@ class TbbExecutor final : public Executor {
     thread_local int cached_number = 0;
     if (cached_executor != id_) {
       std::lock_guard lock(numbers_mutex_);
-      auto [it, added] = numbers_.emplace(std::this_thread::get_id(), static_cast<int>(numbers_.size()));
+      auto [it, added] =
+          numbers_.emplace(std::this_thread::get_id(), static_cast<int>(numbers_.size()));
       cached_executor = id_;
       cached_number = it->second;
     }

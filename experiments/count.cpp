@@ -91,7 +91,8 @@ constexpr OptionSpec kOptions[] = {
      .fallback = 1,
      .min = 0,
      .max = 86400,
-     .bench = PresetValues{.smoke = 0.001, .quick = 0.01, .standard = 0.05, .seed = 1, .full = 0.1}},
+     .bench =
+         PresetValues{.smoke = 0.001, .quick = 0.01, .standard = 0.05, .seed = 1, .full = 0.1}},
 };
 
 }  // namespace

@@ -40,7 +40,9 @@ std::string double_line(const Task& task, const Bytes& value) {
   return "2 * " + task.name.substr(2) + " = " + std::to_string(decode_long(value));
 }
 
-std::string double_json(const Bytes& value) { return std::to_string(decode_long(value)); }
+std::string double_json(const Bytes& value) {
+  return std::to_string(decode_long(value));
+}
 
 constexpr OptionSpec kOptions[] = {
     {.name = "size",

@@ -47,9 +47,9 @@ struct PresetValues {
 struct OptionSpec {
   std::string_view name;  // the flag, without its dashes
   OptionKind kind = OptionKind::integer;
-  std::string_view placeholder;  // "N", "SECONDS"; empty for a flag
-  std::string_view help;         // one phrase, without the default (added from `fallback`)
-  double fallback = 0;           // the default of an integer or seconds option
+  std::string_view placeholder;    // "N", "SECONDS"; empty for a flag
+  std::string_view help;           // one phrase, without the default (added from `fallback`)
+  double fallback = 0;             // the default of an integer or seconds option
   std::string_view fallback_text;  // the default of a text option
   double min = 0, max = 0;         // the accepted range of an integer or seconds option
   // The benchmarks' value in each preset, when it is not the default.
@@ -154,10 +154,10 @@ Task make_task(std::string_view kind, std::string name, Bytes input);
 // name without .cpp (the build's generated list refers to it by that name):
 //
 //   CBENCH_REGISTER_EXPERIMENT(eigen) = {.name = "eigen", .id = "E5", ...};
-#define CBENCH_REGISTER_EXPERIMENT(stem)                \
-  namespace builtin {                                   \
-  extern const ::cbench::Experiment experiment_##stem;  \
-  }                                                     \
+#define CBENCH_REGISTER_EXPERIMENT(stem)               \
+  namespace builtin {                                  \
+  extern const ::cbench::Experiment experiment_##stem; \
+  }                                                    \
   const ::cbench::Experiment builtin::experiment_##stem
 
 }  // namespace cbench

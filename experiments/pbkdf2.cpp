@@ -38,7 +38,9 @@ std::string pbkdf2_line(const Task& task, const Bytes& value) {
   return "Fingerprint for " + task.name + " is \"" + value + "\"";
 }
 
-std::string pbkdf2_json(const Bytes& value) { return json::quote(value); }
+std::string pbkdf2_json(const Bytes& value) {
+  return json::quote(value);
+}
 
 constexpr OptionSpec kOptions[] = {
     // At least 100,000 in the benchmarks (about 50 ms a book): fewer would measure dispatch,

@@ -56,15 +56,17 @@ std::vector<Task> read_tasks(const Corpus& corpus, const Options& o) {
   return tasks;
 }
 
-std::string read_file_of(const Task& task) { return std::string(wire::Reader(*task.input).str()); }
+std::string read_file_of(const Task& task) {
+  return std::string(wire::Reader(*task.input).str());
+}
 
 std::string read_line(const Task& task, const Bytes& value) {
   return "Read " + task.name + ": " + std::to_string(value.size()) + " bytes";
 }
 
 std::string read_json(const Bytes& value) {
-  return "{\"bytes\":" + std::to_string(value.size()) + ",\"sha256\":" +
-         json::quote(sha256_hex(value)) + "}";
+  return "{\"bytes\":" + std::to_string(value.size()) +
+         ",\"sha256\":" + json::quote(sha256_hex(value)) + "}";
 }
 
 }  // namespace

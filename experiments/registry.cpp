@@ -40,10 +40,14 @@ ExperimentRegistry& experiment_registry() {
 
 const char* kind_name(const Options::Value& v) {
   switch (v.index()) {
-    case 0: return "a whole number";
-    case 1: return "a number of seconds";
-    case 2: return "text";
-    default: return "a switch";
+    case 0:
+      return "a whole number";
+    case 1:
+      return "a number of seconds";
+    case 2:
+      return "text";
+    default:
+      return "a switch";
   }
 }
 
@@ -107,10 +111,18 @@ Options defaults_of(const Experiment& e, double PresetValues::*preset) {
   for (const auto& spec : e.options) {
     const double number = preset != nullptr && spec.bench ? (*spec.bench).*preset : spec.fallback;
     switch (spec.kind) {
-      case OptionKind::integer: o.set(spec.name, std::lround(number)); break;
-      case OptionKind::seconds: o.set(spec.name, number); break;
-      case OptionKind::text: o.set(spec.name, std::string(spec.fallback_text)); break;
-      case OptionKind::flag: o.set(spec.name, false); break;
+      case OptionKind::integer:
+        o.set(spec.name, std::lround(number));
+        break;
+      case OptionKind::seconds:
+        o.set(spec.name, number);
+        break;
+      case OptionKind::text:
+        o.set(spec.name, std::string(spec.fallback_text));
+        break;
+      case OptionKind::flag:
+        o.set(spec.name, false);
+        break;
     }
   }
   return o;
@@ -118,13 +130,17 @@ Options defaults_of(const Experiment& e, double PresetValues::*preset) {
 
 }  // namespace
 
-Options Experiment::defaults() const { return defaults_of(*this, nullptr); }
+Options Experiment::defaults() const {
+  return defaults_of(*this, nullptr);
+}
 
 Options Experiment::defaults(double PresetValues::*preset) const {
   return defaults_of(*this, preset);
 }
 
-std::span<const Experiment* const> experiments() { return experiment_registry().all; }
+std::span<const Experiment* const> experiments() {
+  return experiment_registry().all;
+}
 
 const Experiment& find_experiment(std::string_view name) {
   std::string names;
@@ -163,7 +179,9 @@ std::uint64_t input_bytes(const Task& task, const Bytes&) {
   return task.input ? task.input->size() : 0;
 }
 
-std::uint64_t result_bytes(const Task&, const Bytes& result) { return result.size(); }
+std::uint64_t result_bytes(const Task&, const Bytes& result) {
+  return result.size();
+}
 
 Task make_task(std::string_view kind, std::string name, Bytes input) {
   return Task{&task_kind(kind), std::move(name), std::make_shared<const Bytes>(std::move(input))};

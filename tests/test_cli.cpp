@@ -12,10 +12,14 @@ namespace {
 
 using testing::CommandResult;
 
-const std::vector<std::string> kCanonical = {
-    "Gulliver",         "Alice in Wonderland",  "Pride and prejudice",
-    "Yellow wallpaper", "Metamorphosis",        "A Tale of Two Cities",
-    "The Importance of Being Earnest", "Frankenstein"};
+const std::vector<std::string> kCanonical = {"Gulliver",
+                                             "Alice in Wonderland",
+                                             "Pride and prejudice",
+                                             "Yellow wallpaper",
+                                             "Metamorphosis",
+                                             "A Tale of Two Cities",
+                                             "The Importance of Being Earnest",
+                                             "Frankenstein"};
 
 CommandResult cbench(std::vector<std::string> args, std::vector<std::string> env = {}) {
   args.insert(args.begin(), CBENCH_CLI);
@@ -100,7 +104,8 @@ TEST(Cli, PrintsTheOriginalsLines) {
                                                   "8 books, 2\\.6 MB, sha256 [0-9a-f]{12}\n")))
       << r.out;
   EXPECT_TRUE(std::regex_search(
-      r.out, std::regex("\nMost common word in Metamorphosis is \"[^\"]+\" \\([0-9]+ appearances\\)\n")))
+      r.out,
+      std::regex("\nMost common word in Metamorphosis is \"[^\"]+\" \\([0-9]+ appearances\\)\n")))
       << r.out;
 }
 
@@ -114,7 +119,8 @@ TEST(Cli, JsonIsOneDocumentWithCorpusBuildAndResults) {
       "import json,sys; d=json.load(open(sys.argv[1])); "
       "assert d['workload']=='wordcount' and d['executor']=='sequential', d; "
       "assert d['corpus']['kind']=='generated' and len(d['corpus']['checksum'])==64; "
-      "assert len(d['results'])==8 and all(x['ok'] and x['value']['count']>0 for x in d['results']); "
+      "assert len(d['results'])==8 and all(x['ok'] and x['value']['count']>0 for x in "
+      "d['results']); "
       "assert d['build']['word_scan_kernel'] in ('avx2','scalar'); print('ok')";
   auto py = testing::run_command({*testing::oracle_python(), "-c", check, path.string()});
   EXPECT_EQ(py.out, "ok\n") << py.err << "\n" << r.out;
@@ -128,7 +134,8 @@ TEST(Cli, ABadBookIsNamedAndTheOtherResultsStay) {
   dir.write("stop-words/english.txt", "the\n");
   auto r = cbench({"run", "--workload", "wordcount", "--fixtures", dir.path().string()});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("Most common word in Gulliver is \"good\" (2 appearances)"), std::string::npos)
+  EXPECT_NE(r.out.find("Most common word in Gulliver is \"good\" (2 appearances)"),
+            std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("Corpus: custom ("), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("Metamorphosis: "), std::string::npos) << r.err;
@@ -167,16 +174,20 @@ TEST(Cli, AMissingCorpusFolderIsOneClearError) {
 }
 
 TEST(Cli, HelpAndListAndVersion) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--help"}, {"run", "--help"}, {"list", "--help"}, {"version", "--help"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--help"},
+                                               {"run", "--help"},
+                                               {"list", "--help"},
+                                               {"version", "--help"}}) {
     auto r = cbench(args);
     EXPECT_EQ(r.exit_code, 0) << args[0];
     EXPECT_NE(r.out.find("usage: cbench"), std::string::npos) << r.out;
   }
   auto r = cbench({"list"});
   EXPECT_EQ(r.exit_code, 0);
-  for (auto name : {"count", "wordcount", "read", "pbkdf2", "eigen", "double", "wordfreq", "sequential"}) {
-    EXPECT_NE(r.out.find(std::string("  ") + name + " "), std::string::npos) << name << "\n" << r.out;
+  for (auto name :
+       {"count", "wordcount", "read", "pbkdf2", "eigen", "double", "wordfreq", "sequential"}) {
+    EXPECT_NE(r.out.find(std::string("  ") + name + " "), std::string::npos) << name << "\n"
+                                                                             << r.out;
   }
   r = cbench({"version"});
   EXPECT_EQ(r.exit_code, 0);

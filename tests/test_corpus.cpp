@@ -35,10 +35,14 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-const std::vector<std::string> kCanonical = {
-    "Gulliver",      "Alice in Wonderland",  "Pride and prejudice",
-    "Yellow wallpaper", "Metamorphosis",     "A Tale of Two Cities",
-    "The Importance of Being Earnest", "Frankenstein"};
+const std::vector<std::string> kCanonical = {"Gulliver",
+                                             "Alice in Wonderland",
+                                             "Pride and prejudice",
+                                             "Yellow wallpaper",
+                                             "Metamorphosis",
+                                             "A Tale of Two Cities",
+                                             "The Importance of Being Earnest",
+                                             "Frankenstein"};
 
 TEST(Manifest, ListsTheEightBooksInCanonicalOrderThenTheStopWords) {
   EXPECT_EQ(canonical_book_names(), kCanonical);

@@ -10,11 +10,11 @@
 // have their own tests of the same properties: tests/test_fork.cpp, tests/test_mpi.cpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <condition_variable>
@@ -143,7 +143,8 @@ TEST(Executors, UnknownNamesAreErrorsListingTheKnownOnes) {
     FAIL();
   } catch (const std::invalid_argument& e) {
     for (const ExecutorInfo* info : executors()) {
-      EXPECT_NE(std::string(e.what()).find(info->name), std::string::npos) << "lists the known ones";
+      EXPECT_NE(std::string(e.what()).find(info->name), std::string::npos)
+          << "lists the known ones";
     }
   }
 }
@@ -170,7 +171,8 @@ class Gates {
   void wait_until_all_armed() {
     std::unique_lock lock(mutex_);
     armed_.wait(lock, [&] {
-      return std::all_of(openers_.begin(), openers_.end(), [](const auto& f) { return static_cast<bool>(f); });
+      return std::all_of(openers_.begin(), openers_.end(),
+                         [](const auto& f) { return static_cast<bool>(f); });
     });
   }
   // The test side: waits until task i is waiting, then wakes it.

@@ -55,7 +55,9 @@ std::vector<Bytes> values_of(const std::vector<TaskResult>& results) {
 }
 
 // Under mpirun the engines it started; else 2 spawned.
-int engines() { return mpi::world_engines() > 0 ? mpi::world_engines() : 2; }
+int engines() {
+  return mpi::world_engines() > 0 ? mpi::world_engines() : 2;
+}
 
 TEST(Mpi, ResultsAreSequentialsForEigenDoubleWordfreqPbkdf2) {
   const Corpus corpus = generated_corpus(2016);
@@ -102,7 +104,8 @@ TEST(Mpi, SubmitAndGetOneTask) {
   auto executor = mpi::make_executor(engines());
   const auto tasks = tasks_of("test-mpi-throw", {"a", "b", "c", "d", "e"});
   std::vector<mpi::MpiExecutor::Ticket> tickets;
-  for (const auto& task : tasks) tickets.push_back(executor->submit(task));  // more than engines: queued
+  for (const auto& task : tasks)
+    tickets.push_back(executor->submit(task));    // more than engines: queued
   for (std::size_t i = tasks.size(); i-- > 0;) {  // collected in reverse
     const TaskResult r = executor->get(tickets[i]);
     EXPECT_TRUE(r.ok()) << r.error;
@@ -161,7 +164,8 @@ TEST(Mpi, AnEngineThatDiesFailsItsTaskByNameAndTheRunEnds) {
       }
     }
     // Open MPI may end the other engine of the same spawn too; the doomed task names its death.
-    EXPECT_NE(results[1]->error.find("died while running it"), std::string::npos) << results[1]->error;
+    EXPECT_NE(results[1]->error.find("died while running it"), std::string::npos)
+        << results[1]->error;
   }
   // A new executor starts new engines.
   auto executor = mpi::make_executor(2);

@@ -532,7 +532,8 @@ TEST(WordCountInvalidUtf8, OffsetMatchesPython) {
           << kernel << ": " << show(texts[t].substr(0, 80));
     });
     // Counted in pieces, the offset still counts from the start of the book.
-    EXPECT_EQ(streamed_most_common(texts[t], {}, t), expected[t].at(0)) << show(texts[t].substr(0, 80));
+    EXPECT_EQ(streamed_most_common(texts[t], {}, t), expected[t].at(0))
+        << show(texts[t].substr(0, 80));
     // word_frequencies reports the same offset, relative to its chunk.
     try {
       word_frequencies(texts[t]);

@@ -14,12 +14,12 @@
 #include <thread>
 
 #include "experiments/experiment.hpp"
-#include "workloads/books.hpp"
-#include "workloads/http.hpp"
 #include "fixtures/server_process.hpp"
 #include "tests/support/fork_environment.hpp"
 #include "tests/support/oracle.hpp"
 #include "tests/tiny.hpp"
+#include "workloads/books.hpp"
+#include "workloads/http.hpp"
 
 extern char** environ;
 
@@ -68,7 +68,8 @@ ServerProcess start_server(std::vector<std::string> extra = {}) {
   return ServerProcess(CBENCH_CLI, args);
 }
 
-std::vector<Task> http_tasks(const Corpus& corpus, const std::string& books_url, HttpOptions http = {}) {
+std::vector<Task> http_tasks(const Corpus& corpus, const std::string& books_url,
+                             HttpOptions http = {}) {
   const Experiment& experiment = find_experiment("wordcount-http");
   Options options = experiment.defaults();
   options.set("books-url", books_url);
@@ -108,7 +109,8 @@ TEST_P(WordcountHttp, EqualsCountingFromMemory) {
       const auto results = map(*executor, tasks);
       for (std::size_t i = 0; i < results.size(); ++i) {
         EXPECT_EQ(results[i].value, reference[i])
-            << tasks[i].name << " via " << name() << " W=" << workers << (keep_alive ? " keep-alive" : "");
+            << tasks[i].name << " via " << name() << " W=" << workers
+            << (keep_alive ? " keep-alive" : "");
       }
     }
   }
@@ -129,7 +131,8 @@ void expect_every_book_fails(const ExecutorInfo& info, const std::vector<std::st
       EXPECT_NE(results[i].error.find(cause), std::string::npos)
           << tasks[i].name << " via " << name << ": " << results[i].error;
       // The URL in the message names the book.
-      EXPECT_NE(results[i].error.find(url_encode(tasks[i].name)), std::string::npos) << results[i].error;
+      EXPECT_NE(results[i].error.find(url_encode(tasks[i].name)), std::string::npos)
+          << results[i].error;
     }
     try {
       map(*executor, tasks);
@@ -157,7 +160,8 @@ TEST_P(WordcountHttp, AStallEndsAtTheClientTimeoutNeverAHang) {
 TEST_P(WordcountHttp, SomeFaultsLeaveEveryOtherBookIntact) {
   const Corpus corpus = test_corpus();
   const auto reference = local_reference(corpus);
-  ServerProcess server = start_server({"--fault-500", "0.3", "--fault-reset", "0.2", "--fault-seed", "11"});
+  ServerProcess server =
+      start_server({"--fault-500", "0.3", "--fault-reset", "0.2", "--fault-seed", "11"});
   const auto tasks = http_tasks(corpus, server.base_url() + "books/{}.txt");
   const std::string name = this->name();
   {
@@ -189,7 +193,8 @@ TEST_P(WordcountHttp, AnUnreachableServerIsAConnectError) {
   socklen_t length = sizeof address;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   ::close(fd);
-  const auto tasks = http_tasks(corpus, "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/{}.txt");
+  const auto tasks =
+      http_tasks(corpus, "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/{}.txt");
   auto executor = make(8);
   for (const auto& r : run_all(*executor, tasks)) {
     EXPECT_NE(r.error.find("cannot connect"), std::string::npos) << r.error;
@@ -200,7 +205,8 @@ TEST_P(WordcountHttp, AnUnreachableServerIsAConnectError) {
 // resumes, so all are in flight together (threads may finish one before the last starts).
 TEST_P(WordcountHttp, AThousandConcurrentDownloadsOnOneEventLoop) {
   const std::size_t n = testing::sized<std::size_t>(1000, 200);
-  if (info().traits.workers != WorkerPlace::coroutines) GTEST_SKIP() << "not coroutines on one loop";
+  if (info().traits.workers != WorkerPlace::coroutines)
+    GTEST_SKIP() << "not coroutines on one loop";
   raise_open_file_limit();
   const Corpus corpus = test_corpus();
   const auto reference = local_reference(corpus);
@@ -262,14 +268,19 @@ TEST(WordcountHttp, DownloadsTheCorpusFromARealNginx) {
   pid_t pid = -1;
   for (int attempt = 0; attempt < 5 && pid < 0; ++attempt) {
     port = free_port();
-    const auto conf = dir.write("nginx.conf",
-        "daemon off;\nmaster_process off;\nworker_processes 1;\npid " + (dir.path() / "nginx.pid").string() +
-        ";\nerror_log " + (dir.path() / "error.log").string() + ";\nevents { worker_connections 64; }\n"
-        "http {\n  access_log off;\n  client_body_temp_path " + (dir.path() / "tmp").string() +
-        ";\n  proxy_temp_path " + (dir.path() / "tmp").string() + ";\n  fastcgi_temp_path " +
-        (dir.path() / "tmp").string() + ";\n  uwsgi_temp_path " + (dir.path() / "tmp").string() +
-        ";\n  scgi_temp_path " + (dir.path() / "tmp").string() + ";\n  server {\n    listen 127.0.0.1:" +
-        std::to_string(port) + ";\n    root " + root.string() + ";\n  }\n}\n");
+    const auto conf =
+        dir.write("nginx.conf", "daemon off;\nmaster_process off;\nworker_processes 1;\npid " +
+                                    (dir.path() / "nginx.pid").string() + ";\nerror_log " +
+                                    (dir.path() / "error.log").string() +
+                                    ";\nevents { worker_connections 64; }\n"
+                                    "http {\n  access_log off;\n  client_body_temp_path " +
+                                    (dir.path() / "tmp").string() + ";\n  proxy_temp_path " +
+                                    (dir.path() / "tmp").string() + ";\n  fastcgi_temp_path " +
+                                    (dir.path() / "tmp").string() + ";\n  uwsgi_temp_path " +
+                                    (dir.path() / "tmp").string() + ";\n  scgi_temp_path " +
+                                    (dir.path() / "tmp").string() +
+                                    ";\n  server {\n    listen 127.0.0.1:" + std::to_string(port) +
+                                    ";\n    root " + root.string() + ";\n  }\n}\n");
     std::vector<std::string> argv_strings{nginx, "-p", dir.path().string(), "-c", conf.string()};
     std::vector<char*> argv;
     for (auto& a : argv_strings) argv.push_back(a.data());
@@ -292,16 +303,20 @@ TEST(WordcountHttp, DownloadsTheCorpusFromARealNginx) {
     }
   }
   ASSERT_GT(pid, 0) << "nginx did not start: " << testing::read_file(dir.path() / "error.log");
-  const auto tasks = http_tasks(corpus, "http://127.0.0.1:" + std::to_string(port) + "/books/{}.txt");
-  const auto missing = http_tasks(corpus, "http://127.0.0.1:" + std::to_string(port) + "/nothing/{}.txt");
+  const auto tasks =
+      http_tasks(corpus, "http://127.0.0.1:" + std::to_string(port) + "/books/{}.txt");
+  const auto missing =
+      http_tasks(corpus, "http://127.0.0.1:" + std::to_string(port) + "/nothing/{}.txt");
   for (const ExecutorInfo* info : executors()) {
     if (!testable(*info)) continue;
     auto executor = info->make(info->traits.worker_cap == 1 ? 1 : 4);
     const auto results = map(*executor, tasks);
-    for (std::size_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i].value, reference[i]) << info->name;
+    for (std::size_t i = 0; i < results.size(); ++i)
+      EXPECT_EQ(results[i].value, reference[i]) << info->name;
     // A missing book is nginx's 404, named.
     for (const auto& r : run_all(*executor, missing)) {
-      EXPECT_NE(r.error.find("HTTP status 404"), std::string::npos) << info->name << ": " << r.error;
+      EXPECT_NE(r.error.find("HTTP status 404"), std::string::npos)
+          << info->name << ": " << r.error;
     }
   }
   ::kill(pid, SIGTERM);  // ours, by its pid

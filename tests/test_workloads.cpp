@@ -31,7 +31,8 @@ TEST(Fingerprint, MatchesHashlibOnAdversarialTexts) {
       "windows\r\nline\r\nends\r\n",
       "old mac\rline\rends",
       "mixed\r\n\r\r\n\n",
-      "\xEF\xBB\xBF" "BOM first, then \xCE\xA3\xCE\xB9 and \xE2\x80\xA8 a separator",
+      "\xEF\xBB\xBF"
+      "BOM first, then \xCE\xA3\xCE\xB9 and \xE2\x80\xA8 a separator",
       "x",
   };
   for (const auto& text : texts) {
@@ -55,15 +56,17 @@ TEST(Fingerprint, MatchesHashlibAtTheOriginalIterations) {
   SKIP_WITHOUT_PYTHON();
   if (testing::tiny()) GTEST_SKIP() << "1,000,000 iterations is too slow under a sanitizer";
   const std::string text = "The original experiment hashes each book 1,000,000 times.\n";
-  EXPECT_EQ(pbkdf2_fingerprint(text, 1'000'000) + "\n",
-            run_oracle("pbkdf2.py", {"1000000"}, text));
+  EXPECT_EQ(pbkdf2_fingerprint(text, 1'000'000) + "\n", run_oracle("pbkdf2.py", {"1000000"}, text));
 }
 
 TEST(Fingerprint, RejectsBadInput) {
   EXPECT_THROW(pbkdf2_fingerprint("text", 0), std::invalid_argument);
   EXPECT_THROW(pbkdf2_fingerprint("text", -5), std::invalid_argument);
   try {
-    pbkdf2_fingerprint("abc\xFF" "def", 1);
+    pbkdf2_fingerprint(
+        "abc\xFF"
+        "def",
+        1);
     FAIL() << "invalid UTF-8 was hashed";
   } catch (const unicode::InvalidUtf8& e) {
     EXPECT_EQ(e.offset(), 3u);
@@ -78,8 +81,8 @@ TEST(Fingerprint, TranslatesNewlinesAsPythonsTextMode) {
 // ---- largest eigenvalue ----------------------------------------------------------------
 
 void expect_matches_numpy(std::uint64_t seed, long n, long bottom, long top) {
-  std::istringstream oracle(run_oracle(
-      "eigen.py", {std::to_string(seed), std::to_string(n), std::to_string(bottom), std::to_string(top)}));
+  std::istringstream oracle(run_oracle("eigen.py", {std::to_string(seed), std::to_string(n),
+                                                    std::to_string(bottom), std::to_string(top)}));
   double re = 0, im = 0;
   long long sum = 0;
   oracle >> re >> im >> sum;
@@ -146,7 +149,8 @@ TEST(ReadBook, NamesTheMissingFile) {
     read_book("/nonexistent/cbench/book.txt");
     FAIL() << "a missing file was read";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/cbench/book.txt"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/cbench/book.txt"), std::string::npos)
+        << e.what();
   }
   testing::TempDir dir;
   EXPECT_THROW(read_book(dir.path()), std::runtime_error);

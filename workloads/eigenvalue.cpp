@@ -9,10 +9,11 @@
 namespace cbench {
 
 std::vector<double> random_integer_matrix(std::uint64_t seed, long n, long bottom, long top) {
-  if (n < 1) throw std::invalid_argument("matrix size must be at least 1, got " + std::to_string(n));
+  if (n < 1)
+    throw std::invalid_argument("matrix size must be at least 1, got " + std::to_string(n));
   if (top <= bottom) {
-    throw std::invalid_argument("matrix entries need bottom < top, got [" +
-                                std::to_string(bottom) + ", " + std::to_string(top) + ")");
+    throw std::invalid_argument("matrix entries need bottom < top, got [" + std::to_string(bottom) +
+                                ", " + std::to_string(top) + ")");
   }
   SplitMix64 rng(seed);
   const auto range = static_cast<std::uint64_t>(top - bottom);

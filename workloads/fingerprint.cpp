@@ -38,8 +38,8 @@ std::string pbkdf2_fingerprint(std::string_view raw, long iterations) {
   std::array<unsigned char, 64> key{};
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                         reinterpret_cast<const unsigned char*>(kSalt.data()),
-                        static_cast<int>(kSalt.size()), static_cast<int>(iterations),
-                        EVP_sha512(), static_cast<int>(key.size()), key.data()) != 1) {
+                        static_cast<int>(kSalt.size()), static_cast<int>(iterations), EVP_sha512(),
+                        static_cast<int>(key.size()), key.data()) != 1) {
     throw std::runtime_error("OpenSSL PKCS5_PBKDF2_HMAC failed");
   }
   return to_hex(key.data(), key.size());

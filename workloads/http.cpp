@@ -39,7 +39,8 @@ void configure(CURL* easy, const std::string& url, const HttpOptions& options, T
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: threads and timeouts coexist
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
@@ -54,11 +55,14 @@ void configure(CURL* easy, const std::string& url, const HttpOptions& options, T
 void check(CURL* easy, CURLcode code, const std::string& url, const Transfer& transfer) {
   if (transfer.sink_error) std::rethrow_exception(transfer.sink_error);
   const std::string received = std::to_string(transfer.received) + " bytes received";
-  const std::string detail = transfer.error_buffer[0] != '\0' ? transfer.error_buffer : curl_easy_strerror(code);
+  const std::string detail =
+      transfer.error_buffer[0] != '\0' ? transfer.error_buffer : curl_easy_strerror(code);
   switch (code) {
-    case CURLE_OK: break;
+    case CURLE_OK:
+      break;
     case CURLE_OPERATION_TIMEDOUT:
-      throw HttpError(HttpError::Kind::timeout, "timed out fetching " + url + " (" + received + "): " + detail);
+      throw HttpError(HttpError::Kind::timeout,
+                      "timed out fetching " + url + " (" + received + "): " + detail);
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
       throw HttpError(HttpError::Kind::connect, "cannot connect to " + url + ": " + detail);
@@ -66,14 +70,16 @@ void check(CURL* easy, CURLcode code, const std::string& url, const Transfer& tr
     case CURLE_PARTIAL_FILE:
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
-      throw HttpError(HttpError::Kind::reset, "connection reset fetching " + url + " (" + received + "): " + detail);
+      throw HttpError(HttpError::Kind::reset,
+                      "connection reset fetching " + url + " (" + received + "): " + detail);
     default:
       throw HttpError(HttpError::Kind::other, "cannot fetch " + url + ": " + detail);
   }
   long status = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) {
-    throw HttpError(HttpError::Kind::status, "HTTP status " + std::to_string(status) + " for " + url);
+    throw HttpError(HttpError::Kind::status,
+                    "HTTP status " + std::to_string(status) + " for " + url);
   }
 }
 

@@ -20,9 +20,7 @@ class SplitMix64 {
   }
 
   // Uniform in [0, 1) from the top 53 bits.
-  constexpr double next_unit() noexcept {
-    return static_cast<double>(next() >> 11) * 0x1.0p-53;
-  }
+  constexpr double next_unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
  private:
   std::uint64_t state_;

@@ -3,6 +3,8 @@
 
 namespace cbench {
 
-constexpr long double_it(long x) noexcept { return 2 * x; }
+constexpr long double_it(long x) noexcept {
+  return 2 * x;
+}
 
 }  // namespace cbench

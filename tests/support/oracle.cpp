@@ -43,8 +43,9 @@ std::string run_oracle(std::string_view script, const std::vector<std::string>& 
   TempDir dir;
   auto in = dir.write("stdin", input);
   auto err = dir.path() / "stderr";
-  std::string command = shell_quote(*python) + " " +
-                        shell_quote(std::string(CBENCH_TEST_ORACLE_DIR) + "/" + std::string(script));
+  std::string command =
+      shell_quote(*python) + " " +
+      shell_quote(std::string(CBENCH_TEST_ORACLE_DIR) + "/" + std::string(script));
   for (const auto& arg : args) command += " " + shell_quote(arg);
   command += " <" + shell_quote(in.string()) + " 2>" + shell_quote(err.string());
   FILE* pipe = ::popen(command.c_str(), "r");
@@ -52,7 +53,8 @@ std::string run_oracle(std::string_view script, const std::vector<std::string>& 
   std::string output;
   std::array<char, 65536> buffer{};
   std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    output.append(buffer.data(), n);
   int status = ::pclose(pipe);
   if (status != 0) {
     throw std::runtime_error("oracle " + std::string(script) + " failed: " + read_file(err));
