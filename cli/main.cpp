@@ -231,10 +231,7 @@ RunRequest parse_run(const Flags& flags) {
     if (const char* why = missing_executor_reason(executor)) {
       throw UsageError("this build has no " + executor + " executor: " + why);
     }
-    std::string names;
-    for (const ExecutorInfo* info : executors())
-      names += (names.empty() ? "" : ", ") + std::string(info->name);
-    throw UsageError("unknown executor \"" + executor + "\" (known: " + names + ")");
+    throw UsageError("unknown executor \"" + executor + "\" (known: " + executor_names() + ")");
   }
   const ExecutorTraits& traits = r.executor->traits;
   const long cores = std::max(1u, std::thread::hardware_concurrency());

@@ -3,9 +3,8 @@
 // one per call and keeps none), and its result reaches the caller as it completes.
 #include <future>
 
-#include "executors/completion_queue.hpp"
 #include "executors/executor.hpp"
-#include "executors/run_task.hpp"
+#include "executors/one_per_task.hpp"
 
 namespace cbench {
 namespace {
@@ -19,41 +18,10 @@ class AsyncExecutor final : public Executor {
   int peak_parallelism() const override { return in_flight_.peak(); }
 
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
-    in_flight_.reset();
-    CompletionQueue queue;
-    // slot s holds the future of worker s; a finished one is waited for before its slot is reused.
-    std::vector<std::future<void>> slots(static_cast<std::size_t>(workers_));
-    std::vector<int> free_slots;
-    for (int s = workers_ - 1; s >= 0; --s) free_slots.push_back(s);
-    // Whatever happens (on_result may throw), no future is left running: each is waited for.
-    struct WaitAll {
-      std::vector<std::future<void>>& futures;
-      ~WaitAll() {
-        for (auto& f : futures) {
-          if (f.valid()) f.wait();
-        }
-      }
-    } wait_all{slots};
-    std::size_t next = 0, delivered = 0;
-    while (delivered < tasks.size()) {
-      while (next < tasks.size() && !free_slots.empty()) {
-        const int slot = free_slots.back();
-        free_slots.pop_back();
-        const std::size_t index = next++;
-        in_flight_.enter();
-        slots[slot] = std::async(std::launch::async, [&, index, slot] {
-          TaskResult result = run_task(tasks[index], index, slot);
-          in_flight_.leave();
-          queue.push(std::move(result));
-        });
-      }
-      delivered += queue.deliver([&](TaskResult&& result) {
-        const int slot = result.worker;
-        slots[slot].get();
-        free_slots.push_back(slot);
-        on_result(std::move(result));
-      });
-    }
+    run_one_per_task<std::future<void>>(
+        workers_, tasks, on_result, in_flight_,
+        [](auto body) { return std::async(std::launch::async, std::move(body)); },
+        [](std::future<void>& f) { f.wait(); });
   }
 
  private:

@@ -52,6 +52,22 @@ class CompletionQueue {
   bool caller_waiting_ = false;
 };
 
+// The caller's side of a run: hands all n results to on_result as they complete, then calls
+// finish() (which waits until the workers have left the run, so that the task list and the
+// queue may go). When on_result throws, finish() is called before the exception goes on.
+template <typename Finish>
+void deliver_all(CompletionQueue& queue, std::size_t n, const ResultCallback& on_result,
+                 Finish&& finish) {
+  std::size_t delivered = 0;
+  try {
+    while (delivered < n) delivered += queue.deliver(on_result);
+  } catch (...) {
+    finish();
+    throw;
+  }
+  finish();
+}
+
 // Counts the tasks running at once and remembers the most: how tests check that W is honoured.
 class InFlight {
  public:

@@ -167,13 +167,6 @@ ExecutorRegistry& executor_registry() {
   return r;
 }
 
-std::string known_names() {
-  std::string names;
-  for (const ExecutorInfo* e : executors())
-    names += (names.empty() ? "" : ", ") + std::string(e->name);
-  return names;
-}
-
 }  // namespace
 
 std::string_view to_string(WorkerPlace place) {
@@ -195,6 +188,14 @@ std::string_view to_string(WorkerPlace place) {
 std::string ExecutorInfo::description() const {
   return python.empty() ? std::string(model)
                         : std::string(model) + " (" + std::string(python) + ")";
+}
+
+std::string executor_names() {
+  std::string names;
+  for (const ExecutorInfo* e : executors()) {
+    names += (names.empty() ? "" : ", ") + std::string(e->name);
+  }
+  return names;
 }
 
 std::span<const ExecutorInfo* const> executors() {
@@ -244,7 +245,7 @@ std::unique_ptr<Executor> make_executor(std::string_view name, int workers) {
   checked_workers(workers);
   if (const ExecutorInfo* e = find_executor(name)) return e->make(workers);
   throw std::invalid_argument("unknown executor \"" + std::string(name) +
-                              "\" (known: " + known_names() + ")");
+                              "\" (known: " + executor_names() + ")");
 }
 
 }  // namespace cbench

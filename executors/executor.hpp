@@ -160,6 +160,9 @@ struct ExecutorInfo {
 // of executors, executors/CMakeLists.txt; then any registered at run time).
 std::span<const ExecutorInfo* const> executors();
 
+// "sequential, thread, ...": every executor's name, for messages that list what is valid.
+std::string executor_names();
+
 // The executor every other is checked against: the one whose caller runs the tasks.
 const ExecutorInfo& reference_executor();
 

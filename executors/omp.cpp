@@ -49,15 +49,8 @@ class OmpExecutor final : public Executor {
       running_ = true;
     }
     wake_.notify_all();
-    std::size_t delivered = 0;
-    try {
-      while (delivered < tasks.size()) delivered += queue.deliver(on_result);
-    } catch (...) {
-      // on_result threw: the team finishes the run before its task list and queue go away.
-      wait_until_done();
-      throw;
-    }
-    wait_until_done();
+    // Whatever on_result does, the team finishes the run before its task list and queue go away.
+    deliver_all(queue, tasks.size(), on_result, [&] { wait_until_done(); });
   }
 
  private:

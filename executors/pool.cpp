@@ -52,15 +52,8 @@ class PoolExecutor final : public Executor {
       busy_ = workers_;
     }
     wake_.notify_all();
-    std::size_t delivered = 0;
-    try {
-      while (delivered < tasks.size()) delivered += queue.deliver(on_result);
-    } catch (...) {
-      // on_result threw: let the workers drain the run before the queue goes away.
-      drain(queue, tasks.size() - delivered);
-      throw;
-    }
-    finish();
+    // Whatever on_result does, the workers leave the run before the queue goes away.
+    deliver_all(queue, tasks.size(), on_result, [&] { finish(); });
   }
 
  private:
@@ -96,11 +89,6 @@ class PoolExecutor final : public Executor {
     idle_.wait(lock, [&] { return busy_ == 0; });
     tasks_ = {};
     queue_ = nullptr;
-  }
-
-  void drain(CompletionQueue& queue, std::size_t remaining) {
-    while (remaining > 0) remaining -= queue.deliver([](TaskResult&&) {});
-    finish();
   }
 
   const int workers_;

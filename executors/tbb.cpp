@@ -50,14 +50,7 @@ class TbbExecutor final : public Executor {
         });
       }
     });
-    std::size_t delivered = 0;
-    try {
-      while (delivered < tasks.size()) delivered += queue.deliver(on_result);
-    } catch (...) {
-      arena_.execute([&] { group.wait(); });
-      throw;
-    }
-    arena_.execute([&] { group.wait(); });
+    deliver_all(queue, tasks.size(), on_result, [&] { arena_.execute([&] { group.wait(); }); });
   }
 
  private:
