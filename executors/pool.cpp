@@ -108,7 +108,7 @@ class PoolExecutor final : public Executor {
 
 CBENCH_REGISTER_EXECUTOR(pool) = {
     .name = "pool",
-    .model = "W long-lived threads, a task queue, results as completed",
+    .model = "W long-lived threads claiming tasks from the run's list, results as completed",
     .python = "ThreadPoolExecutor",
     // Its threads are all started with it: 10,000 of them prove nothing 1,000 do not.
     .traits = {.workers = WorkerPlace::threads, .cold_mode = true, .worker_cap = 1000},
