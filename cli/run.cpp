@@ -1,0 +1,351 @@
+// `cbench run`: one experiment with one executor, printed in the original's words (or as one JSON
+// document). Its flags are its own and those the experiments declare (docs/design.md,
+// "Experiments describe themselves").
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "executors/mpi.hpp"
+#include "executors/process.hpp"
+#include "executors/run_task.hpp"
+#include "experiments/build_info.hpp"
+#include "experiments/experiment.hpp"
+#include "experiments/json.hpp"
+#include "fixtures/server_process.hpp"
+
+namespace cbench::cli {
+namespace {
+
+// The flags of `cbench run`: its own, then every option an experiment declares (one flag for all
+// the experiments that declare the same name, its help naming each), then the output's.
+struct RunFlags {
+  std::vector<FlagSpec> specs;
+  std::vector<std::string_view> options;           // the flags experiments declare
+  std::vector<std::unique_ptr<std::string>> help;  // the generated help texts the specs point to
+};
+
+const RunFlags& run_flags() {
+  static const RunFlags flags = [] {
+    RunFlags f;
+    f.specs = {
+        {"workload", "W", "the experiment to run (see cbench list); required"},
+        {"executor", "E", "the concurrency model (see cbench list; default sequential)"},
+        {"workers", "N", "how many workers (default 1 for sequential, else the number of cores)"},
+        {"as-completed", "", "print each task's line as it finishes, not in task order"},
+        {"fixtures", "DIR", "corpus folder with books/*.txt and stop-words/english.txt"},
+        {"seed", "S", "seed of the generated corpus used when no corpus folder is found (2016)"},
+    };
+    std::vector<std::string> order;
+    std::map<std::string, std::pair<const OptionSpec*, std::string>> options;
+    std::string servers;
+    for (const Experiment* e : experiments()) {
+      if (!e->server_url_option.empty())
+        servers += (servers.empty() ? "" : ", ") + std::string(e->name);
+      for (const OptionSpec& spec : e->options) {
+        std::string part = std::string(e->name) + ": " + std::string(spec.help);
+        if (spec.kind == OptionKind::integer || spec.kind == OptionKind::seconds) {
+          part += " (" + spec.default_text() + ")";
+        }
+        auto [it, added] = options.try_emplace(std::string(spec.name), &spec, part);
+        if (added) {
+          order.push_back(std::string(spec.name));
+        } else if (it->second.first->kind != spec.kind) {
+          throw std::logic_error("--" + std::string(spec.name) + " is declared as two kinds");
+        } else {
+          it->second.second += "; " + part;
+        }
+      }
+    }
+    auto add = [&f](std::string_view name, std::string_view value, std::string help) {
+      f.help.push_back(std::make_unique<std::string>(std::move(help)));
+      f.specs.push_back({name, value, *f.help.back()});
+    };
+    for (const auto& name : order) {
+      const auto& [spec, help] = options.at(name);
+      add(spec->name, spec->placeholder, help);
+      f.options.push_back(spec->name);
+    }
+    if (!servers.empty()) {
+      add("profile", "P", servers + ": the fixture server's profile: lan, quick, seed (quick)");
+    }
+    f.specs.push_back({"json", "", "print one JSON document instead of lines"});
+    f.specs.push_back({"output", "FILE", "also write the JSON document to FILE"});
+    f.specs.push_back({"help", "", "show this help"});
+    return f;
+  }();
+  return flags;
+}
+
+std::string human_cores() {
+  return std::to_string(std::thread::hardware_concurrency());
+}
+
+struct RunRequest {
+  const Experiment* experiment = nullptr;
+  const ExecutorInfo* executor = nullptr;
+  int workers = 1;
+  bool as_completed = false;
+  bool json = false;
+  std::optional<std::string> output;  // --output FILE
+  std::string profile;                // the fixture server's, when the experiment starts one
+  CorpusOptions corpus;
+  Options options;
+};
+
+RunRequest parse_run(const Flags& flags) {
+  RunRequest r;
+  auto workload = flags.text("workload");
+  if (!workload) throw UsageError("--workload is required (see cbench list)");
+  try {
+    r.experiment = &find_experiment(*workload);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const Experiment& e = *r.experiment;
+  auto reject = [&](std::string_view flag, bool applies) {
+    if (flags.has(flag) && !applies) {
+      throw UsageError("--" + std::string(flag) + " does not apply to the " + std::string(e.name) +
+                       " workload");
+    }
+  };
+  reject("fixtures", e.uses_corpus);
+  reject("seed", e.uses_corpus);
+  for (std::string_view option : run_flags().options) reject(option, e.option(option) != nullptr);
+  reject("profile", !e.server_url_option.empty());
+  if (flags.has("profile") && !e.server_url_option.empty() && flags.has(e.server_url_option)) {
+    throw UsageError("--profile shapes the fixture server, which --" +
+                     std::string(e.server_url_option) + " replaces: give one");
+  }
+
+  const std::string executor =
+      flags.text("executor").value_or(std::string(reference_executor().name));
+  r.executor = find_executor(executor);
+  if (r.executor == nullptr) {
+    if (const char* why = missing_executor_reason(executor)) {
+      throw UsageError("this build has no " + executor + " executor: " + why);
+    }
+    throw UsageError("unknown executor \"" + executor + "\" (known: " + executor_names() + ")");
+  }
+  const ExecutorTraits& traits = r.executor->traits;
+  const long cores = std::max(1u, std::thread::hardware_concurrency());
+  // Under a launcher (mpirun) the default is every engine it started.
+  long default_workers = traits.worker_cap == 1 ? 1 : cores;
+  if (traits.needs_launcher && mpi::world_engines() > 0) default_workers = mpi::world_engines();
+  r.workers = static_cast<int>(flags.integer("workers", 1, 100000).value_or(default_workers));
+  if (traits.worker_cap == 1 && r.workers != 1) {
+    throw UsageError("the " + executor + " executor has no workers to give: --workers must be 1");
+  }
+  r.as_completed = flags.has("as-completed");
+  r.json = flags.has("json");
+  r.output = flags.text("output");
+  if (auto dir = flags.text("fixtures")) r.corpus.fixtures = *dir;
+  if (auto seed = flags.integer("seed", 0, std::numeric_limits<long>::max())) {
+    r.corpus.seed = static_cast<std::uint64_t>(*seed);
+  }
+  r.options = e.defaults();
+  for (const OptionSpec& spec : e.options) {
+    const std::string_view name = spec.name;
+    switch (spec.kind) {
+      case OptionKind::integer:
+        if (auto v = flags.integer(name, std::lround(spec.min), std::lround(spec.max))) {
+          r.options.set(name, *v);
+        }
+        break;
+      case OptionKind::seconds:
+        if (auto v = flags.seconds(name)) {
+          if (*v < spec.min || *v > spec.max) {
+            throw UsageError("--" + std::string(name) + " takes seconds from " +
+                             OptionSpec{.fallback = spec.min}.default_text() + " to " +
+                             OptionSpec{.fallback = spec.max}.default_text());
+          }
+          r.options.set(name, *v);
+        }
+        break;
+      case OptionKind::text:
+        if (auto v = flags.text(name)) r.options.set(name, *v);
+        break;
+      case OptionKind::flag:
+        if (flags.has(name)) r.options.set(name, true);
+        break;
+    }
+  }
+  r.profile = flags.text("profile").value_or("quick");
+  if (r.profile != "lan" && r.profile != "quick" && r.profile != "seed") {
+    throw UsageError("--profile takes lan, quick or seed, got \"" + r.profile + "\"");
+  }
+  // An experiment that prints as it goes (the counter) does, unless the output is a JSON document.
+  r.options.echo = !r.json;
+  return r;
+}
+
+std::string seconds_text(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", s);
+  return text;
+}
+
+int run_experiment(const RunRequest& r) {
+  const Experiment& e = *r.experiment;
+  std::optional<Corpus> corpus;
+  if (e.uses_corpus) corpus = load_corpus(r.corpus);
+  // A downloading experiment without an address of its own: the fixture server in a process of
+  // its own, serving the same corpus, so its CPU time is never the client's.
+  std::optional<ServerProcess> server;
+  Options options = r.options;
+  if (!e.server_url_option.empty() && options.text(e.server_url_option).empty()) {
+    raise_open_file_limit();
+    std::vector<std::string> args{"serve", "--profile", r.profile, "--seed",
+                                  std::to_string(r.corpus.seed)};
+    if (r.corpus.fixtures) {
+      args.push_back("--fixtures");
+      args.push_back(r.corpus.fixtures->string());
+    }
+    server.emplace(current_executable(), args);
+    options.set(e.server_url_option, server->base_url() + "books/{}.txt");
+  }
+  const Corpus empty_corpus;
+  const std::vector<Task> tasks = e.make_tasks(corpus ? *corpus : empty_corpus, options);
+  auto executor = r.executor->make(checked_workers(r.workers));
+
+  if (corpus && !r.json) std::cout << "Corpus: " << corpus->describe() << "\n" << std::flush;
+
+  std::vector<std::optional<TaskResult>> results(tasks.size());
+  const auto start = Clock::now();
+  executor->run(tasks, [&](TaskResult&& result) {
+    if (r.as_completed && !r.json && result.ok() && e.task_line != nullptr) {
+      std::cout << e.task_line(tasks[result.index], result.value) << "\n" << std::flush;
+    }
+    results[result.index] = std::move(result);
+  });
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  // This process's CPU time (for mpi, the controller's: it should wait, not spin).
+  const double caller_cpu = process_cpu_seconds();
+  double server_cpu = 0;
+  if (server) {
+    server_cpu = server->cpu_seconds();
+    server->stop();
+  }
+
+  int failures = 0;
+  std::vector<Bytes> values;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (!results[i]) {
+      results[i] = TaskResult{};
+      results[i]->index = i;
+      results[i]->error = "the executor returned no result";
+    }
+    if (!results[i]->ok()) {
+      ++failures;
+      std::cerr << "cbench: error: " << tasks[i].name << ": " << results[i]->error << "\n";
+    } else {
+      values.push_back(results[i]->value);
+    }
+  }
+  std::vector<std::string> summary;
+  if (failures == 0 && e.reduce != nullptr) {
+    const Bytes reduced = e.reduce(values);
+    if (e.summary_lines != nullptr) summary = e.summary_lines(reduced);
+  }
+
+  if (r.json || r.output) {
+    std::string out =
+        "{\"workload\":" + json::quote(e.name) + ",\"executor\":" + json::quote(executor->name()) +
+        ",\"workers\":" + std::to_string(executor->workers()) + ",\"cores\":" + human_cores();
+    if (corpus) {
+      out += ",\"corpus\":{\"kind\":" + json::quote(to_string(corpus->kind)) +
+             ",\"origin\":" + json::quote(corpus->origin) +
+             ",\"checksum\":" + json::quote(corpus->checksum) +
+             ",\"books\":" + std::to_string(corpus->books.size()) +
+             ",\"bytes\":" + std::to_string(corpus->total_bytes()) + "}";
+    }
+    out += ",\"results\":[";
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      const TaskResult& result = *results[i];
+      if (i > 0) out += ",";
+      out +=
+          "{\"task\":" + json::quote(tasks[i].name) + ",\"ok\":" + (result.ok() ? "true" : "false");
+      if (result.ok()) {
+        out += ",\"value\":" + e.task_json(result.value);
+        if (e.task_line != nullptr)
+          out += ",\"line\":" + json::quote(e.task_line(tasks[i], result.value));
+      } else {
+        out += ",\"error\":" + json::quote(result.error);
+      }
+      out += ",\"worker\":" + std::to_string(result.worker) +
+             ",\"cpu_seconds\":" + json::number(result.cpu_seconds) + ",\"seconds\":" +
+             json::number(std::chrono::duration<double>(result.end - result.start).count()) + "}";
+    }
+    out += "],\"summary\":[";
+    for (std::size_t i = 0; i < summary.size(); ++i)
+      out += (i ? "," : "") + json::quote(summary[i]);
+    if (server) {
+      out += "],\"server\":{\"profile\":" + json::quote(r.profile) +
+             ",\"cpu_seconds\":" + json::number(server_cpu) +
+             "},\"elapsed_seconds\":" + json::number(elapsed);
+    } else {
+      out += "],\"elapsed_seconds\":" + json::number(elapsed);
+    }
+    out += ",\"cpu_seconds\":{\"this_process\":" + json::number(caller_cpu) +
+           ",\"worker_processes\":" + json::number(executor->worker_cpu_seconds()) + "}";
+    out += ",\"build\":" + build_info_json() + "}\n";
+    if (r.json) std::cout << out;
+    if (r.output) {
+      std::ofstream file(*r.output, std::ios::binary);
+      file << out;
+      file.close();
+      if (!file) {
+        std::cerr << "cbench: error: cannot write " << *r.output << "\n";
+        return 1;
+      }
+    }
+  }
+  if (!r.json) {
+    if (!r.as_completed && e.task_line != nullptr) {
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (results[i]->ok()) std::cout << e.task_line(tasks[i], results[i]->value) << "\n";
+      }
+    }
+    for (const auto& line : summary) std::cout << line << "\n";
+    std::cout << "Elapsed time: " << seconds_text(elapsed) << " seconds\n";
+    if (executor->worker_cpu_seconds() > 0) {
+      std::cout << "CPU time: " << seconds_text(executor->worker_cpu_seconds())
+                << " seconds in the " << executor->workers() << " worker processes, "
+                << seconds_text(caller_cpu) << " in this one\n";
+    }
+    if (server) {
+      std::cout << "Server CPU time: " << seconds_text(server_cpu) << " seconds (profile "
+                << r.profile << ", not counted above)\n";
+    }
+  }
+  std::cout << std::flush;
+  if (failures > 0) {
+    std::cerr << "cbench: " << failures << " of " << tasks.size() << " tasks failed\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+  Flags flags(args, run_flags().specs);
+  if (flags.has("help")) {
+    std::cout << "usage: cbench run --workload W [--executor E] [--workers N] [options]\n\n"
+                 "Runs one experiment and prints one line per task, then the elapsed time.\n\n"
+              << describe_flags(run_flags().specs);
+    return 0;
+  }
+  return run_experiment(parse_run(flags));
+}
+
+}  // namespace cbench::cli
