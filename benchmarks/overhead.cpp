@@ -1,7 +1,9 @@
 // What a concurrency model costs by itself, with no work to hide it:
-//   overhead:dispatch   10,000 empty tasks per iteration, reported as ns per task, next to each
-//                       runtime's own floor where its executor names one (ExecutorInfo::
-//                       native_floor: a bare Asio co_spawn of 10,000 empty coroutines for coro);
+//   overhead:dispatch   10,000 empty tasks per iteration through the executor, reported as ns
+//                       per task;
+//   overhead:native     the same 10,000 empty tasks run by the executor's runtime alone, with no
+//                       cbench code in the loop (ExecutorInfo::native_floor): the floor that
+//                       dispatch is measured against, at the same worker counts;
 //   overhead:lifecycle  building and destroying the executor;
 //   overhead:memory     the memory each waiting task adds, with 10 to 10,000 tasks waiting at
 //                       once (threads: a stack; coroutines: a frame; processes: a process): the
@@ -123,12 +125,24 @@ void dispatch(benchmark::State& state, const ExecutorInfo& info) {
   state.counters["workers"] = workers;
 }
 
-// An executor's runtime alone (ExecutorInfo::native_floor), timed like dispatch.
+// An executor's runtime alone (ExecutorInfo::native_floor), built outside the timing and timed
+// like dispatch; each run is checked to have run every task.
 void native_floor(benchmark::State& state, const ExecutorInfo& info) {
+  const int workers = static_cast<int>(state.range(0));
+  auto floor = info.native_floor(workers);
+  floor->run(kDispatchTasks);  // warm-up: threads started, caches filled
   const auto start = Clock::now();
-  for (auto _ : state) info.native_floor(kDispatchTasks);
+  for (auto _ : state) {
+    const std::size_t ran = floor->run(kDispatchTasks);
+    if (ran != kDispatchTasks) {
+      state.SkipWithError(("the floor ran " + std::to_string(ran) + " of " +
+                           std::to_string(kDispatchTasks) + " tasks")
+                              .c_str());
+      break;
+    }
+  }
   set_ns_per_task(state, std::chrono::duration<double>(Clock::now() - start).count());
-  state.counters["workers"] = 1;
+  state.counters["workers"] = workers;
 }
 
 void lifecycle(benchmark::State& state, const ExecutorInfo& info) {
@@ -211,11 +225,17 @@ int register_overheads(const SuiteOptions& o) {
         "overhead:dispatch/executor:" + std::string(info->name),
         [info](benchmark::State& s) { dispatch(s, *info); }, "workers", grid);
   }
-  // Each runtime's own floor, beside the executors' rows.
+  // Each runtime's own floor at the same worker counts (overhead:native), and under the name an
+  // earlier version gave it at W = 1 (overhead:dispatch/executor:asio-co_spawn), for baselines.
   for (const ExecutorInfo* info : executors()) {
-    if (info->native_floor == nullptr || grid_workers(o, *info).empty()) continue;
-    add("overhead:dispatch/executor:" + std::string(info->native_floor_name),
-        [info](benchmark::State& s) { native_floor(s, *info); }, "workers", {1});
+    const std::vector<int> grid = grid_workers(o, *info);
+    if (info->native_floor == nullptr || grid.empty()) continue;
+    auto body = [info](benchmark::State& s) { native_floor(s, *info); };
+    add("overhead:native/executor:" + std::string(info->name), body, "workers", grid);
+    if (!info->native_floor_name.empty()) {
+      add("overhead:dispatch/executor:" + std::string(info->native_floor_name), body, "workers",
+          {1});
+    }
   }
   // Executors that build workers; not those of a launcher (mpirun's engines live as long as the
   // run: spawning is not what a cluster repeats).

@@ -55,7 +55,8 @@ std::string list_json() {
            ",\"cold_mode\":" + (t.cold_mode ? "true" : "false") +
            ",\"worker_cap\":" + std::to_string(t.worker_cap) +
            ",\"tsan_visible\":" + (t.tsan_visible ? "true" : "false") +
-           ",\"needs_launcher\":" + (t.needs_launcher ? "true" : "false") + "}";
+           ",\"needs_launcher\":" + (t.needs_launcher ? "true" : "false") +
+           ",\"native_floor\":" + (e->native_floor != nullptr ? "true" : "false") + "}";
     first = false;
   }
   return out + "]}";

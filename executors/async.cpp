@@ -18,11 +18,13 @@ class AsyncExecutor final : public Executor {
   int peak_parallelism() const override { return in_flight_.peak(); }
 
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
-    run_one_per_task<std::future<void>>(
-        workers_, tasks, on_result, in_flight_,
-        [](auto body) { return std::async(std::launch::async, std::move(body)); },
-        [](std::future<void>& f) { f.wait(); });
+    run_one_per_task<std::future<void>>(workers_, tasks, on_result, in_flight_, start, end);
   }
+
+  static constexpr auto start = [](auto body) {
+    return std::async(std::launch::async, std::move(body));
+  };
+  static constexpr auto end = [](std::future<void>& f) { f.wait(); };
 
  private:
   int workers_;
@@ -38,6 +40,12 @@ CBENCH_REGISTER_EXECUTOR(async) = {
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<AsyncExecutor>(workers);
     },
+    // std::async alone: launched and waited for, W at a time.
+    .native_floor =
+        [](int workers) {
+          return one_per_task_floor<std::future<void>>(workers, AsyncExecutor::start,
+                                                       AsyncExecutor::end);
+        },
 };
 
 }  // namespace cbench

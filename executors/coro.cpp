@@ -112,16 +112,25 @@ AsyncRun async_form(std::string_view kind_name) {
 
 namespace {
 
-asio::awaitable<void> empty_coroutine() {
+asio::awaitable<void> empty_coroutine(std::size_t& ran) {
+  ++ran;
   co_return;
 }
 
-// Asio alone: `tasks` empty coroutines spawned on a fresh loop and run to the end.
-void bare_co_spawn(int tasks) {
-  asio::io_context loop(1);
-  for (int i = 0; i < tasks; ++i) asio::co_spawn(loop, empty_coroutine(), asio::detached);
-  loop.run();
-}
+// Asio alone: n empty coroutines spawned on a fresh loop and run to the end (one loop whatever W,
+// as asyncio has one).
+class BareCoSpawn final : public NativeFloor {
+ public:
+  std::size_t run(std::size_t tasks) override {
+    std::size_t ran = 0;
+    asio::io_context loop(1);
+    for (std::size_t i = 0; i < tasks; ++i) {
+      asio::co_spawn(loop, empty_coroutine(ran), asio::detached);
+    }
+    loop.run();
+    return ran;
+  }
+};
 
 }  // namespace
 
@@ -133,7 +142,9 @@ CBENCH_REGISTER_EXECUTOR(coro) = {
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<CoroExecutor>(workers);
     },
-    .native_floor = bare_co_spawn,
+    .native_floor = [](int) -> std::unique_ptr<NativeFloor> {
+      return std::make_unique<BareCoSpawn>();
+    },
     .native_floor_name = "asio-co_spawn",
 };
 

@@ -139,6 +139,22 @@ struct ExecutorTraits {
   }
 };
 
+// The cheapest idiomatic way an executor's runtime runs empty tasks with W workers, with no cbench
+// code in the loop: the floor its dispatch cost is measured against (docs/design.md, "Native
+// floors"). Built outside the timing; run(n) runs n empty tasks and returns how many ran, which
+// the benchmark checks.
+class NativeFloor {
+ public:
+  virtual ~NativeFloor() = default;
+  virtual std::size_t run(std::size_t tasks) = 0;
+};
+
+// A count per worker on a cache line of its own, so that counting the tasks a floor ran does not
+// make its workers share a line.
+struct alignas(64) WorkerCount {
+  std::size_t n = 0;
+};
+
 // An executor's description, registered by its own file (CBENCH_REGISTER_EXECUTOR).
 struct ExecutorInfo {
   std::string_view name;
@@ -146,10 +162,11 @@ struct ExecutorInfo {
   std::string_view python;  // its counterpart in the Python original; empty when none
   ExecutorTraits traits;
   std::unique_ptr<Executor> (*make)(int workers) = nullptr;
-  // The cheapest idiomatic way its runtime runs `tasks` empty tasks, with no cbench code in the
-  // loop: the floor its dispatch is measured against, as the row
-  // overhead:dispatch/executor:<native_floor_name>. Null when there is none.
-  void (*native_floor)(int tasks) = nullptr;
+  // Its runtime's own floor with W workers (the rows overhead:native/executor:<name>); null when
+  // it has none.
+  std::unique_ptr<NativeFloor> (*native_floor)(int workers) = nullptr;
+  // The name under which an earlier version timed the floor at W = 1 as a dispatch row
+  // (overhead:dispatch/executor:asio-co_spawn), still written so that baselines compare.
   std::string_view native_floor_name;
 
   // The line `cbench list` prints: the model and, in brackets, its Python counterpart.

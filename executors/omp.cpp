@@ -99,6 +99,31 @@ class OmpExecutor final : public Executor {
   std::thread leader_;  // last: it starts once everything it reads is built
 };
 
+// OpenMP alone: a parallel region of W threads, one generating n empty tasks.
+class OmpFloor final : public NativeFloor {
+ public:
+  explicit OmpFloor(int workers) : workers_(workers), counts_(static_cast<std::size_t>(workers)) {}
+
+  std::size_t run(std::size_t tasks) override {
+    for (auto& c : counts_) c.n = 0;
+#pragma omp parallel num_threads(workers_)
+    {
+#pragma omp single
+      for (std::size_t i = 0; i < tasks; ++i) {
+#pragma omp task
+        ++counts_[static_cast<std::size_t>(omp_get_thread_num())].n;
+      }
+    }
+    std::size_t ran = 0;
+    for (const auto& c : counts_) ran += c.n;
+    return ran;
+  }
+
+ private:
+  const int workers_;
+  std::vector<WorkerCount> counts_;
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(omp) = {
@@ -112,6 +137,9 @@ CBENCH_REGISTER_EXECUTOR(omp) = {
                .tsan_visible = false},
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<OmpExecutor>(workers);
+    },
+    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
+      return std::make_unique<OmpFloor>(workers);
     },
 };
 

@@ -3,6 +3,7 @@
 // the executors library.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -53,6 +54,40 @@ void run_one_per_task(int workers, std::span<const Task> tasks, const ResultCall
       on_result(std::move(result));
     });
   }
+}
+
+// The floor of such an executor: its handles alone, W started at a time, each running an empty
+// task, then all W ended; no cbench code between them.
+template <typename Handle, typename Start, typename End>
+class OnePerTaskFloor final : public NativeFloor {
+ public:
+  OnePerTaskFloor(int workers, Start start, End end)
+      : counts_(static_cast<std::size_t>(workers)), start_(start), end_(end) {}
+
+  std::size_t run(std::size_t tasks) override {
+    for (auto& c : counts_) c.n = 0;
+    std::vector<Handle> batch;
+    for (std::size_t i = 0; i < tasks;) {
+      batch.clear();
+      for (std::size_t s = 0; s < counts_.size() && i < tasks; ++s, ++i) {
+        batch.push_back(start_([this, s] { ++counts_[s].n; }));
+      }
+      for (auto& handle : batch) end_(handle);
+    }
+    std::size_t ran = 0;
+    for (const auto& c : counts_) ran += c.n;
+    return ran;
+  }
+
+ private:
+  std::vector<WorkerCount> counts_;
+  Start start_;
+  End end_;
+};
+
+template <typename Handle, typename Start, typename End>
+std::unique_ptr<NativeFloor> one_per_task_floor(int workers, Start start, End end) {
+  return std::make_unique<OnePerTaskFloor<Handle, Start, End>>(workers, start, end);
 }
 
 }  // namespace cbench

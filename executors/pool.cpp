@@ -8,6 +8,8 @@
 // worker that finishes early claims more. Workers sleep on a condition variable between runs.
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -104,6 +106,67 @@ class PoolExecutor final : public Executor {
   InFlight in_flight_;
 };
 
+// A thread pool as it is usually written: W threads, a queue of callables behind a mutex and a
+// condition variable, one notify per task; the caller waits until the last task is done.
+class CvPoolFloor final : public NativeFloor {
+ public:
+  explicit CvPoolFloor(int workers) : counts_(static_cast<std::size_t>(workers)) {
+    for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { work(w); });
+  }
+  ~CvPoolFloor() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  std::size_t run(std::size_t tasks) override {
+    for (auto& c : counts_) c.n = 0;
+    {
+      std::lock_guard lock(mutex_);
+      done_ = 0;
+      target_ = tasks;
+    }
+    for (std::size_t i = 0; i < tasks; ++i) {
+      {
+        std::lock_guard lock(mutex_);
+        queue_.emplace_back([this](int w) { ++counts_[static_cast<std::size_t>(w)].n; });
+      }
+      ready_.notify_one();
+    }
+    std::unique_lock lock(mutex_);
+    finished_.wait(lock, [&] { return done_ == target_; });
+    std::size_t ran = 0;
+    for (const auto& c : counts_) ran += c.n;
+    return ran;
+  }
+
+ private:
+  void work(int w) {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      auto task = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      task(w);
+      lock.lock();
+      if (++done_ == target_) finished_.notify_one();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_, finished_;
+  std::deque<std::function<void(int)>> queue_;
+  std::size_t done_ = 0, target_ = 0;
+  bool stopping_ = false;
+  std::vector<WorkerCount> counts_;
+  std::vector<std::thread> threads_;  // last: started once everything they use is built
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(pool) = {
@@ -114,6 +177,9 @@ CBENCH_REGISTER_EXECUTOR(pool) = {
     .traits = {.workers = WorkerPlace::threads, .cold_mode = true, .worker_cap = 1000},
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<PoolExecutor>(workers);
+    },
+    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
+      return std::make_unique<CvPoolFloor>(workers);
     },
 };
 

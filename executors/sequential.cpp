@@ -29,6 +29,20 @@ std::unique_ptr<Executor> make(int workers) {
   return std::make_unique<SequentialExecutor>();
 }
 
+// A plain loop of calls to an empty function the compiler cannot see through.
+class PlainLoop final : public NativeFloor {
+ public:
+  std::size_t run(std::size_t tasks) override {
+    std::size_t ran = 0;
+    for (std::size_t i = 0; i < tasks; ++i) empty_(ran);
+    return ran;
+  }
+
+ private:
+  static void count(std::size_t& ran) { ++ran; }
+  void (*volatile empty_)(std::size_t&) = count;
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(sequential) = {
@@ -36,6 +50,9 @@ CBENCH_REGISTER_EXECUTOR(sequential) = {
     .model = "the caller runs every task in order; the reference",
     .traits = {.workers = WorkerPlace::caller, .worker_cap = 1},
     .make = make,
+    .native_floor = [](int) -> std::unique_ptr<NativeFloor> {
+      return std::make_unique<PlainLoop>();
+    },
 };
 
 }  // namespace cbench

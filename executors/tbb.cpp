@@ -98,6 +98,41 @@ class TbbExecutor final : public Executor {
   InFlight in_flight_;
 };
 
+// oneTBB alone: task_group::run of n empty tasks and one wait, in an arena of W under the same
+// global_control as the executor's.
+class TbbFloor final : public NativeFloor {
+ public:
+  explicit TbbFloor(int workers)
+      : control_(tbb::global_control::max_allowed_parallelism,
+                 static_cast<std::size_t>(workers) + 1),
+        arena_(workers, 0),
+        counts_(static_cast<std::size_t>(workers) + 1) {
+    arena_.initialize();
+  }
+
+  std::size_t run(std::size_t tasks) override {
+    for (auto& c : counts_) c.n = 0;
+    arena_.execute([&] {
+      tbb::task_group group;
+      for (std::size_t i = 0; i < tasks; ++i) {
+        group.run([this] {
+          const int slot = tbb::this_task_arena::current_thread_index();
+          ++counts_[static_cast<std::size_t>(slot) % counts_.size()].n;
+        });
+      }
+      group.wait();
+    });
+    std::size_t ran = 0;
+    for (const auto& c : counts_) ran += c.n;
+    return ran;
+  }
+
+ private:
+  tbb::global_control control_;
+  tbb::task_arena arena_;
+  std::vector<WorkerCount> counts_;
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(tbb) = {
@@ -107,6 +142,9 @@ CBENCH_REGISTER_EXECUTOR(tbb) = {
     .traits = {.workers = WorkerPlace::threads, .worker_cap = 255, .tsan_visible = false},
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<TbbExecutor>(workers);
+    },
+    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
+      return std::make_unique<TbbFloor>(workers);
     },
 };
 

@@ -16,10 +16,11 @@ class ThreadExecutor final : public Executor {
   int peak_parallelism() const override { return in_flight_.peak(); }
 
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
-    run_one_per_task<std::thread>(
-        workers_, tasks, on_result, in_flight_,
-        [](auto body) { return std::thread(std::move(body)); }, [](std::thread& t) { t.join(); });
+    run_one_per_task<std::thread>(workers_, tasks, on_result, in_flight_, start, end);
   }
+
+  static constexpr auto start = [](auto body) { return std::thread(std::move(body)); };
+  static constexpr auto end = [](std::thread& t) { t.join(); };
 
  private:
   int workers_;
@@ -36,6 +37,12 @@ CBENCH_REGISTER_EXECUTOR(thread) = {
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<ThreadExecutor>(workers);
     },
+    // std::thread alone: created, run and joined, W at a time.
+    .native_floor =
+        [](int workers) {
+          return one_per_task_floor<std::thread>(workers, ThreadExecutor::start,
+                                                 ThreadExecutor::end);
+        },
 };
 
 }  // namespace cbench

@@ -75,6 +75,11 @@ class Grid(unittest.TestCase):
                 self.assertFalse([n for n in names if f"executor:{e}/" in n])
                 continue
             self.assertIn(f"overhead:dispatch/executor:{e}/workers:1", names)
+            native = f"overhead:native/executor:{e}/workers:1"
+            if traits[e]["native_floor"]:
+                self.assertIn(native, names)
+            else:
+                self.assertNotIn(native, names)
             self.assertIn(f"granularity/executor:{e}/workers:1/task_us:1", names)
         self.assertIn("overhead:dispatch/executor:asio-co_spawn/workers:1", names)
         for w in (w["name"] for w in found["workloads"] if w["reads_files"]):

@@ -21,7 +21,7 @@ from .scaling import Point, by_series, experiment_points
 from .stats import CI_METHOD, bootstrap_median_ci
 from .style import (IDEAL_STYLE, executor_colour, executor_rank, line_style, machine_line,
                     series_label)
-from .tables import anomalies
+from .tables import anomalies, interface_tax
 from .text import seconds
 from .trace import TraceCase
 
@@ -45,7 +45,7 @@ def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
     for w in workloads:
         mine = [p for p in points if p.workload == w]
         charts += [speedup_chart(w, mine, run.context, hidden), time_chart(w, mine, run.context)]
-    charts += [cpu_utilization_chart(points, run.context), dispatch_chart(run),
+    charts += [cpu_utilization_chart(points, run.context), dispatch_chart(run), tax_chart(run),
                lifecycle_chart(run), memory_chart(run),
                granularity_chart(granularity, metg_table(granularity), run.context)]
     charts += [timeline_chart(w, trace, run.context) for w in workloads]
@@ -219,6 +219,28 @@ def dispatch_chart(run: Run) -> Chart | None:
     ax.set_xlabel("workers")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return Chart("overhead-dispatch", title, figure)
+
+
+def tax_chart(run: Run) -> Chart | None:
+    """Each executor's interface tax (dispatch ÷ its runtime's floor) against workers."""
+    taxes = interface_tax(run)
+    if not taxes:
+        return None
+    title = "interface tax: ns per empty task through cbench ÷ the runtime alone"
+    figure, ax = _figure(title, run.context, (10, 5.5))
+    by_executor: dict[str, list[tuple[int, float]]] = {}
+    for t in taxes:
+        by_executor.setdefault(t.executor, []).append((t.workers, t.ratio))
+    for executor, values in by_executor.items():
+        ax.plot(*zip(*sorted(values)), label=executor, **line_style(executor))
+    ax.axhline(1.0, color="0.5", linewidth=1, linestyle=":", label="no tax (1×)")
+    ax.set_yscale("log")
+    _plain_axis(ax.yaxis)
+    ax.set_ylabel("dispatch ÷ native floor (log scale)")
+    _workers_axis(ax, [t.workers for t in taxes])
+    ax.set_xlabel("workers")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return Chart("interface-tax", title, figure)
 
 
 def lifecycle_chart(run: Run) -> Chart | None:

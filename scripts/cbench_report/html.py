@@ -15,8 +15,9 @@ from .metg import Metg
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
-from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomaly_warnings, context_rows,
-                     fastest_rows, metg_rows, ranking_note, warnings, workload_rows)
+from .tables import (FASTEST_HEADERS, METG_HEADERS, TAX_HEADERS, TAX_NOTE, WORKLOAD_HEADERS,
+                     anomaly_warnings, context_rows, fastest_rows, interface_tax, metg_rows,
+                     ranking_note, tax_rows, warnings, workload_rows)
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1200px;
@@ -73,6 +74,10 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
     if others:
         body.append("<h2>Utilisation, overheads, granularity</h2>")
         body += [_figure(c) for c in others]
+    taxes = interface_tax(run)
+    if taxes:
+        body.append("<h2>Interface tax (dispatch ÷ the runtime's own floor)</h2>"
+                    + _table(TAX_HEADERS, tax_rows(taxes)) + f"<p>{escape(TAX_NOTE)}</p>")
     if metgs:
         body.append("<h2>METG (smallest task at 50% efficiency)</h2>" + _table(METG_HEADERS, metg_rows(metgs)))
     body.append("<h2>Context</h2>" + _table(["key", "value"], context_rows(run), "context"))

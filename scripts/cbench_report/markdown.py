@@ -11,8 +11,9 @@ from .metg import Metg
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
-from .tables import (FASTEST_HEADERS, METG_HEADERS, WORKLOAD_HEADERS, anomaly_warnings, fastest_rows,
-                     metg_rows, ranking_note, warnings, workload_rows)
+from .tables import (FASTEST_HEADERS, METG_HEADERS, TAX_HEADERS, TAX_NOTE, WORKLOAD_HEADERS,
+                     anomaly_warnings, fastest_rows, interface_tax, metg_rows, ranking_note,
+                     tax_rows, warnings, workload_rows)
 from .text import markdown_table
 
 
@@ -31,6 +32,10 @@ def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> 
             parts.append("### C++ and Python\n\n" + "\n\n".join(
                 f"#### {t.workload}\n\n{markdown_table(LANGUAGE_HEADERS, t.rows)}\n\n{t.sentence}"
                 for t in languages))
+    taxes = interface_tax(run)
+    if taxes:
+        parts.append("### Interface tax (dispatch ÷ the runtime's own floor)\n\n"
+                     + markdown_table(TAX_HEADERS, tax_rows(taxes)) + "\n\n" + TAX_NOTE)
     if metgs:
         parts.append("### METG (smallest task at 50% efficiency)\n\n"
                      + markdown_table(METG_HEADERS, metg_rows(metgs)))

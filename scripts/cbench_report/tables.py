@@ -21,6 +21,8 @@ TIE_BAND = 0.05
 
 WORKLOAD_HEADERS = ["executor", "best W", "time", "95% CI", "speedup", "efficiency"]
 METG_HEADERS = ["executor", "workers", "METG (50% efficiency)"]
+TAX_HEADERS = ["executor", "workers", "through cbench", "runtime alone", "interface tax"]
+DISPATCH_TASKS = 10_000  # empty tasks per iteration of a dispatch case (docs/results-format.md)
 CONTEXT_FIRST = ("host_name", "num_cpus", "date", "cbench_commit", "cbench_preset", "cbench_corpus",
                  "cbench_cores", "cbench_loaded")
 
@@ -119,6 +121,46 @@ def interval_cell(p: Point) -> str:
     if p.repetitions < MIN_TESTED:
         return "one run" if p.repetitions <= 1 else f"{p.repetitions} runs"
     return f"{seconds(p.seconds_ci[0])} – {seconds(p.seconds_ci[1])}"
+
+
+@dataclass(frozen=True)
+class Tax:
+    """An executor's cost per empty task through the interface (overhead:dispatch) and its
+    runtime's alone (overhead:native) at the same W, and their ratio: the interface tax."""
+    executor: str
+    workers: int
+    dispatch_ns: float
+    native_ns: float
+
+    @property
+    def ratio(self) -> float:
+        return self.dispatch_ns / self.native_ns if self.native_ns > 0 else float("inf")
+
+
+def ns_per_task(row) -> float:
+    counter = row.counter("ns_per_task")
+    return counter if counter is not None else row.median / DISPATCH_TASKS * 1e9
+
+
+def interface_tax(run: Run) -> list[Tax]:
+    """Every executor and W that has both a dispatch row and a native-floor row."""
+    def rows(family: str) -> dict[tuple[str, int], float]:
+        return {(b.name.executor or "?", b.name.int_param("workers") or 1): ns_per_task(b)
+                for b in run.benchmarks.values() if b.name.family == family and b.median}
+    dispatch, native = rows("overhead:dispatch"), rows("overhead:native")
+    found = [Tax(e, w, dispatch[(e, w)], native[(e, w)]) for (e, w) in dispatch if (e, w) in native]
+    return sorted(found, key=lambda t: (executor_rank(t.executor), t.workers))
+
+
+def tax_rows(taxes: Sequence[Tax]) -> list[list[str]]:
+    return [[t.executor, str(t.workers), f"{t.dispatch_ns:,.0f} ns", f"{t.native_ns:,.0f} ns",
+             f"{t.ratio:.2f}×"] for t in taxes]
+
+
+TAX_NOTE = ("The interface tax is what cbench's uniform interface costs per task on top of the "
+            "runtime's own cheapest way to run an empty task (overhead:native). It buys every "
+            "task named in its error, results in task order or as they complete, W honoured "
+            "exactly and counted, and a per-task trace (worker, start, end).")
 
 
 def metg_rows(metgs: Sequence[Metg]) -> list[list[str]]:

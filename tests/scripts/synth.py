@@ -176,6 +176,12 @@ def synthetic_run(seed: int, repetitions: int = 3, noise: float = 0.01, scale: f
                 b.add(f"granularity/executor:{executor}/workers:{w}/task_us:{task_us}",
                       tasks * s / min(w, cores) / efficiency,
                       {"cores": cores, "task_seconds": s, "tasks": tasks, "workers": w})
+    # Last, so that the noise drawn for every row before stays what it was.
+    native_ns = {"sequential": 1.0, "pool": 100.0, "coro": 120.0}  # the runtimes alone
+    for executor, ns in native_ns.items():
+        for w in ([1] if executor == "sequential" else workers):
+            b.add(f"overhead:native/executor:{executor}/workers:{w}", ns * 1e4 * 1e-9,
+                  {"ns_per_task": ns, "workers": w}, unit="us")
     return {"context": context(cores), "benchmarks": b.benchmarks}
 
 

@@ -15,7 +15,7 @@ from cbench_report.trace import load_trace, trace_path
 
 RUN = FIXTURES / "run" / "results.json"
 STEMS = ["speedup-pbkdf2", "time-pbkdf2", "speedup-wordcount-http", "time-wordcount-http",
-         "cpu-utilization", "overhead-dispatch",
+         "cpu-utilization", "overhead-dispatch", "interface-tax",
          "overhead-lifecycle", "overhead-memory", "granularity", "timeline-pbkdf2",
          "timeline-wordcount-http"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

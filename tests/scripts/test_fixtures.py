@@ -9,7 +9,8 @@ from synth import fixture_files
 from cbench_report.load import load_run
 
 FAMILIES = {"count", "wordcount", "wordcount-http", "read", "pbkdf2", "eigen", "double", "wordfreq",
-            "overhead:dispatch", "overhead:lifecycle", "overhead:memory", "granularity"}
+            "overhead:dispatch", "overhead:native", "overhead:lifecycle", "overhead:memory",
+            "granularity"}
 EXECUTORS = {"sequential", "thread", "pool", "tbb", "fork", "coro", "mpi", "asio-co_spawn"}
 CONTEXT = {"cbench_version", "cbench_commit", "cbench_compiler", "cbench_flags", "cbench_native",
            "cbench_word_scan_kernel", "cbench_preset", "cbench_corpus", "cbench_corpus_checksum",

@@ -87,5 +87,20 @@ class AboutTheSameTest(unittest.TestCase):
         self.assertNotIn("about the same", apart.sentence)
 
 
+class InterfaceTaxTest(unittest.TestCase):
+    def test_dispatch_over_the_runtime_alone_at_the_same_workers(self):
+        from helpers import FIXTURES
+        from cbench_report.load import load_run
+        from cbench_report.tables import interface_tax, tax_rows
+        taxes = {(t.executor, t.workers): t for t in interface_tax(load_run(FIXTURES / "run" / "results.json"))}
+        # synth.py: pool 400 ns per task through cbench at W = 1 against 100 ns alone.
+        self.assertAlmostEqual(taxes[("pool", 1)].ratio, 4.0, places=6)
+        self.assertAlmostEqual(taxes[("sequential", 1)].ratio, 4.0, places=6)
+        self.assertNotIn(("thread", 1), taxes)  # no floor row: no tax claimed
+        row = tax_rows([taxes[("pool", 1)]])[0]
+        self.assertEqual(row, ["pool", "1", "400 ns", "100 ns", "4.00×"])
+
+
+
 if __name__ == "__main__":
     unittest.main()
