@@ -384,6 +384,84 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
   s.peak = peak_overlap(spans);
 }
 
+namespace {
+
+// The task the fork floor's workers run: nothing.
+Bytes run_nothing(std::string_view) {
+  return {};
+}
+[[maybe_unused]] const bool kFloorKind = [] {
+  register_task_kind({"fork-floor-empty", run_nothing});
+  return true;
+}();
+
+void write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::system_error(errno, std::generic_category(), "fork floor: send");
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void read_all(int fd, char* out, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::recv(fd, out, size, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error("fork floor: a worker closed its socket");
+    out += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+// Forked workers alone: W workers of the fork server, each sent an empty task frame over its
+// socket and its reply read back, round robin with one task in flight per worker — the channel
+// the fork executor uses, without its polling, completion order or results.
+class ForkFloor final : public NativeFloor {
+ public:
+  explicit ForkFloor(int workers) : workers_(fork_workers(workers)) {}
+  ~ForkFloor() override {
+    for (const auto& w : workers_) ::close(w.fd);
+    for (const auto& w : workers_) {
+      try {
+        reap_worker(w.pid, kGrace);
+      } catch (...) {  // the server is gone: it took its workers with it
+      }
+    }
+  }
+
+  std::size_t run(std::size_t tasks) override {
+    const std::string frame = task_frame::task_header(0, "fork-floor-empty", 0);
+    std::vector<bool> busy(workers_.size(), false);
+    std::size_t sent = 0, ran = 0, replies = 0;
+    for (std::size_t w = 0; w < workers_.size() && sent < tasks; ++w, ++sent) {
+      write_all(workers_[w].fd, frame);
+      busy[w] = true;
+    }
+    for (std::size_t w = 0; replies < sent; w = (w + 1) % workers_.size()) {
+      if (!busy[w]) continue;
+      std::uint64_t length = 0;
+      read_all(workers_[w].fd, reinterpret_cast<char*>(&length), sizeof length);
+      reply_.resize(length);
+      read_all(workers_[w].fd, reply_.data(), length);
+      ++replies;
+      if (task_frame::decode_reply(reply_).ok) ++ran;
+      busy[w] = sent < tasks;
+      if (busy[w]) {
+        write_all(workers_[w].fd, frame);
+        ++sent;
+      }
+    }
+    return ran;
+  }
+
+ private:
+  std::vector<ForkedWorker> workers_;
+  std::string reply_;
+};
+
+}  // namespace
+
 CBENCH_REGISTER_EXECUTOR(fork) = {
     .name = "fork",
     .model =
@@ -394,6 +472,9 @@ CBENCH_REGISTER_EXECUTOR(fork) = {
     .traits = {.workers = WorkerPlace::processes, .cold_mode = true, .worker_cap = 1000},
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<ForkPool>(workers);
+    },
+    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
+      return std::make_unique<ForkFloor>(workers);
     },
 };
 
