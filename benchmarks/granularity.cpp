@@ -1,6 +1,8 @@
-// The task-granularity sweep (Task Bench's METG): 16·W tasks of a fixed amount of CPU work, from
-// about 1 µs to about 10 ms each. The scripts compute each executor's efficiency against the
-// ideal at each size, and the smallest task for which it reaches 50%.
+// The task-granularity sweep (Task Bench's METG): tasks of a fixed amount of CPU work, from about
+// 1 µs to about 10 ms each, enough of them per run that the run's start-up (waking W workers,
+// tens of µs on a VM: overhead:wake measures it) is amortised, as Task Bench runs many tasks per
+// core: at least 16·W, and at least 20 ms of work per worker. The scripts compute each executor's
+// efficiency against the ideal at each size, and the smallest task for which it reaches 50%.
 //
 // The work is a fixed number of iterations of a dependent arithmetic chain, calibrated once at
 // start-up to the sizes above: fixed work rather than "spin until T has passed", so that a
@@ -52,11 +54,17 @@ double iterations_per_us() {
   return rate;
 }
 
+// At least 16 per worker, and enough for 20 ms of work per worker, at most 100,000.
+int tasks_per_run(int workers, long task_us) {
+  const long per_worker = std::max(16L, 20'000L / std::max(1L, task_us));
+  return static_cast<int>(std::min(100'000L, per_worker * workers));
+}
+
 void granularity(benchmark::State& state, const ExecutorInfo& info, int workers, int cores) {
   const long task_us = state.range(0);
   const auto iterations =
       static_cast<std::uint64_t>(std::max(1.0, iterations_per_us() * static_cast<double>(task_us)));
-  const int n = 16 * workers;
+  const int n = tasks_per_run(workers, task_us);
   std::vector<Task> tasks;
   for (int i = 0; i < n; ++i) {
     tasks.push_back({&task_kind("bench-spin"), "task " + std::to_string(i),

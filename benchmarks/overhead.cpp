@@ -4,6 +4,8 @@
 //   overhead:native     the same 10,000 empty tasks run by the executor's runtime alone, with no
 //                       cbench code in the loop (ExecutorInfo::native_floor): the floor that
 //                       dispatch is measured against, at the same worker counts;
+//   overhead:wake       one run of W empty tasks after the workers have gone to sleep: the
+//                       start-up a run pays, in µs per run;
 //   overhead:lifecycle  building and destroying the executor;
 //   overhead:memory     the memory each waiting task adds, with 10 to 10,000 tasks waiting at
 //                       once (threads: a stack; coroutines: a frame; processes: a process): the
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "benchmarks/suite.hpp"
 #include "executors/async_task.hpp"
@@ -145,6 +148,29 @@ void native_floor(benchmark::State& state, const ExecutorInfo& info) {
   state.counters["workers"] = workers;
 }
 
+// The start-up of one run: W empty tasks, one per worker, after the workers have gone to sleep
+// (2 ms apart, outside the timing), in µs per run: what a run of few tasks pays before any of
+// them starts, and what the granularity sweep's many tasks per run amortise.
+void wake(benchmark::State& state, const ExecutorInfo& info) {
+  const int workers = static_cast<int>(state.range(0));
+  const auto tasks = tasks_of("bench-noop", workers);
+  auto executor = info.make(workers);
+  map(*executor, tasks);  // warm-up
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    state.ResumeTiming();
+    const auto start = Clock::now();
+    auto results = map(*executor, tasks);
+    seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    benchmark::DoNotOptimize(results.data());
+  }
+  const auto runs = static_cast<double>(state.iterations());
+  state.counters["us_per_run"] = runs > 0 ? seconds / runs * 1e6 : 0;
+  state.counters["workers"] = workers;
+}
+
 void lifecycle(benchmark::State& state, const ExecutorInfo& info) {
   const int workers = static_cast<int>(state.range(0));
   for (auto _ : state) {
@@ -243,6 +269,12 @@ int register_overheads(const SuiteOptions& o) {
     return !info.traits.is_reference() && !info.traits.needs_launcher &&
            wanted_executor(o, info.name);
   };
+  for (const ExecutorInfo* info : executors()) {
+    if (!builds_workers(*info)) continue;
+    add(
+        "overhead:wake/executor:" + std::string(info->name),
+        [info](benchmark::State& s) { wake(s, *info); }, "workers", grid_workers(o, *info));
+  }
   for (const ExecutorInfo* info : executors()) {
     if (!builds_workers(*info)) continue;
     add(

@@ -17,7 +17,7 @@ from .stats import CI_METHOD
 from .style import machine_line
 from .tables import (FASTEST_HEADERS, METG_HEADERS, TAX_HEADERS, TAX_NOTE, WORKLOAD_HEADERS,
                      anomaly_warnings, context_rows, fastest_rows, interface_tax, metg_rows,
-                     ranking_note, tax_rows, warnings, workload_rows)
+                     ranking_note, tax_rows, wake_rows, warnings, workload_rows, WAKE_HEADERS)
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1200px;
@@ -78,6 +78,10 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
     if taxes:
         body.append("<h2>Interface tax (dispatch ÷ the runtime's own floor)</h2>"
                     + _table(TAX_HEADERS, tax_rows(taxes)) + f"<p>{escape(TAX_NOTE)}</p>")
+    wakes = wake_rows(run)
+    if wakes:
+        body.append("<h2>Start-up of a run (overhead:wake: W empty tasks after the workers slept)"
+                    "</h2>" + _table(WAKE_HEADERS, wakes))
     if metgs:
         body.append("<h2>METG (smallest task at 50% efficiency)</h2>" + _table(METG_HEADERS, metg_rows(metgs)))
     body.append("<h2>Context</h2>" + _table(["key", "value"], context_rows(run), "context"))

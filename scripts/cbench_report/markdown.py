@@ -13,7 +13,7 @@ from .stats import CI_METHOD
 from .style import machine_line
 from .tables import (FASTEST_HEADERS, METG_HEADERS, TAX_HEADERS, TAX_NOTE, WORKLOAD_HEADERS,
                      anomaly_warnings, fastest_rows, interface_tax, metg_rows, ranking_note,
-                     tax_rows, warnings, workload_rows)
+                     tax_rows, wake_rows, warnings, workload_rows, WAKE_HEADERS)
 from .text import markdown_table
 
 
@@ -36,6 +36,10 @@ def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> 
     if taxes:
         parts.append("### Interface tax (dispatch ÷ the runtime's own floor)\n\n"
                      + markdown_table(TAX_HEADERS, tax_rows(taxes)) + "\n\n" + TAX_NOTE)
+    wakes = wake_rows(run)
+    if wakes:
+        parts.append("### Start-up of a run (overhead:wake: W empty tasks after the workers slept)"
+                     "\n\n" + markdown_table(WAKE_HEADERS, wakes))
     if metgs:
         parts.append("### METG (smallest task at 50% efficiency)\n\n"
                      + markdown_table(METG_HEADERS, metg_rows(metgs)))

@@ -157,6 +157,21 @@ def tax_rows(taxes: Sequence[Tax]) -> list[list[str]]:
              f"{t.ratio:.2f}×"] for t in taxes]
 
 
+WAKE_HEADERS = ["executor", "workers", "start-up per run"]
+
+
+def wake_rows(run: Run) -> list[list[str]]:
+    """overhead:wake: one run of W empty tasks after the workers have gone to sleep."""
+    rows = [b for b in run.benchmarks.values() if b.name.family == "overhead:wake" and b.median]
+    rows.sort(key=lambda b: (executor_rank(b.name.executor or "?"), b.name.int_param("workers") or 1))
+    out = []
+    for b in rows:
+        us = b.counter("us_per_run")
+        out.append([b.name.executor or "?", str(b.name.int_param("workers") or 1),
+                    seconds((us if us is not None else b.median * 1e6) * 1e-6)])
+    return out
+
+
 TAX_NOTE = ("The interface tax is what cbench's uniform interface costs per task on top of the "
             "runtime's own cheapest way to run an empty task (overhead:native). It buys every "
             "task named in its error, results in task order or as they complete, W honoured "

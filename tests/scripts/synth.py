@@ -177,6 +177,10 @@ def synthetic_run(seed: int, repetitions: int = 3, noise: float = 0.01, scale: f
                       tasks * s / min(w, cores) / efficiency,
                       {"cores": cores, "task_seconds": s, "tasks": tasks, "workers": w})
     # Last, so that the noise drawn for every row before stays what it was.
+    for executor, us in (("pool", 30.0), ("coro", 15.0)):
+        for w in workers:
+            b.add(f"overhead:wake/executor:{executor}/workers:{w}", us * w * 1e-6,
+                  {"us_per_run": us * w, "workers": w}, unit="us")
     native_ns = {"sequential": 1.0, "pool": 100.0, "coro": 120.0}  # the runtimes alone
     for executor, ns in native_ns.items():
         for w in ([1] if executor == "sequential" else workers):

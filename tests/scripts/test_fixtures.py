@@ -9,7 +9,7 @@ from synth import fixture_files
 from cbench_report.load import load_run
 
 FAMILIES = {"count", "wordcount", "wordcount-http", "read", "pbkdf2", "eigen", "double", "wordfreq",
-            "overhead:dispatch", "overhead:native", "overhead:lifecycle", "overhead:memory",
+            "overhead:dispatch", "overhead:native", "overhead:wake", "overhead:lifecycle", "overhead:memory",
             "granularity"}
 EXECUTORS = {"sequential", "thread", "pool", "tbb", "fork", "coro", "mpi", "asio-co_spawn"}
 CONTEXT = {"cbench_version", "cbench_commit", "cbench_compiler", "cbench_flags", "cbench_native",

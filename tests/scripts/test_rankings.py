@@ -100,6 +100,13 @@ class InterfaceTaxTest(unittest.TestCase):
         row = tax_rows([taxes[("pool", 1)]])[0]
         self.assertEqual(row, ["pool", "1", "400 ns", "100 ns", "4.00×"])
 
+    def test_start_up_per_run_is_its_own_figure(self):
+        from helpers import FIXTURES
+        from cbench_report.load import load_run
+        from cbench_report.tables import wake_rows
+        rows = wake_rows(load_run(FIXTURES / "run" / "results.json"))
+        self.assertIn(["pool", "2", "60 µs"], rows)
+
 
 
 if __name__ == "__main__":
