@@ -56,8 +56,9 @@ void run_one_per_task(int workers, std::span<const Task> tasks, const ResultCall
   }
 }
 
-// The floor of such an executor: its handles alone, W started at a time, each running an empty
-// task, then all W ended; no cbench code between them.
+// The floor of such an executor: its handles alone, at most W alive, each running an empty task;
+// the oldest is ended before the next starts in its place (first in, first out, as a programmer
+// keeps W threads going without knowing which finished first); no cbench code between them.
 template <typename Handle, typename Start, typename End>
 class OnePerTaskFloor final : public NativeFloor {
  public:
@@ -66,13 +67,14 @@ class OnePerTaskFloor final : public NativeFloor {
 
   std::size_t run(std::size_t tasks) override {
     for (auto& c : counts_) c.n = 0;
-    std::vector<Handle> batch;
-    for (std::size_t i = 0; i < tasks;) {
-      batch.clear();
-      for (std::size_t s = 0; s < counts_.size() && i < tasks; ++s, ++i) {
-        batch.push_back(start_([this, s] { ++counts_[s].n; }));
-      }
-      for (auto& handle : batch) end_(handle);
+    std::vector<std::optional<Handle>> slots(counts_.size());
+    for (std::size_t i = 0; i < tasks; ++i) {
+      const std::size_t s = i % slots.size();
+      if (slots[s]) end_(*slots[s]);
+      slots[s].emplace(start_([this, s] { ++counts_[s].n; }));
+    }
+    for (auto& handle : slots) {
+      if (handle) end_(*handle);
     }
     std::size_t ran = 0;
     for (const auto& c : counts_) ran += c.n;
