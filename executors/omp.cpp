@@ -5,12 +5,13 @@
 // Why a thread of its own leads the team: the caller must stay free to hand results to
 // on_result as they complete, on its own thread, like every other executor. Were the caller the
 // team's master, it would have to generate the tasks and could be made to run some itself
-// (libgomp runs a task at once when too many are queued), so more than W would run at once. The
-// leader is built with the executor and reused for every run, so libgomp keeps its team of
+// (libgomp runs a task at once when too many are queued), so more than W would run at once. One
+// leader serves every executor of the process and lives as long as it, so libgomp keeps its
 // threads between runs as an OpenMP program's parallel regions do.
 #include <omp.h>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -21,18 +22,61 @@
 namespace cbench {
 namespace {
 
+// The thread that leads every OpenMP team of the process: one parallel region at a time, handed
+// to it by the executors' run(). It lives as long as the process (never joined), and so does
+// libgomp's pool of threads it leads: an OpenMP program keeps its threads between parallel
+// regions, and a thread that is never torn down never leaves what it holds (OpenSSL's per-thread
+// state, say, from a download) half freed at exit.
+class Leader {
+ public:
+  static Leader& get() {
+    static Leader* leader = new Leader;  // never destroyed: its thread is never joined
+    return *leader;
+  }
+
+  // Hands a region to the leader once it is free; returns without waiting for the region.
+  void start(std::function<void()> region) {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return !busy_; });
+    region_ = std::move(region);
+    busy_ = true;
+    wake_.notify_all();
+  }
+
+  // Waits until the leader is free again: the region handed to it has ended.
+  void wait_until_free() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return !busy_; });
+  }
+
+ private:
+  Leader() {
+    std::thread([this] { lead(); }).detach();
+  }
+
+  void lead() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return region_ != nullptr; });
+      auto region = std::move(region_);
+      region_ = nullptr;
+      lock.unlock();
+      region();
+      lock.lock();
+      busy_ = false;
+      idle_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::function<void()> region_;
+  bool busy_ = false;
+};
+
 class OmpExecutor final : public Executor {
  public:
-  explicit OmpExecutor(int workers) : workers_(workers), leader_([this] { lead(); }) {}
-
-  ~OmpExecutor() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    leader_.join();
-  }
+  explicit OmpExecutor(int workers) : workers_(workers) {}
 
   std::string_view name() const override { return "omp"; }
   int workers() const override { return workers_; }
@@ -42,27 +86,8 @@ class OmpExecutor final : public Executor {
     if (tasks.empty()) return;
     in_flight_.reset();
     CompletionQueue queue;
-    {
-      std::lock_guard lock(mutex_);
-      tasks_ = tasks;
-      queue_ = &queue;
-      running_ = true;
-    }
-    wake_.notify_all();
-    // Whatever on_result does, the team finishes the run before its task list and queue go away.
-    deliver_all(queue, tasks.size(), on_result, [&] { wait_until_done(); });
-  }
-
- private:
-  // The team's leader: one parallel region per run.
-  void lead() {
-    std::unique_lock lock(mutex_);
-    while (true) {
-      wake_.wait(lock, [&] { return stopping_ || running_; });
-      if (stopping_) return;
-      const std::span<const Task> tasks = tasks_;
-      CompletionQueue* queue = queue_;
-      lock.unlock();
+    // One parallel region of W threads for the run; one of them generates a task per task.
+    Leader::get().start([this, tasks, &queue] {
 #pragma omp parallel num_threads(workers_)
       {
 #pragma omp single
@@ -72,31 +97,18 @@ class OmpExecutor final : public Executor {
             in_flight_.enter();
             TaskResult result = run_task(tasks[i], i, omp_get_thread_num());
             in_flight_.leave();
-            queue->push(std::move(result));
+            queue.push(std::move(result));
           }
         }
       }  // every task has ended: the region's barrier waits for them
-      lock.lock();
-      running_ = false;
-      done_.notify_all();
-    }
+    });
+    // Whatever on_result does, the team finishes the run before its task list and queue go away.
+    deliver_all(queue, tasks.size(), on_result, [] { Leader::get().wait_until_free(); });
   }
 
-  void wait_until_done() {
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return !running_; });
-    tasks_ = {};
-    queue_ = nullptr;
-  }
-
+ private:
   const int workers_;
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  bool running_ = false, stopping_ = false;
-  std::span<const Task> tasks_;
-  CompletionQueue* queue_ = nullptr;
   InFlight in_flight_;
-  std::thread leader_;  // last: it starts once everything it reads is built
 };
 
 // OpenMP alone: a parallel region of W threads, one generating n empty tasks.
