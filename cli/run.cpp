@@ -165,8 +165,7 @@ RunRequest parse_run(const Flags& flags) {
         if (auto v = flags.seconds(name)) {
           if (*v < spec.min || *v > spec.max) {
             throw UsageError("--" + std::string(name) + " takes seconds from " +
-                             OptionSpec{.fallback = spec.min}.default_text() + " to " +
-                             OptionSpec{.fallback = spec.max}.default_text());
+                             number_text(spec.min) + " to " + number_text(spec.max));
           }
           r.options.set(name, *v);
         }

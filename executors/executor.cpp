@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 
+#include "executors/named_registry.hpp"
 #include "executors/run_task.hpp"
 
 namespace cbench {
@@ -150,20 +151,14 @@ constexpr Missing kMissing[] = {
     {"", nullptr},
 };
 
-struct ExecutorRegistry {
-  std::mutex mutex;
-  std::vector<const ExecutorInfo*> all{
+NamedRegistry<ExecutorInfo>& executor_registry() {
+  static NamedRegistry<ExecutorInfo> r({
 #define CBENCH_BUILTIN(stem) &builtin::executor_##stem,
 #define CBENCH_MISSING(stem, why)
 #include "registered_executors.inc"
 #undef CBENCH_BUILTIN
 #undef CBENCH_MISSING
-  };
-  std::vector<std::unique_ptr<ExecutorInfo>> added;  // register_executor's copies
-};
-
-ExecutorRegistry& executor_registry() {
-  static ExecutorRegistry r;
+  });
   return r;
 }
 
@@ -191,22 +186,15 @@ std::string ExecutorInfo::description() const {
 }
 
 std::string executor_names() {
-  std::string names;
-  for (const ExecutorInfo* e : executors()) {
-    names += (names.empty() ? "" : ", ") + std::string(e->name);
-  }
-  return names;
+  return executor_registry().names();
 }
 
 std::span<const ExecutorInfo* const> executors() {
-  return executor_registry().all;
+  return executor_registry().all();
 }
 
 const ExecutorInfo* find_executor(std::string_view name) {
-  for (const ExecutorInfo* e : executors()) {
-    if (e->name == name) return e;
-  }
-  return nullptr;
+  return executor_registry().find(name);
 }
 
 const ExecutorInfo& reference_executor() {
@@ -224,14 +212,10 @@ const char* missing_executor_reason(std::string_view name) {
 }
 
 void register_executor(const ExecutorInfo& info) {
-  auto& r = executor_registry();
-  std::lock_guard lock(r.mutex);
-  if (find_executor(info.name) != nullptr || info.make == nullptr) {
-    throw std::logic_error("executor \"" + std::string(info.name) +
-                           "\" registered twice or without a constructor");
+  if (info.make == nullptr) {
+    throw std::logic_error("executor \"" + std::string(info.name) + "\" has no constructor");
   }
-  r.added.push_back(std::make_unique<ExecutorInfo>(info));
-  r.all.push_back(r.added.back().get());
+  executor_registry().add(info, "executor");
 }
 
 int checked_workers(int workers) {

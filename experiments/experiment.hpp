@@ -59,6 +59,9 @@ struct OptionSpec {
   std::string default_text() const;
 };
 
+// "1000", "0.05": a number as the help and the messages about options write it.
+std::string number_text(double value);
+
 // The values of an experiment's options, by name. Reading an option that was never set is
 // std::logic_error naming it: Experiment::defaults() sets every declared one.
 class Options {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "executors/named_registry.hpp"
 #include "experiments/experiment.hpp"
 
 namespace cbench {
@@ -21,20 +22,14 @@ namespace builtin {
 
 namespace {
 
-struct ExperimentRegistry {
-  std::mutex mutex;
-  std::vector<const Experiment*> all{
+NamedRegistry<Experiment>& experiment_registry() {
+  static NamedRegistry<Experiment> r({
 #define CBENCH_BUILTIN(stem) &builtin::experiment_##stem,
 #define CBENCH_MISSING(stem, why)
 #include "registered_experiments.inc"
 #undef CBENCH_BUILTIN
 #undef CBENCH_MISSING
-  };
-  std::vector<std::unique_ptr<Experiment>> added;
-};
-
-ExperimentRegistry& experiment_registry() {
-  static ExperimentRegistry r;
+  });
   return r;
 }
 
@@ -53,12 +48,16 @@ const char* kind_name(const Options::Value& v) {
 
 }  // namespace
 
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", value);
+  return text;
+}
+
 std::string OptionSpec::default_text() const {
   if (kind == OptionKind::text) return std::string(fallback_text);
   if (kind == OptionKind::flag) return "off";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.15g", fallback);
-  return text;
+  return number_text(fallback);
 }
 
 const Options::Value& Options::value(std::string_view name) const {
@@ -139,33 +138,22 @@ Options Experiment::defaults(double PresetValues::*preset) const {
 }
 
 std::span<const Experiment* const> experiments() {
-  return experiment_registry().all;
+  return experiment_registry().all();
 }
 
 const Experiment& find_experiment(std::string_view name) {
-  std::string names;
-  for (const Experiment* e : experiments()) {
-    if (e->name == name) return *e;
-    names += (names.empty() ? "" : ", ") + std::string(e->name);
-  }
-  throw std::invalid_argument("unknown workload \"" + std::string(name) + "\" (known: " + names +
-                              ")");
+  auto& r = experiment_registry();
+  if (const Experiment* e = r.find(name)) return *e;
+  throw std::invalid_argument("unknown workload \"" + std::string(name) +
+                              "\" (known: " + r.names() + ")");
 }
 
 void register_experiment(const Experiment& experiment) {
-  auto& r = experiment_registry();
-  std::lock_guard lock(r.mutex);
-  for (const Experiment* e : r.all) {
-    if (e->name == experiment.name) {
-      throw std::logic_error("experiment \"" + std::string(e->name) + "\" registered twice");
-    }
-  }
   if (experiment.make_tasks == nullptr || experiment.task_json == nullptr) {
     throw std::logic_error("experiment \"" + std::string(experiment.name) +
                            "\" needs make_tasks and task_json");
   }
-  r.added.push_back(std::make_unique<Experiment>(experiment));
-  r.all.push_back(r.added.back().get());
+  experiment_registry().add(experiment, "experiment");
 }
 
 bool register_task_kinds(std::initializer_list<TaskKind> kinds,
