@@ -29,16 +29,13 @@
 #include "experiments/experiment.hpp"
 #include "tests/support/fork_environment.hpp"
 #include "tests/support/oracle.hpp"
+#include "tests/support/registry_params.hpp"
 #include "tests/tiny.hpp"
 
 namespace cbench {
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using testing::kThreadSanitizer;
 
 // The executor under test, and the reasons a test can have not to run it.
 class ExecutorTest : public ::testing::TestWithParam<const ExecutorInfo*> {
@@ -69,10 +66,6 @@ class ExecutorTest : public ::testing::TestWithParam<const ExecutorInfo*> {
 // Skips the test, saying why, when `reason` is not empty.
 #define SKIP_IF(reason) \
   if (const std::string why_ = (reason); !why_.empty()) GTEST_SKIP() << why_
-
-std::string param_name(const ::testing::TestParamInfo<const ExecutorInfo*>& info) {
-  return std::string(info.param->name);
-}
 
 std::vector<Bytes> values_of(const std::vector<TaskResult>& results) {
   std::vector<Bytes> values;
@@ -421,7 +414,8 @@ TEST_P(ExecutorTest, IsReusableAcrossRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, ExecutorTest, ::testing::ValuesIn(executors()), param_name);
+INSTANTIATE_TEST_SUITE_P(Registry, ExecutorTest, ::testing::ValuesIn(executors()),
+                         testing::executor_param_name);
 
 }  // namespace
 }  // namespace cbench

@@ -17,6 +17,7 @@
 #include "fixtures/server_process.hpp"
 #include "tests/support/fork_environment.hpp"
 #include "tests/support/oracle.hpp"
+#include "tests/support/registry_params.hpp"
 #include "tests/tiny.hpp"
 #include "workloads/books.hpp"
 #include "workloads/http.hpp"
@@ -26,11 +27,7 @@ extern char** environ;
 namespace cbench {
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using testing::kThreadSanitizer;
 
 // An executor of the registry may run the downloads here unless it needs a launcher (mpirun:
 // tests/test_mpi.sh) or, under ThreadSanitizer, its runtime is one TSan cannot see.
@@ -51,10 +48,6 @@ class WordcountHttp : public ::testing::TestWithParam<const ExecutorInfo*> {
     return info().make(info().traits.worker_cap == 1 ? 1 : workers);
   }
 };
-
-std::string param_name(const ::testing::TestParamInfo<const ExecutorInfo*>& info) {
-  return std::string(info.param->name);
-}
 
 Corpus test_corpus() {
   if (auto real = testing::real_fixtures()) return load_corpus_from(*real);
@@ -324,7 +317,8 @@ TEST(WordcountHttp, DownloadsTheCorpusFromARealNginx) {
   ::waitpid(pid, &status, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, WordcountHttp, ::testing::ValuesIn(executors()), param_name);
+INSTANTIATE_TEST_SUITE_P(Registry, WordcountHttp, ::testing::ValuesIn(executors()),
+                         testing::executor_param_name);
 
 }  // namespace
 }  // namespace cbench
