@@ -42,8 +42,10 @@ class CoroExecutor final : public Executor {
     const std::size_t coroutines =
         std::min<std::size_t>(static_cast<std::size_t>(workers_), tasks.size());
     std::exception_ptr callback_error;
+    const TraceClock clock = TraceClock::start();
     for (std::size_t w = 0; w < coroutines; ++w) {
-      asio::co_spawn(loop, worker(tasks, next, static_cast<int>(w), on_result, callback_error),
+      asio::co_spawn(loop,
+                     worker(tasks, next, static_cast<int>(w), clock, on_result, callback_error),
                      asio::detached);
     }
     loop.run();
@@ -52,7 +54,7 @@ class CoroExecutor final : public Executor {
 
  private:
   asio::awaitable<void> worker(std::span<const Task> tasks, std::size_t& next, int worker,
-                               const ResultCallback& on_result,
+                               const TraceClock& clock, const ResultCallback& on_result,
                                std::exception_ptr& callback_error) {
     while (next < tasks.size() && !callback_error) {
       const std::size_t index = next++;
@@ -62,7 +64,7 @@ class CoroExecutor final : public Executor {
       if (AsyncRun form = async_form(task.kind->name)) {
         result.index = index;
         result.worker = worker;
-        result.start = Clock::now();
+        result.start = clock.now();
         // The input as a local first: GCC 12 miscompiles a conditional expression inside a
         // co_await's operand (it dereferenced the null input of an input-less task).
         std::string_view input;
@@ -72,12 +74,12 @@ class CoroExecutor final : public Executor {
         } catch (...) {
           result.error = task_error(std::current_exception());
         }
-        result.end = Clock::now();
+        result.end = clock.now();
         // Interleaved coroutines share one thread: its CPU clock cannot be split between them,
         // and a task that waits uses next to none, so none is reported.
         result.cpu_seconds = 0;
       } else {
-        result = run_task(task, index, worker);
+        result = run_task(task, index, worker, clock);
       }
       in_flight_.leave();
       try {

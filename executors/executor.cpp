@@ -7,7 +7,6 @@
 #include <exception>
 #include <map>
 #include <mutex>
-#include <optional>
 
 #include "executors/named_registry.hpp"
 #include "executors/run_task.hpp"
@@ -84,19 +83,20 @@ std::string task_error(std::exception_ptr error) {
   }
 }
 
-TaskResult run_task(const Task& task, std::size_t index, int worker) {
+TaskResult run_task(const Task& task, std::size_t index, int worker, const TraceClock& clock,
+                    Clock::time_point start) {
   TaskResult result;
   result.index = index;
   result.worker = worker;
   const bool timed = task_cpu_timing();
   const double cpu_start = timed ? thread_cpu_seconds() : 0;
-  result.start = Clock::now();
+  result.start = start;
   try {
     result.value = task();
   } catch (...) {
     result.error = task_error(std::current_exception());
   }
-  result.end = Clock::now();
+  result.end = clock.now();
   result.cpu_seconds = timed ? thread_cpu_seconds() - cpu_start : 0;
   return result;
 }
@@ -106,16 +106,29 @@ void throw_if_failed(const TaskResult& result, std::span<const Task> tasks) {
 }
 
 std::vector<TaskResult> map(Executor& executor, std::span<const Task> tasks) {
-  std::vector<std::optional<TaskResult>> slots(tasks.size());
-  executor.run(tasks, [&](TaskResult&& result) {
-    auto index = result.index;
-    slots.at(index) = std::move(result);
-  });
+  // Each result is moved once, into its task's slot. Results that arrive in task order (the
+  // sequential executor's, and most of one worker's) are appended, so the slots are not filled
+  // with empty results first only to be overwritten.
   std::vector<TaskResult> results;
   results.reserve(tasks.size());
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (!slots[i]) throw TaskError(tasks[i].name, "the executor returned no result");
-    results.push_back(std::move(*slots[i]));
+  std::vector<char> arrived(tasks.size());
+  executor.run(tasks, [&](TaskResult&& result) {
+    const auto index = result.index;
+    if (index >= tasks.size()) {
+      throw std::out_of_range("the executor returned a result for task " + std::to_string(index) +
+                              " of " + std::to_string(tasks.size()));
+    }
+    arrived[index] = 1;
+    if (index == results.size()) {
+      results.push_back(std::move(result));
+      return;
+    }
+    if (index > results.size()) results.resize(index + 1);
+    results[index] = std::move(result);
+  });
+  results.resize(tasks.size());
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!arrived[i]) throw TaskError(tasks[i].name, "the executor returned no result");
   }
   for (const auto& result : results) throw_if_failed(result, tasks);
   return results;

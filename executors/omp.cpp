@@ -86,8 +86,9 @@ class OmpExecutor final : public Executor {
     if (tasks.empty()) return;
     in_flight_.reset();
     CompletionQueue queue;
+    const TraceClock clock = TraceClock::start();
     // One parallel region of W threads for the run; one of them generates a task per task.
-    Leader::get().start([this, tasks, &queue] {
+    Leader::get().start([this, tasks, &queue, &clock] {
 #pragma omp parallel num_threads(workers_)
       {
 #pragma omp single
@@ -95,7 +96,7 @@ class OmpExecutor final : public Executor {
 #pragma omp task firstprivate(i)
           {
             in_flight_.enter();
-            TaskResult result = run_task(tasks[i], i, omp_get_thread_num());
+            TaskResult result = run_task(tasks[i], i, omp_get_thread_num(), clock);
             in_flight_.leave();
             queue.push(std::move(result));
           }

@@ -21,6 +21,7 @@ void run_one_per_task(int workers, std::span<const Task> tasks, const ResultCall
                       InFlight& in_flight, Start start, End end) {
   in_flight.reset();
   CompletionQueue queue;
+  const TraceClock clock = TraceClock::start();
   std::vector<std::optional<Handle>> slots(static_cast<std::size_t>(workers));
   struct EndAll {
     std::vector<std::optional<Handle>>& slots;
@@ -41,7 +42,7 @@ void run_one_per_task(int workers, std::span<const Task> tasks, const ResultCall
       const std::size_t index = next++;
       in_flight.enter();
       slots[slot].emplace(start([&, index, slot] {
-        TaskResult result = run_task(tasks[index], index, slot);
+        TaskResult result = run_task(tasks[index], index, slot, clock);
         in_flight.leave();
         queue.push(std::move(result));
       }));

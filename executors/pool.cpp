@@ -47,6 +47,7 @@ class PoolExecutor final : public Executor {
       std::lock_guard lock(mutex_);
       tasks_ = tasks;
       queue_ = &queue;
+      clock_ = TraceClock::start();
       next_.store(0, std::memory_order_relaxed);
       ++generation_;
       // Every worker checks in and out of every run, so none can arrive late and claim a task
@@ -64,6 +65,7 @@ class PoolExecutor final : public Executor {
     while (true) {
       std::span<const Task> tasks;
       CompletionQueue* queue = nullptr;
+      TraceClock clock;
       {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -71,10 +73,11 @@ class PoolExecutor final : public Executor {
         seen = generation_;
         tasks = tasks_;
         queue = queue_;
+        clock = clock_;
       }
       for (std::size_t i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < tasks.size();) {
         in_flight_.enter();
-        TaskResult result = run_task(tasks[i], i, worker);
+        TaskResult result = run_task(tasks[i], i, worker, clock);
         in_flight_.leave();
         queue->push(std::move(result));
       }
@@ -102,6 +105,7 @@ class PoolExecutor final : public Executor {
   bool stopping_ = false;
   std::span<const Task> tasks_;
   CompletionQueue* queue_ = nullptr;
+  TraceClock clock_;
   std::atomic<std::size_t> next_{0};
   InFlight in_flight_;
 };

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "executors/executor.hpp"
+#include "executors/trace_clock.hpp"
 
 namespace cbench {
 
@@ -29,7 +30,21 @@ bool task_cpu_timing();
 std::string task_error(std::exception_ptr error);
 
 // Never throws: an exception from the task becomes the result's error (task_error). cpu_seconds is
-// 0 when per-task CPU timing is off.
-TaskResult run_task(const Task& task, std::size_t index, int worker);
+// 0 when per-task CPU timing is off. The task's span is timed with the run's clock: it starts at
+// `start`, a time the caller has just read (the end of the task before it on the same worker, when
+// nothing ran in between, so that back-to-back tasks cost one clock read each), and ends when the
+// clock is read after it.
+TaskResult run_task(const Task& task, std::size_t index, int worker, const TraceClock& clock,
+                    Clock::time_point start);
+
+inline TaskResult run_task(const Task& task, std::size_t index, int worker,
+                           const TraceClock& clock) {
+  return run_task(task, index, worker, clock, clock.now());
+}
+
+// With a clock of its own: for a task run on its own, outside any executor's run.
+inline TaskResult run_task(const Task& task, std::size_t index, int worker) {
+  return run_task(task, index, worker, TraceClock::start());
+}
 
 }  // namespace cbench

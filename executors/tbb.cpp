@@ -39,12 +39,13 @@ class TbbExecutor final : public Executor {
     if (tasks.empty()) return;
     in_flight_.reset();
     CompletionQueue queue;
+    const TraceClock clock = TraceClock::start();
     tbb::task_group group;
     arena_.execute([&] {
       for (std::size_t i = 0; i < tasks.size(); ++i) {
         group.run([&, i] {
           in_flight_.enter();
-          TaskResult result = run_task(tasks[i], i, worker_number());
+          TaskResult result = run_task(tasks[i], i, worker_number(), clock);
           in_flight_.leave();
           queue.push(std::move(result));
         });
