@@ -2,7 +2,9 @@
 // 1 µs to about 10 ms each, enough of them per run that the run's start-up (waking W workers,
 // tens of µs on a VM: overhead:wake measures it) is amortised, as Task Bench runs many tasks per
 // core: at least 16·W, and at least 20 ms of work per worker. The scripts compute each executor's
-// efficiency against the ideal at each size, and the smallest task for which it reaches 50%.
+// efficiency against the ideal at each size, and the smallest task for which it reaches 50%. The
+// granularity:native rows run the same tasks, as many per run, through each executor's native
+// floor (ExecutorInfo::native_floor), so that METG is computed the same way for the runtime alone.
 //
 // The work is a fixed number of iterations of a dependent arithmetic chain, calibrated once at
 // start-up to the sizes above: fixed work rather than "spin until T has passed", so that a
@@ -60,34 +62,64 @@ int tasks_per_run(int workers, long task_us) {
   return static_cast<int>(std::min(100'000L, per_worker * workers));
 }
 
-void granularity(benchmark::State& state, const ExecutorInfo& info, int workers, int cores) {
-  const long task_us = state.range(0);
+// The input of a task of task_us µs of work, and the result every such task must give.
+struct SpinTask {
+  Bytes input, expected;
+};
+SpinTask spin_task(long task_us) {
   const auto iterations =
       static_cast<std::uint64_t>(std::max(1.0, iterations_per_us() * static_cast<double>(task_us)));
+  return {wire::Writer().u64(iterations).take(), wire::Writer().u64(spin(iterations)).take()};
+}
+
+void set_counters(benchmark::State& state, long task_us, int n, int workers, int cores) {
+  state.counters["task_seconds"] = static_cast<double>(task_us) * 1e-6;
+  state.counters["tasks"] = n;
+  state.counters["workers"] = workers;
+  state.counters["cores"] = cores;
+}
+
+void granularity(benchmark::State& state, const ExecutorInfo& info, int workers, int cores) {
+  const long task_us = state.range(0);
+  const SpinTask spin = spin_task(task_us);
   const int n = tasks_per_run(workers, task_us);
+  const auto input = std::make_shared<const Bytes>(spin.input);
   std::vector<Task> tasks;
   for (int i = 0; i < n; ++i) {
-    tasks.push_back({&task_kind("bench-spin"), "task " + std::to_string(i),
-                     std::make_shared<const Bytes>(wire::Writer().u64(iterations).take())});
+    tasks.push_back({&task_kind("bench-spin"), "task " + std::to_string(i), input});
   }
-  const Bytes expected = wire::Writer().u64(spin(iterations)).take();
   auto executor = info.make(workers);
   map(*executor, tasks);  // warm-up
   for (auto _ : state) {
     auto results = map(*executor, tasks);
     state.PauseTiming();
     for (const auto& r : results) {
-      if (r.value != expected) {
+      if (r.value != spin.expected) {
         state.SkipWithError(("task " + std::to_string(r.index) + ": wrong result").c_str());
         break;
       }
     }
     state.ResumeTiming();
   }
-  state.counters["task_seconds"] = static_cast<double>(task_us) * 1e-6;
-  state.counters["tasks"] = n;
-  state.counters["workers"] = workers;
-  state.counters["cores"] = cores;
+  set_counters(state, task_us, n, workers, cores);
+}
+
+// The same tasks, as many per run, run by the executor's runtime alone (its native floor): METG
+// computed the same way shows what the runtime itself allows.
+void native_granularity(benchmark::State& state, const ExecutorInfo& info, int workers, int cores) {
+  const long task_us = state.range(0);
+  const SpinTask spin = spin_task(task_us);
+  const int n = tasks_per_run(workers, task_us);
+  const FloorTask task{&task_kind("bench-spin"), spin.input, spin.expected};
+  auto floor = info.native_floor(workers);
+  floor->run(static_cast<std::size_t>(n), task);  // warm-up
+  for (auto _ : state) {
+    if (!check_floor_run(state, floor->run(static_cast<std::size_t>(n), task),
+                         static_cast<std::size_t>(n))) {
+      break;
+    }
+  }
+  set_counters(state, task_us, n, workers, cores);
 }
 
 }  // namespace
@@ -97,23 +129,31 @@ int register_granularity(const SuiteOptions& o) {
   const std::vector<int> sizes =
       o.smoke ? std::vector<int>{1, 100} : std::vector<int>{1, 10, 100, 1000, 10000};
   int registered = 0;
-  for (const ExecutorInfo* info : executors()) {
-    for (int w : grid_workers(o, *info)) {
-      const std::string family =
-          "granularity/executor:" + std::string(info->name) + "/workers:" + std::to_string(w);
-      std::vector<int> chosen;
-      for (int t : sizes) {
-        if (selected(family + "/task_us:" + std::to_string(t))) chosen.push_back(t);
+  using Body = void (*)(benchmark::State&, const ExecutorInfo&, int, int);
+  // granularity/...: through the executor; granularity:native/...: its runtime alone.
+  const std::pair<const char*, Body> families[] = {{"granularity", granularity},
+                                                   {"granularity:native", native_granularity}};
+  for (const auto& [prefix, body] : families) {
+    for (const ExecutorInfo* info : executors()) {
+      if (body == native_granularity && info->native_floor == nullptr) continue;
+      for (int w : grid_workers(o, *info)) {
+        const std::string family = std::string(prefix) + "/executor:" + std::string(info->name) +
+                                   "/workers:" + std::to_string(w);
+        std::vector<int> chosen;
+        for (int t : sizes) {
+          if (selected(family + "/task_us:" + std::to_string(t))) chosen.push_back(t);
+        }
+        if (chosen.empty()) continue;
+        auto* b = benchmark::RegisterBenchmark(
+            family.c_str(), [info, w, cores = o.cores, body = body](benchmark::State& s) {
+              body(s, *info, w, cores);
+            });
+        b->ArgName("task_us");
+        for (int t : chosen) b->Arg(t);
+        b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+        if (o.min_time > 0) b->MinTime(o.min_time);
+        registered += static_cast<int>(chosen.size());
       }
-      if (chosen.empty()) continue;
-      auto* b = benchmark::RegisterBenchmark(
-          family.c_str(),
-          [info, w, cores = o.cores](benchmark::State& s) { granularity(s, *info, w, cores); });
-      b->ArgName("task_us");
-      for (int t : chosen) b->Arg(t);
-      b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-      if (o.min_time > 0) b->MinTime(o.min_time);
-      registered += static_cast<int>(chosen.size());
     }
   }
   return registered;

@@ -133,16 +133,10 @@ void dispatch(benchmark::State& state, const ExecutorInfo& info) {
 void native_floor(benchmark::State& state, const ExecutorInfo& info) {
   const int workers = static_cast<int>(state.range(0));
   auto floor = info.native_floor(workers);
-  floor->run(kDispatchTasks);  // warm-up: threads started, caches filled
+  floor->run(kDispatchTasks, {});  // warm-up: threads started, caches filled
   const auto start = Clock::now();
   for (auto _ : state) {
-    const std::size_t ran = floor->run(kDispatchTasks);
-    if (ran != kDispatchTasks) {
-      state.SkipWithError(("the floor ran " + std::to_string(ran) + " of " +
-                           std::to_string(kDispatchTasks) + " tasks")
-                              .c_str());
-      break;
-    }
+    if (!check_floor_run(state, floor->run(kDispatchTasks, {}), kDispatchTasks)) break;
   }
   set_ns_per_task(state, std::chrono::duration<double>(Clock::now() - start).count());
   state.counters["workers"] = workers;

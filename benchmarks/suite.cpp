@@ -328,6 +328,15 @@ std::vector<int> grid_workers(const SuiteOptions& o, const ExecutorInfo& info) {
   return workers;
 }
 
+bool check_floor_run(benchmark::State& state, const FloorCount& count, std::size_t tasks) {
+  if (count.ran == tasks && count.wrong == 0) return true;
+  std::string why =
+      "the floor ran " + std::to_string(count.ran) + " of " + std::to_string(tasks) + " tasks";
+  if (count.wrong > 0) why += ", " + std::to_string(count.wrong) + " of them with a wrong result";
+  state.SkipWithError(why.c_str());
+  return false;
+}
+
 bool selected(const std::string& name) {
   static const std::string filter = benchmark::GetBenchmarkFilter();
   if (filter.empty() || filter == "." || filter == "all") return true;

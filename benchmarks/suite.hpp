@@ -70,6 +70,10 @@ std::vector<int> grid_workers(const SuiteOptions& o, const ExecutorInfo& info);
 // that will not run.
 bool selected(const std::string& name);
 
+// Whether a native floor's run ran every task with the expected result; otherwise the case is
+// skipped with an error saying how many did not.
+bool check_floor_run(benchmark::State& state, const FloorCount& count, std::size_t tasks);
+
 // Context recorded with the run (AddCustomContext) by the cases as they are prepared.
 void add_context(const std::string& key, const std::string& value);
 

@@ -114,8 +114,8 @@ AsyncRun async_form(std::string_view kind_name) {
 
 namespace {
 
-asio::awaitable<void> empty_coroutine(std::size_t& ran) {
-  ++ran;
+asio::awaitable<void> floor_coroutine(WorkerCount& count, const FloorTask& task) {
+  count.run(task);
   co_return;
 }
 
@@ -123,14 +123,14 @@ asio::awaitable<void> empty_coroutine(std::size_t& ran) {
 // as asyncio has one).
 class BareCoSpawn final : public NativeFloor {
  public:
-  std::size_t run(std::size_t tasks) override {
-    std::size_t ran = 0;
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
+    WorkerCount count;
     asio::io_context loop(1);
     for (std::size_t i = 0; i < tasks; ++i) {
-      asio::co_spawn(loop, empty_coroutine(ran), asio::detached);
+      asio::co_spawn(loop, floor_coroutine(count, task), asio::detached);
     }
     loop.run();
-    return ran;
+    return take_total({&count, 1});
   }
 };
 

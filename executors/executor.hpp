@@ -139,21 +139,54 @@ struct ExecutorTraits {
   }
 };
 
-// The cheapest idiomatic way an executor's runtime runs empty tasks with W workers, with no cbench
-// code in the loop: the floor its dispatch cost is measured against (docs/design.md, "Native
-// floors"). Built outside the timing; run(n) runs n empty tasks and returns how many ran, which
-// the benchmark checks.
+// What each task of a native floor does: nothing, when kind is null (the empty task of
+// overhead:native), or the kind's function called directly on one input (the fixed work of
+// granularity:native), whose every result must be `expected`.
+struct FloorTask {
+  const TaskKind* kind = nullptr;
+  std::string_view input;
+  std::string_view expected;
+};
+
+// How many tasks a floor's run ran, and how many of them gave a result other than the expected.
+struct FloorCount {
+  std::size_t ran = 0;
+  std::size_t wrong = 0;
+};
+
+// The cheapest idiomatic way an executor's runtime runs tasks with W workers, with no cbench code
+// in the loop: the floor its dispatch cost and its METG are measured against (docs/design.md,
+// "Native floors"). Built outside the timing; run(n, task) runs n copies of the task and returns
+// the count, which the benchmark checks.
 class NativeFloor {
  public:
   virtual ~NativeFloor() = default;
-  virtual std::size_t run(std::size_t tasks) = 0;
+  virtual FloorCount run(std::size_t tasks, const FloorTask& task) = 0;
 };
 
 // A count per worker on a cache line of its own, so that counting the tasks a floor ran does not
 // make its workers share a line.
 struct alignas(64) WorkerCount {
   std::size_t n = 0;
+  std::size_t wrong = 0;
+
+  // Runs one of a floor's tasks and counts it.
+  void run(const FloorTask& task) {
+    ++n;
+    if (task.kind != nullptr && task.kind->run(task.input) != task.expected) ++wrong;
+  }
 };
+
+// The counts of a floor's workers, added up; each is reset for the next run.
+inline FloorCount take_total(std::span<WorkerCount> counts) {
+  FloorCount total;
+  for (auto& c : counts) {
+    total.ran += c.n;
+    total.wrong += c.wrong;
+    c = WorkerCount{};
+  }
+  return total;
+}
 
 // An executor's description, registered by its own file (CBENCH_REGISTER_EXECUTOR).
 struct ExecutorInfo {

@@ -430,10 +430,14 @@ class ForkFloor final : public NativeFloor {
     }
   }
 
-  std::size_t run(std::size_t tasks) override {
-    const std::string frame = task_frame::task_header(0, "fork-floor-empty", 0);
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
+    const std::string frame = task.kind == nullptr
+                                  ? task_frame::task_header(0, "fork-floor-empty", 0)
+                                  : task_frame::task_header(0, task.kind->name, task.input.size()) +
+                                        std::string(task.input);
     std::vector<bool> busy(workers_.size(), false);
-    std::size_t sent = 0, ran = 0, replies = 0;
+    std::size_t sent = 0, replies = 0;
+    FloorCount count;
     for (std::size_t w = 0; w < workers_.size() && sent < tasks; ++w, ++sent) {
       write_all(workers_[w].fd, frame);
       busy[w] = true;
@@ -445,14 +449,16 @@ class ForkFloor final : public NativeFloor {
       reply_.resize(length);
       read_all(workers_[w].fd, reply_.data(), length);
       ++replies;
-      if (task_frame::decode_reply(reply_).ok) ++ran;
+      const auto reply = task_frame::decode_reply(reply_);
+      if (reply.ok) ++count.ran;
+      if (reply.ok && task.kind != nullptr && reply.text != task.expected) ++count.wrong;
       busy[w] = sent < tasks;
       if (busy[w]) {
         write_all(workers_[w].fd, frame);
         ++sent;
       }
     }
-    return ran;
+    return count;
   }
 
  private:

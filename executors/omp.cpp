@@ -117,19 +117,16 @@ class OmpFloor final : public NativeFloor {
  public:
   explicit OmpFloor(int workers) : workers_(workers), counts_(static_cast<std::size_t>(workers)) {}
 
-  std::size_t run(std::size_t tasks) override {
-    for (auto& c : counts_) c.n = 0;
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
 #pragma omp parallel num_threads(workers_)
     {
 #pragma omp single
       for (std::size_t i = 0; i < tasks; ++i) {
 #pragma omp task
-        ++counts_[static_cast<std::size_t>(omp_get_thread_num())].n;
+        counts_[static_cast<std::size_t>(omp_get_thread_num())].run(task);
       }
     }
-    std::size_t ran = 0;
-    for (const auto& c : counts_) ran += c.n;
-    return ran;
+    return take_total(counts_);
   }
 
  private:

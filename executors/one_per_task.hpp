@@ -66,20 +66,17 @@ class OnePerTaskFloor final : public NativeFloor {
   OnePerTaskFloor(int workers, Start start, End end)
       : counts_(static_cast<std::size_t>(workers)), start_(start), end_(end) {}
 
-  std::size_t run(std::size_t tasks) override {
-    for (auto& c : counts_) c.n = 0;
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
     std::vector<std::optional<Handle>> slots(counts_.size());
     for (std::size_t i = 0; i < tasks; ++i) {
       const std::size_t s = i % slots.size();
       if (slots[s]) end_(*slots[s]);
-      slots[s].emplace(start_([this, s] { ++counts_[s].n; }));
+      slots[s].emplace(start_([this, s, &task] { counts_[s].run(task); }));
     }
     for (auto& handle : slots) {
       if (handle) end_(*handle);
     }
-    std::size_t ran = 0;
-    for (const auto& c : counts_) ran += c.n;
-    return ran;
+    return take_total(counts_);
   }
 
  private:

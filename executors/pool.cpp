@@ -126,8 +126,7 @@ class CvPoolFloor final : public NativeFloor {
     for (auto& t : threads_) t.join();
   }
 
-  std::size_t run(std::size_t tasks) override {
-    for (auto& c : counts_) c.n = 0;
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
     {
       std::lock_guard lock(mutex_);
       done_ = 0;
@@ -136,15 +135,14 @@ class CvPoolFloor final : public NativeFloor {
     for (std::size_t i = 0; i < tasks; ++i) {
       {
         std::lock_guard lock(mutex_);
-        queue_.emplace_back([this](int w) { ++counts_[static_cast<std::size_t>(w)].n; });
+        queue_.emplace_back(
+            [this, &task](int w) { counts_[static_cast<std::size_t>(w)].run(task); });
       }
       ready_.notify_one();
     }
     std::unique_lock lock(mutex_);
     finished_.wait(lock, [&] { return done_ == target_; });
-    std::size_t ran = 0;
-    for (const auto& c : counts_) ran += c.n;
-    return ran;
+    return take_total(counts_);
   }
 
  private:

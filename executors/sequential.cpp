@@ -55,18 +55,18 @@ std::unique_ptr<Executor> make(int workers) {
   return std::make_unique<SequentialExecutor>();
 }
 
-// A plain loop of calls to an empty function the compiler cannot see through.
+// A plain loop of calls to a function the compiler cannot see through.
 class PlainLoop final : public NativeFloor {
  public:
-  std::size_t run(std::size_t tasks) override {
-    std::size_t ran = 0;
-    for (std::size_t i = 0; i < tasks; ++i) empty_(ran);
-    return ran;
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
+    WorkerCount count;
+    for (std::size_t i = 0; i < tasks; ++i) run_(count, task);
+    return take_total({&count, 1});
   }
 
  private:
-  static void count(std::size_t& ran) { ++ran; }
-  void (*volatile empty_)(std::size_t&) = count;
+  static void one(WorkerCount& count, const FloorTask& task) { count.run(task); }
+  void (*volatile run_)(WorkerCount&, const FloorTask&) = one;
 };
 
 }  // namespace

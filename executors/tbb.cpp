@@ -111,21 +111,18 @@ class TbbFloor final : public NativeFloor {
     arena_.initialize();
   }
 
-  std::size_t run(std::size_t tasks) override {
-    for (auto& c : counts_) c.n = 0;
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
     arena_.execute([&] {
       tbb::task_group group;
       for (std::size_t i = 0; i < tasks; ++i) {
-        group.run([this] {
+        group.run([this, &task] {
           const int slot = tbb::this_task_arena::current_thread_index();
-          ++counts_[static_cast<std::size_t>(slot) % counts_.size()].n;
+          counts_[static_cast<std::size_t>(slot) % counts_.size()].run(task);
         });
       }
       group.wait();
     });
-    std::size_t ran = 0;
-    for (const auto& c : counts_) ran += c.n;
-    return ran;
+    return take_total(counts_);
   }
 
  private:

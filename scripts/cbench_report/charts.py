@@ -294,6 +294,8 @@ def memory_chart(run: Run) -> Chart | None:
 def granularity_chart(points: Sequence[GranularityPoint], metgs: Sequence[Metg],
                       context: Mapping[str, Any]) -> Chart | None:
     """Efficiency against task size, one panel per worker count, METG marked on each line."""
+    points = [p for p in points if not p.native]  # the floors' METG is in the table beside
+    metgs = [m for m in metgs if not m.native]
     if not points:
         return None
     workers = sorted({p.workers for p in points})

@@ -6,6 +6,9 @@ efficiency is the useful work per usable core over the wall time,
 and an executor's METG at W workers is the smallest task size at which that efficiency reaches
 50%: below it, the executor spends more time dispatching than working. Between two measured
 sizes the crossing is interpolated linearly in log(task size), the axis the sizes are spread on.
+
+The ``granularity:native`` rows run the same tasks, as many per run, through the executor's
+native floor (its runtime alone); their METG is computed the same way, and marked ``native``.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from .load import Run
 
 TARGET = 0.5
 TASKS_PER_WORKER = 64  # the contract's 64·W tasks, when a row has no ``tasks`` counter
+FAMILY, NATIVE_FAMILY = "granularity", "granularity:native"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class GranularityPoint:
     cores: int
     seconds: float  # median wall time of one run of all the tasks
     efficiency: float
+    native: bool = False  # the executor's native floor, not the executor
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Metg:
     workers: int
     seconds: float | None
     at_smallest: bool = False
+    native: bool = False
 
     def describe(self) -> str:
         if self.seconds is None:
@@ -59,7 +65,7 @@ def granularity_points(run: Run) -> list[GranularityPoint]:
     points = []
     default_cores = run_cores(run.context) or 1
     for b in run.benchmarks.values():
-        if b.name.family != "granularity" or not b.median:
+        if b.name.family not in (FAMILY, NATIVE_FAMILY) or not b.median:
             continue
         workers = b.name.int_param("workers") or 1
         task_us = b.name.int_param("task_us")
@@ -70,8 +76,9 @@ def granularity_points(run: Run) -> list[GranularityPoint]:
         cores = int(b.counter("cores") or default_cores)
         points.append(GranularityPoint(
             b.name.executor or "?", workers, task_seconds, tasks, cores, b.median,
-            granularity_efficiency(tasks, task_seconds, workers, cores, b.median)))
-    return sorted(points, key=lambda p: (p.executor, p.workers, p.task_seconds))
+            granularity_efficiency(tasks, task_seconds, workers, cores, b.median),
+            b.name.family == NATIVE_FAMILY))
+    return sorted(points, key=lambda p: (p.native, p.executor, p.workers, p.task_seconds))
 
 
 def metg(sizes: Sequence[float], efficiencies: Sequence[float],
@@ -94,14 +101,14 @@ def metg(sizes: Sequence[float], efficiencies: Sequence[float],
 
 
 def metg_table(points: Iterable[GranularityPoint]) -> list[Metg]:
-    """One METG per executor and worker count."""
-    curves: dict[tuple[str, int], list[GranularityPoint]] = {}
+    """One METG per executor and worker count, and one per native floor and worker count."""
+    curves: dict[tuple[bool, str, int], list[GranularityPoint]] = {}
     for p in points:
-        curves.setdefault((p.executor, p.workers), []).append(p)
+        curves.setdefault((p.native, p.executor, p.workers), []).append(p)
     table = []
-    for (executor, workers), curve in sorted(curves.items()):
+    for (native, executor, workers), curve in sorted(curves.items()):
         seconds, at_smallest = metg([p.task_seconds for p in curve], [p.efficiency for p in curve])
-        table.append(Metg(executor, workers, seconds, at_smallest))
+        table.append(Metg(executor, workers, seconds, at_smallest, native))
     return table
 
 

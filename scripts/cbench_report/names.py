@@ -51,7 +51,7 @@ class Name:
     @property
     def is_experiment(self) -> bool:
         """An experiment row: a workload family (not an overhead or granularity case)."""
-        return (not self.family.startswith("overhead:") and self.family != "granularity"
+        return (not self.family.startswith("overhead:") and not self.family.startswith("granularity")
                 and "executor" in self.params and "workers" in self.params)
 
 

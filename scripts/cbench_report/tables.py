@@ -20,7 +20,7 @@ MIN_TESTED = 3
 TIE_BAND = 0.05
 
 WORKLOAD_HEADERS = ["executor", "best W", "time", "95% CI", "speedup", "efficiency"]
-METG_HEADERS = ["executor", "workers", "METG (50% efficiency)"]
+METG_HEADERS = ["executor", "workers", "METG (50% efficiency)", "its runtime alone"]
 TAX_HEADERS = ["executor", "workers", "through cbench", "runtime alone", "interface tax"]
 DISPATCH_TASKS = 10_000  # empty tasks per iteration of a dispatch case (docs/results-format.md)
 CONTEXT_FIRST = ("host_name", "num_cpus", "date", "cbench_commit", "cbench_preset", "cbench_corpus",
@@ -179,8 +179,14 @@ TAX_NOTE = ("The interface tax is what cbench's uniform interface costs per task
 
 
 def metg_rows(metgs: Sequence[Metg]) -> list[list[str]]:
-    return [[m.executor, str(m.workers), m.describe()]
-            for m in sorted(metgs, key=lambda m: (executor_rank(m.executor), m.workers))]
+    """One row per executor and worker count: its METG, and its native floor's beside it ("—"
+    for a run without granularity:native rows, or an executor without a floor)."""
+    native = {(m.executor, m.workers): m for m in metgs if m.native}
+    return [[m.executor, str(m.workers), m.describe(),
+             native[(m.executor, m.workers)].describe() if (m.executor, m.workers) in native
+             else "—"]
+            for m in sorted(metgs, key=lambda m: (executor_rank(m.executor), m.workers))
+            if not m.native]
 
 
 def anomalies(points: Sequence[Point]) -> dict[str, str]:

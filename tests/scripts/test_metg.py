@@ -4,13 +4,16 @@ pool reaches 0.1, 0.3, 0.7, 0.9 at 1, 10, 100, 1000 µs: 50% lies between 10 µs
 100 µs (0.7), halfway in efficiency, so halfway in log(size): 10^1.5 = 31.62 µs.
 thread peaks at 0.4: not reached. tbb is at 0.6 already at 1 µs: METG ≤ 1 µs.
 """
+import dataclasses
 import math
 import unittest
 
 from helpers import FIXTURES
 
 from cbench_report.load import load_run
+from cbench_report.names import parse_name
 from cbench_report.metg import granularity_efficiency, granularity_points, metg, metg_table
+from cbench_report.tables import metg_rows
 
 
 class MetgTest(unittest.TestCase):
@@ -51,6 +54,25 @@ class MetgTest(unittest.TestCase):
         point = next(p for p in granularity_points(run)
                      if p.executor == "pool" and math.isclose(p.task_seconds, 1e-5))
         self.assertEqual(point.tasks, 128)  # 64 × 2: the same as the fixture's counter
+
+    def test_native_floor_rows_have_their_own_metg_beside_the_executors(self):
+        run = load_run(FIXTURES / "hand.json")
+        # pool's runtime alone reaches 0.6 already at 1 µs (six times its 0.1 there): ≤ 1 µs.
+        for key in [k for k in run.benchmarks if k.startswith("granularity/executor:pool/")]:
+            b = run.benchmarks[key]
+            native_key = "granularity:native" + key[len("granularity"):]
+            times = b.real_times if not key.endswith("task_us:1") else tuple(
+                t / 6 for t in b.real_times)
+            run.benchmarks[native_key] = dataclasses.replace(
+                b, name=parse_name(native_key), real_times=times)
+        table = metg_table(granularity_points(run))
+        floors = [m for m in table if m.native]
+        self.assertEqual([(m.executor, m.workers) for m in floors], [("pool", 2)])
+        self.assertEqual(floors[0].describe(), "≤ 1 µs")
+        rows = {r[0]: r for r in metg_rows(table)}
+        self.assertEqual(rows["pool"], ["pool", "2", "31.6 µs", "≤ 1 µs"])
+        self.assertEqual(rows["thread"][3], "—")  # no floor rows in this run
+        self.assertNotIn(True, [m.native for m in table if m.executor == "thread"])
 
 
 if __name__ == "__main__":
