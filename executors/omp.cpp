@@ -85,7 +85,7 @@ class OmpExecutor final : public Executor {
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
     if (tasks.empty()) return;
     in_flight_.reset();
-    CompletionQueue queue;
+    CompletionQueue queue(tasks.size());
     const TraceClock clock = TraceClock::start();
     // One parallel region of W threads for the run; one of them generates a task per task.
     Leader::get().start([this, tasks, &queue, &clock] {

@@ -20,7 +20,7 @@ template <typename Handle, typename Start, typename End>
 void run_one_per_task(int workers, std::span<const Task> tasks, const ResultCallback& on_result,
                       InFlight& in_flight, Start start, End end) {
   in_flight.reset();
-  CompletionQueue queue;
+  CompletionQueue queue(tasks.size());
   const TraceClock clock = TraceClock::start();
   std::vector<std::optional<Handle>> slots(static_cast<std::size_t>(workers));
   struct EndAll {

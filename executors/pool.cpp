@@ -42,7 +42,7 @@ class PoolExecutor final : public Executor {
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
     if (tasks.empty()) return;
     in_flight_.reset();
-    CompletionQueue queue;
+    CompletionQueue queue(tasks.size());
     {
       std::lock_guard lock(mutex_);
       tasks_ = tasks;

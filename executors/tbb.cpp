@@ -38,7 +38,7 @@ class TbbExecutor final : public Executor {
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
     if (tasks.empty()) return;
     in_flight_.reset();
-    CompletionQueue queue;
+    CompletionQueue queue(tasks.size());
     const TraceClock clock = TraceClock::start();
     tbb::task_group group;
     arena_.execute([&] {
