@@ -3,6 +3,8 @@
 //   kTagTask    controller -> engine: a task payload (task_frame.hpp, without the length prefix)
 //   kTagResult  engine -> controller: a reply frame (without the length prefix)
 //   kTagStop    controller -> engine: no bytes; the engine leaves
+//   kTagPing    controller -> engine: no bytes; the engine answers kTagPong at once (no bytes):
+//               the ping-pong of the native floor
 // The controller knows which task each engine holds, so a result needs no lookup by index, and an
 // engine never holds more than one task.
 #include "executors/mpi.hpp"
@@ -36,7 +38,7 @@ namespace cbench {
 namespace mpi {
 namespace {
 
-constexpr int kTagHello = 1, kTagTask = 2, kTagResult = 3, kTagStop = 4;
+constexpr int kTagHello = 1, kTagTask = 2, kTagResult = 3, kTagStop = 4, kTagPing = 5, kTagPong = 6;
 constexpr auto kSpin = std::chrono::microseconds(200);  // then sleeps, doubling
 constexpr auto kShortestSleep = std::chrono::microseconds(25);
 constexpr auto kLongestSleep = std::chrono::microseconds(1000);
@@ -190,6 +192,10 @@ void initialize() {
       const MPI_Status status = wait_for(controller_comm, 0, MPI_ANY_TAG);
       const std::string payload = receive(controller_comm, status);
       if (status.MPI_TAG == kTagStop) break;
+      if (status.MPI_TAG == kTagPing) {
+        check(MPI_Send(nullptr, 0, MPI_BYTE, 0, kTagPong, controller_comm), "MPI_Send");
+        continue;
+      }
       std::string reply;
       try {
         reply = task_frame::run_task_payload(payload);
@@ -332,6 +338,54 @@ class ExecutorImpl final : public MpiExecutor {
       finished_.emplace(static_cast<Ticket>(result.index), std::move(result));
       dispatch_queued();
     }
+  }
+
+  // The native floor on this executor's engines: n round trips, one in flight per engine, round
+  // robin, with Open MPI's own blocking calls — an empty message answered at once (kTagPing) for
+  // the empty task, else the task's frame, run by the engine as the executor's are.
+  FloorCount round_trips(std::size_t tasks, const FloorTask& task) {
+    std::string frame;
+    if (task.kind != nullptr) {
+      frame = without_length(task_frame::task_header(0, task.kind->name, task.input.size()));
+      frame.append(task.input);
+    }
+    const int tag = task.kind != nullptr ? kTagTask : kTagPing;
+    const int reply_tag = task.kind != nullptr ? kTagResult : kTagPong;
+    auto post = [&](std::size_t e) {
+      check(MPI_Send(frame.data(), static_cast<int>(frame.size()), MPI_BYTE, ranks_[e], tag, comm_),
+            "MPI_Send");
+    };
+    FloorCount count;
+    std::size_t sent = 0, replies = 0;
+    std::vector<bool> busy(ranks_.size(), false);
+    for (std::size_t e = 0; e < ranks_.size() && sent < tasks; ++e, ++sent) {
+      post(e);
+      busy[e] = true;
+    }
+    std::string reply;
+    for (std::size_t e = 0; replies < sent; e = (e + 1) % ranks_.size()) {
+      if (!busy[e]) continue;
+      MPI_Status status{};
+      check(MPI_Probe(ranks_[e], reply_tag, comm_, &status), "MPI_Probe");
+      int size = 0;
+      check(MPI_Get_count(&status, MPI_BYTE, &size), "MPI_Get_count");
+      reply.resize(static_cast<std::size_t>(size));
+      check(MPI_Recv(reply.data(), size, MPI_BYTE, ranks_[e], reply_tag, comm_, MPI_STATUS_IGNORE),
+            "MPI_Recv");
+      ++replies;
+      if (task.kind == nullptr) {
+        ++count.ran;
+      } else if (const auto r = task_frame::decode_reply(reply); r.ok) {
+        ++count.ran;
+        if (r.text != task.expected) ++count.wrong;
+      }
+      busy[e] = sent < tasks;
+      if (busy[e]) {
+        post(e);
+        ++sent;
+      }
+    }
+    return count;
   }
 
   // Stops spawned engines and lets go of them; mpirun's engines stay for the next executor.
@@ -554,6 +608,26 @@ std::unique_ptr<MpiExecutor> make_executor(int workers) {
   return std::make_unique<ExecutorImpl>(checked_workers(workers));
 }
 
+namespace {
+
+// MPI alone: a ping-pong with each of W engines (ExecutorImpl::round_trips).
+class MpiFloor final : public NativeFloor {
+ public:
+  explicit MpiFloor(int workers) : engines_(checked_workers(workers)) {}
+  FloorCount run(std::size_t tasks, const FloorTask& task) override {
+    return engines_.round_trips(tasks, task);
+  }
+
+ private:
+  ExecutorImpl engines_;
+};
+
+}  // namespace
+
+std::unique_ptr<NativeFloor> make_native_floor(int workers) {
+  return std::make_unique<MpiFloor>(workers);
+}
+
 }  // namespace mpi
 
 CBENCH_REGISTER_EXECUTOR(mpi) = {
@@ -562,6 +636,7 @@ CBENCH_REGISTER_EXECUTOR(mpi) = {
     .python = "ipyparallel's load-balanced view",
     .traits = {.workers = WorkerPlace::ranks, .needs_launcher = true},
     .make = [](int workers) -> std::unique_ptr<Executor> { return mpi::make_executor(workers); },
+    .native_floor = mpi::make_native_floor,
 };
 
 }  // namespace cbench

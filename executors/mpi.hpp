@@ -58,4 +58,8 @@ class MpiExecutor : public cbench::Executor {
 // Throws std::runtime_error when MPI cannot start or spawn, and when the build has no MPI.
 std::unique_ptr<MpiExecutor> make_executor(int workers);
 
+// MPI's own floor with W engines (the executor's): a ping-pong of an empty message with each,
+// one in flight per engine, round robin, with Open MPI's blocking send, probe and receive.
+std::unique_ptr<NativeFloor> make_native_floor(int workers);
+
 }  // namespace cbench::mpi

@@ -173,6 +173,21 @@ TEST(Mpi, AnEngineThatDiesFailsItsTaskByNameAndTheRunEnds) {
             (std::vector<Bytes>{"counted p", "counted q"}));
 }
 
+TEST(Mpi, TheNativeFloorRunsEveryTaskOnItsEngines) {
+  auto floor = find_executor("mpi")->native_floor(2);
+  // Empty: a ping-pong per task; 7 is not a multiple of the 2 engines.
+  const FloorCount empty = floor->run(7, {});
+  EXPECT_EQ(empty.ran, 7u);
+  EXPECT_EQ(empty.wrong, 0u);
+  // A task kind's frame, each reply checked against the expected result.
+  const FloorCount work = floor->run(5, {&task_kind("test-mpi-throw"), "x", "counted x"});
+  EXPECT_EQ(work.ran, 5u);
+  EXPECT_EQ(work.wrong, 0u);
+  const FloorCount wrong = floor->run(3, {&task_kind("test-mpi-throw"), "y", "counted x"});
+  EXPECT_EQ(wrong.ran, 3u);
+  EXPECT_EQ(wrong.wrong, 3u);
+}
+
 TEST(Mpi, SpawnedEnginesAreGoneWhenTheExecutorIs) {
   if (mpi::world_engines() > 0) GTEST_SKIP() << "mpirun's engines live as long as the run";
   std::vector<pid_t> pids;
