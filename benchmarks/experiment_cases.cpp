@@ -263,7 +263,7 @@ int register_experiments(const SuiteOptions& o, const Corpus& corpus,
                                  "/mode:" + std::string(to_string(f.mode));
       std::vector<int> chosen;
       for (int w : f.workers) {
-        if (selected(family + "/workers:" + std::to_string(w))) chosen.push_back(w);
+        if (selected(o, family + "/workers:" + std::to_string(w))) chosen.push_back(w);
       }
       if (chosen.empty()) continue;
       if (!prepared) {

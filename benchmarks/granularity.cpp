@@ -141,7 +141,7 @@ int register_granularity(const SuiteOptions& o) {
                                    "/workers:" + std::to_string(w);
         std::vector<int> chosen;
         for (int t : sizes) {
-          if (selected(family + "/task_us:" + std::to_string(t))) chosen.push_back(t);
+          if (selected(o, family + "/task_us:" + std::to_string(t))) chosen.push_back(t);
         }
         if (chosen.empty()) continue;
         auto* b = benchmark::RegisterBenchmark(

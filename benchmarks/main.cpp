@@ -3,6 +3,7 @@
 //   cbench_bench [--cbench_preset=quick|standard|seed|full] [--cbench_workers=1:16:*2]
 //                [--cbench_workloads=a,b] [--cbench_executors=a,b] [--cbench_fixtures=DIR]
 //                [--cbench_profile=P] [--cbench_cpus=0,1] [--cbench_trace=FILE]
+//                [--cbench_journal=FILE] [--cbench_resume=JOURNAL]
 //                [Google Benchmark's flags: --benchmark_filter, --benchmark_out, ...]
 //
 // Order matters: the fork server is started before anything else (before any thread exists, so
@@ -19,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -26,6 +28,7 @@
 #include <optional>
 #include <thread>
 
+#include "benchmarks/journal.hpp"
 #include "benchmarks/suite.hpp"
 #include "executors/fork_server.hpp"
 #include "executors/mpi.hpp"
@@ -133,7 +136,32 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
                                 : "off (not under mpirun: the mpi executor is not in the grid)");
 }
 
+// The journal of a run this one completes: its cases are not run again, and it must have been
+// measured by this build, at this preset, on this corpus (what the report compares).
+void resume_from(SuiteOptions& o, const Corpus& corpus) {
+  const JournalContents journal = read_journal(o.resume);
+  const std::pair<const char*, std::string> ours[] = {
+      {"cbench_commit", std::string(build_info().commit)},
+      {"cbench_preset", std::string(to_string(o.preset))},
+      {"cbench_corpus_checksum", corpus.checksum}};
+  for (const auto& [key, value] : ours) {
+    const auto it = journal.context.find(key);
+    if (it == journal.context.end() || it->second != value) {
+      throw std::invalid_argument("cannot resume " + o.resume.string() + ": its " + key + " is \"" +
+                                  (it == journal.context.end() ? "" : it->second) +
+                                  "\", this run's is \"" + value + "\"");
+    }
+  }
+  o.finished = journal.finished;
+  std::fprintf(stderr, "cbench_bench: resuming %s: %zu of %d cases already measured\n",
+               o.resume.c_str(), journal.finished.size(), journal.cases);
+}
+
 int run(int argc, char** argv) {
+  // A background job of a shell script starts with SIGINT ignored; scripts/bench forwards the
+  // user's Ctrl-C to it, which must then end the run (the journal holds every finished case).
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   // Keep freed memory in the heap instead of returning it to the kernel: otherwise each run's
   // result vectors (a megabyte for 10,000 tasks) are mapped, faulted in and trimmed again on
   // every iteration, and the first case measured pays for the allocator, not for its executor.
@@ -162,10 +190,13 @@ int run(int argc, char** argv) {
   set_task_cpu_timing(false);
 
   std::string out_path;
+  bool json_out = true;
   bool console = true;  // the progress lines ride on the console reporter only
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.starts_with("--benchmark_out=")) out_path = std::string(arg.substr(16));
+    if (arg.starts_with("--benchmark_out_format=") && arg != "--benchmark_out_format=json")
+      json_out = false;
     if (arg.starts_with("--benchmark_format=") && arg != "--benchmark_format=console")
       console = false;
     // Google Benchmark's own flags, when given, win over the preset's choice.
@@ -186,6 +217,17 @@ int run(int argc, char** argv) {
                std::string(to_string(options.preset)).c_str(), corpus.describe().c_str(),
                options.cores);
   add_machine_context(options, corpus);
+  if (!options.resume.empty()) {
+    try {
+      resume_from(options, corpus);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
+      return 1;
+    }
+  }
 
   // wordcount-http reads from the fixture server, in a process of its own (`cbench serve`),
   // started after the fork server so that no worker inherits its pipes, when the first of its
@@ -219,14 +261,38 @@ int run(int argc, char** argv) {
     return 1;
   }
   if (total == 0) {
+    if (!options.resume.empty()) {
+      std::fprintf(stderr, "cbench_bench: nothing left to run: %s holds every case\n",
+                   options.resume.c_str());
+      return 0;
+    }
     std::fprintf(stderr, "cbench_bench: error: no case matches the filters\n");
     return 1;
   }
+  // Every finished case goes to the journal as it finishes (journal.hpp), beside the JSON.
+  std::filesystem::path journal_path = options.journal;
+  if (journal_path.empty() && !out_path.empty() && json_out) {
+    journal_path = std::filesystem::path(out_path).replace_extension(".journal.jsonl");
+  }
+  std::optional<JournalingJsonReporter> journal;
+  if (!journal_path.empty()) {
+    if (out_path.empty() || !json_out) {
+      std::fprintf(stderr, "cbench_bench: error: --cbench_journal needs --benchmark_out in JSON\n");
+      return 2;
+    }
+    try {
+      journal.emplace(journal_path, total);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
+      return 1;
+    }
+  }
+  benchmark::BenchmarkReporter* file_reporter = journal ? &*journal : nullptr;
   ProgressReporter progress(total);
   if (console) {
-    benchmark::RunSpecifiedBenchmarks(&progress);
+    benchmark::RunSpecifiedBenchmarks(&progress, file_reporter);
   } else {
-    benchmark::RunSpecifiedBenchmarks();
+    benchmark::RunSpecifiedBenchmarks(nullptr, file_reporter);
   }
   benchmark::Shutdown();
   if (server) {

@@ -222,7 +222,7 @@ int register_overheads(const SuiteOptions& o) {
                  const std::vector<int>& args, bool once = false) {
     std::vector<int> chosen;
     for (int a : args) {
-      if (selected(name + "/" + arg_name + ":" + std::to_string(a))) chosen.push_back(a);
+      if (selected(o, name + "/" + arg_name + ":" + std::to_string(a))) chosen.push_back(a);
     }
     if (chosen.empty()) return static_cast<benchmark::internal::Benchmark*>(nullptr);
     auto* b = benchmark::RegisterBenchmark(name.c_str(), fn);

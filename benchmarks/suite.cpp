@@ -171,13 +171,21 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     } else if (name == "cbench_trace") {
       need();
       o.trace = value;
+    } else if (name == "cbench_journal") {
+      need();
+      o.journal = value;
+    } else if (name == "cbench_resume") {
+      need();
+      o.resume = value;
     } else if (name == "cbench_smoke") {
       o.smoke = true;
     } else {
-      throw std::invalid_argument("unknown flag --" + std::string(name) +
-                                  " (ours: --cbench_preset, --cbench_workers, --cbench_workloads, "
-                                  "--cbench_executors, --cbench_fixtures, --cbench_profile, "
-                                  "--cbench_cpus, --cbench_trace, --cbench_smoke)");
+      throw std::invalid_argument(
+          "unknown flag --" + std::string(name) +
+          " (ours: --cbench_preset, --cbench_workers, --cbench_workloads, "
+          "--cbench_executors, --cbench_fixtures, --cbench_profile, "
+          "--cbench_cpus, --cbench_trace, --cbench_journal, --cbench_resume, "
+          "--cbench_smoke)");
     }
   }
   argc = kept;
@@ -337,7 +345,8 @@ bool check_floor_run(benchmark::State& state, const FloorCount& count, std::size
   return false;
 }
 
-bool selected(const std::string& name) {
+bool selected(const SuiteOptions& o, const std::string& name) {
+  if (o.finished.contains(name)) return false;
   static const std::string filter = benchmark::GetBenchmarkFilter();
   if (filter.empty() || filter == "." || filter == "all") return true;
   // Google Benchmark's own rule: a leading '-' negates the pattern.

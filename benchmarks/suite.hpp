@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,13 @@ struct SuiteOptions {
   std::string http_profile;                       // --cbench_profile
   std::vector<int> cpus;                          // --cbench_cpus (empty: every core)
   std::filesystem::path trace;                    // --cbench_trace (empty: beside --benchmark_out)
-  bool smoke = false;                             // --cbench_smoke: tiny sizes, for ctest
-  int cores = 1;                                  // cores this run may use
-  double min_time = 0;                            // seconds per case; 0: Google Benchmark's default
-  int repetitions = 0;                            // 0: Google Benchmark's default (1)
+  std::filesystem::path journal;   // --cbench_journal (empty: beside --benchmark_out, journal.hpp)
+  std::filesystem::path resume;    // --cbench_resume: the journal of the run this one completes
+  std::set<std::string> finished;  // the cases that journal already holds: not registered again
+  bool smoke = false;              // --cbench_smoke: tiny sizes, for ctest
+  int cores = 1;                   // cores this run may use
+  double min_time = 0;             // seconds per case; 0: Google Benchmark's default
+  int repetitions = 0;             // 0: Google Benchmark's default (1)
 };
 
 // Parses and removes our flags from argv (Google Benchmark parses its own after). Throws
@@ -66,9 +70,9 @@ bool wanted_executor(const SuiteOptions& o, std::string_view name);
 // the engines it started (executors/mpi.hpp).
 std::vector<int> grid_workers(const SuiteOptions& o, const ExecutorInfo& info);
 
-// Whether a registered name survives --benchmark_filter, so that nothing is prepared for a case
-// that will not run.
-bool selected(const std::string& name);
+// Whether a case survives --benchmark_filter and is not one the resumed run already finished
+// (--cbench_resume), so that nothing is prepared for a case that will not run.
+bool selected(const SuiteOptions& o, const std::string& name);
 
 // Whether a native floor's run ran every task with the expected result; otherwise the case is
 // skipped with an error saying how many did not.

@@ -1,6 +1,8 @@
 // The corpus: manifest, lookup order, real/custom/generated, checksums, generator determinism.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -136,6 +138,32 @@ TEST(CustomCorpus, MissingPartsAreErrorsNamingThem) {
   testing::TempDir empty;
   std::filesystem::create_directories(empty.path() / "books");
   EXPECT_THROW(load_corpus_from(empty.path()), std::runtime_error);
+}
+
+// A FIFO would block the read for ever, a directory would read as an empty book: both are errors
+// naming the entry, at once.
+TEST(CustomCorpus, AnEntryThatIsNotARegularFileIsAnErrorNamingIt) {
+  for (const char* kind : {"fifo", "directory", "dangling link"}) {
+    testing::TempDir dir;
+    dir.write("books/Gulliver.txt", "lilliput\n");
+    dir.write("stop-words/english.txt", "the\n");
+    const auto entry = dir.path() / "books" / "x.txt";
+    if (std::string(kind) == "fifo") {
+      ASSERT_EQ(::mkfifo(entry.c_str(), 0600), 0);
+    } else if (std::string(kind) == "directory") {
+      std::filesystem::create_directory(entry);
+    } else {
+      std::filesystem::create_symlink(dir.path() / "nowhere.txt", entry);
+    }
+    try {
+      load_corpus_from(dir.path());
+      FAIL() << "a corpus with a " << kind << " for a book was loaded";
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("books/x.txt"), std::string::npos) << what;
+      EXPECT_NE(what.find("not a regular file"), std::string::npos) << what;
+    }
+  }
 }
 
 TEST(Lookup, FlagThenEnvironmentThenFetchedThenGenerated) {

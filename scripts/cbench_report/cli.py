@@ -1,4 +1,4 @@
-"""The command line: ``scripts/report load|plot|report|compare|gate|calibrate|history``. Thin: it
+"""The command line: ``scripts/report load|assemble|plot|report|compare|gate|calibrate|history``. Thin: it
 parses arguments, calls the package's functions and turns ``UnusableInput`` into one line on
 standard error and exit status 2 (compare and gate: 0 no regression, 1 a regression, 2 unusable
 input)."""
@@ -68,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "line naming the file when a run is unusable.")
     p.add_argument("runs", nargs="+", metavar="RUN.json")
     p.set_defaults(handler=cmd_load)
+
+    p = sub.add_parser("assemble", help="results.json from a run's journal (an interrupted run)",
+                       description="Writes the Google Benchmark JSON a run's journal stands for "
+                                   "(results.journal.jsonl: every case finished so far, of every "
+                                   "part of the run) and prints how many cases it holds.")
+    p.add_argument("journal", type=Path, metavar="JOURNAL.jsonl")
+    p.add_argument("-o", "--out", type=Path, metavar="RUN.json",
+                   help="where to write it (default: results.json beside the journal)")
+    p.set_defaults(handler=cmd_assemble)
 
     p = sub.add_parser("plot", help="draw the charts of a run (PNG and SVG)",
                        description="Speedup and efficiency per workload, CPU utilisation, "
@@ -189,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the plot (default: the history folder)")
     p.set_defaults(handler=cmd_history)
     return parser
+
+
+def cmd_assemble(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from .journal import write_assembled
+    out = args.out or args.journal.with_name("results.json")
+    result = write_assembled(args.journal, out)
+    cut = f"; {result.cut_lines} cut-off line(s) left out" if result.cut_lines else ""
+    print(f"{result.finished} of {result.cases} cases in {out}{cut}")
+    return 0
 
 
 def cmd_load(args: argparse.Namespace, _: list[str]) -> int:

@@ -1,0 +1,149 @@
+#include "benchmarks/journal.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace cbench::bench {
+namespace {
+
+// Google Benchmark escapes every newline inside a string, so the ones left are between tokens.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return text;
+}
+
+// The value of "key": "value" in a line of Google Benchmark's JSON, unescaped (\" and \\ only:
+// the only escapes the context's fields hold); empty when absent.
+std::string string_field(const std::string& line, const std::string& key) {
+  const std::string marker = "\"" + key + "\": \"";
+  const auto at = line.find(marker);
+  if (at == std::string::npos) return {};
+  std::string value;
+  for (std::size_t i = at + marker.size(); i < line.size() && line[i] != '"'; ++i) {
+    if (line[i] == '\\' && i + 1 < line.size()) ++i;
+    value += line[i];
+  }
+  return value;
+}
+
+}  // namespace
+
+JournalingJsonReporter::JournalingJsonReporter(const std::filesystem::path& journal, int cases)
+    : cases_(cases), path_(journal.string()) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw std::runtime_error("cannot open the journal " + path_ + ": " + std::strerror(errno));
+  }
+}
+
+JournalingJsonReporter::~JournalingJsonReporter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void JournalingJsonReporter::append(const std::string& line) {
+  const std::string text = line + "\n";
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::fprintf(stderr, "cbench_bench: error: cannot write the journal %s: %s\n", path_.c_str(),
+                   std::strerror(errno));
+      return;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+bool JournalingJsonReporter::ReportContext(const Context& context) {
+  std::ostream* file = &GetOutputStream();
+  std::ostringstream text;
+  SetOutputStream(&text);
+  const bool ok = JSONReporter::ReportContext(context);
+  SetOutputStream(file);
+  *file << text.str();
+  // {"context": {...}, "benchmarks": [   ->   the object after "context":
+  const std::string all = text.str();
+  const auto open = all.find('{', all.find("\"context\""));
+  const auto close = all.rfind('}', all.find("\"benchmarks\""));
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    append("{\"cbench_journal\": 1, \"cases\": " + std::to_string(cases_) +
+           ", \"context\": " + one_line(all.substr(open, close - open + 1)) + "}");
+  }
+  return ok;
+}
+
+void JournalingJsonReporter::ReportRuns(const std::vector<Run>& runs) {
+  if (runs.empty()) return;
+  std::ostream* file = &GetOutputStream();
+  std::ostringstream text;
+  SetOutputStream(&text);
+  JSONReporter::ReportRuns(runs);
+  SetOutputStream(file);
+  *file << text.str();
+  *file << std::flush;
+  std::string rows = text.str();
+  rows.erase(0, rows.find('{'));  // the separator from the case before
+  append("[" + one_line(rows) + "]");
+}
+
+std::string case_name(std::string_view run_name) {
+  std::string name;
+  std::size_t start = 0;
+  bool first = true;
+  while (start <= run_name.size()) {
+    auto end = run_name.find('/', start);
+    if (end == std::string_view::npos) end = run_name.size();
+    const std::string_view segment = run_name.substr(start, end - start);
+    const bool ours =
+        !(segment.starts_with("min_time:") || segment.starts_with("min_warmup_time:") ||
+          segment.starts_with("iterations:") || segment.starts_with("repeats:") ||
+          segment.starts_with("threads:") || segment == "process_time" || segment == "real_time" ||
+          segment == "manual_time");
+    if (!ours && !first) break;
+    name += (first ? "" : "/") + std::string(segment);
+    first = false;
+    start = end + 1;
+  }
+  return name;
+}
+
+JournalContents read_journal(const std::filesystem::path& journal) {
+  std::ifstream in(journal);
+  if (!in) throw std::runtime_error("cannot read the journal " + journal.string());
+  JournalContents contents;
+  bool header = false;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("{\"cbench_journal\"")) {
+      if (!header) {
+        header = true;
+        contents.cases = std::atoi(line.c_str() + line.find("\"cases\": ") + 9);
+        for (const char* key : {"cbench_commit", "cbench_preset", "cbench_corpus_checksum",
+                                "cbench_workers", "cbench_version"}) {
+          contents.context[key] = string_field(line, key);
+        }
+      }
+      continue;
+    }
+    // A case's rows: complete only when the line closes its array (a crash can cut the last).
+    if (!line.starts_with("[") || !line.ends_with("]")) continue;
+    const std::string name = string_field(line, "run_name");
+    if (!name.empty()) contents.finished.insert(case_name(name));
+  }
+  if (!header) {
+    throw std::runtime_error("the journal " + journal.string() +
+                             " has no header line: not a cbench journal");
+  }
+  return contents;
+}
+
+}  // namespace cbench::bench
