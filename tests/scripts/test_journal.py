@@ -1,0 +1,61 @@
+"""A run's journal and the results.json it stands for (scripts/cbench_report/journal.py)."""
+import json
+import tempfile
+import unittest
+from pathlib import Path
+
+import helpers  # noqa: F401  (puts scripts/ on the path)
+from cbench_report.journal import assemble, case_name, write_assembled
+from cbench_report.load import UnusableInput, load_run
+
+
+def header(cases, **context):
+    return json.dumps({"cbench_journal": 1, "cases": cases,
+                       "context": {"date": "2026-12-01", "num_cpus": 2, **context}})
+
+
+def rows(name, *times):
+    full = name + "/min_time:0.050/process_time/real_time"
+    return json.dumps([{"name": full, "run_name": full, "run_type": "iteration",
+                        "repetitions": len(times), "repetition_index": i, "threads": 1,
+                        "iterations": 10, "real_time": t, "cpu_time": t, "time_unit": "us"}
+                       for i, t in enumerate(times)])
+
+
+class JournalTest(unittest.TestCase):
+    def journal(self, *lines):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path = Path(d.name) / "results.journal.jsonl"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def test_case_names_drop_google_benchmarks_segments(self):
+        self.assertEqual(case_name("overhead:dispatch/executor:pool/workers:2/min_time:0.050/"
+                                   "process_time/real_time"), "overhead:dispatch/executor:pool/workers:2")
+        self.assertEqual(case_name("pbkdf2/executor:tbb/mode:map/workers:4/repeats:3"),
+                         "pbkdf2/executor:tbb/mode:map/workers:4")
+
+    def test_every_part_in_order_a_cut_line_left_out(self):
+        path = self.journal(header(3, cbench_preset="quick"), rows("a/executor:x/workers:1", 1, 2),
+                            header(1, cbench_preset="quick"), rows("b/executor:x/workers:1", 3),
+                            '[{"name": "c/executor:x/wor')
+        result = assemble(path)
+        self.assertEqual((result.finished, result.cases, result.parts, result.cut_lines),
+                         (2, 3, 2, 1))
+        self.assertEqual([r["real_time"] for r in result.document["benchmarks"]], [1, 2, 3])
+        self.assertEqual(result.document["context"]["cbench_parts"], "2")
+        out = path.with_name("results.json")
+        write_assembled(path, out)
+        run = load_run(out)  # what the report reads
+        self.assertEqual(sorted(run.benchmarks), ["a/executor:x/workers:1", "b/executor:x/workers:1"])
+
+    def test_a_file_without_a_header_is_unusable(self):
+        with self.assertRaises(UnusableInput):
+            assemble(self.journal(rows("a/executor:x/workers:1", 1)))
+        with self.assertRaises(UnusableInput):
+            assemble(Path("/nonexistent/results.journal.jsonl"))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,186 @@
+"""scripts/bench keeps what it measured, however the run ends: a Ctrl-C (SIGINT to the process
+group, as a terminal sends it), a SIGTERM to the script alone, a case that crashes. Each time
+results.json is valid with every finished case, the report is written, one line says what
+happened, the exit status is non-zero, and no process of the run is left; --resume then runs
+only the missing cases. No sleep stands in for synchronisation: the test waits for the journal
+to hold cases.
+
+usage: test_bench_interrupt.py ROOT BUILD_DIR
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+ROOT, BUILD_DIR = Path(sys.argv[1]), Path(sys.argv[2])
+BENCH = ROOT / "scripts" / "bench"
+# Seven cheap cases, a few tenths of a second each.
+FILTER = "overhead:dispatch/executor:(sequential|thread|pool)"
+ARGS = ["--preset", "quick", "--", "--cbench_smoke", f"--benchmark_filter={FILTER}",
+        "--benchmark_min_time=0.3"]
+CASES = 7
+ENV = dict(os.environ, CBENCH_BUILD_DIR=str(BUILD_DIR))
+
+
+def journal_cases(journal: Path) -> int:
+    try:
+        lines = journal.read_text().splitlines()
+    except FileNotFoundError:
+        return 0
+    names = set()
+    for line in lines:
+        if line.startswith("[") and line.endswith("]"):
+            for row in json.loads(line):
+                names.add(row["run_name"])
+    return len(names)
+
+
+def wait_for(predicate, what: str, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)  # polling the file, not waiting in its place
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line holds text: the run's binary and its forked workers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if text.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+class BenchInterruptTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.runs = Path(self.tmp.name)
+
+    def tearDown(self):
+        for pid in processes_mentioning(self.tmp.name):
+            os.kill(pid, signal.SIGKILL)  # only what this test started: they name its folder
+        self.tmp.cleanup()
+
+    def start(self, *extra):
+        return subprocess.Popen([str(BENCH), "--no-build", "--runs-dir", str(self.runs), *extra],
+                                env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+
+    def run_dir(self) -> Path:
+        return wait_for(lambda: next(iter(sorted(self.runs.glob("*-*"))), None), "the run folder")
+
+    def interrupt(self, how) -> tuple[subprocess.Popen, Path, str, str]:
+        bench = self.start(*ARGS)
+        run = self.run_dir()
+        wait_for(lambda: journal_cases(run / "results.journal.jsonl") >= 2, "two finished cases")
+        how(bench, run)
+        out, err = bench.communicate(timeout=120)
+        return bench, run, out, err
+
+    def assert_partial(self, run: Path, err: str, what: str):
+        match = re.search(rf"scripts/bench: {re.escape(what)} after (\d+) of (\d+) cases; "
+                          r"partial results and report in (\S+);", err)
+        self.assertIsNotNone(match, err)
+        done, total = int(match.group(1)), int(match.group(2))
+        self.assertEqual(total, CASES)
+        self.assertGreaterEqual(done, 2)
+        self.assertLess(done, CASES, "the run ended before it was interrupted")
+        results = json.loads((run / "results.json").read_text())  # valid JSON
+        self.assertEqual(len({b["run_name"] for b in results["benchmarks"]}), done)
+        self.assertTrue((run / "report.html").is_file())
+        self.assertTrue((run / "summary.md").is_file())
+        wait_for(lambda: not processes_mentioning(str(run)), "the run's processes to end", 30)
+        return done
+
+    def test_ctrl_c_keeps_every_finished_case_and_resume_runs_the_rest(self):
+        bench, run, _, err = self.interrupt(lambda b, _: os.killpg(b.pid, signal.SIGINT))
+        self.assertEqual(bench.returncode, 130, err)
+        done = self.assert_partial(run, err, "interrupted (SIGINT)")
+        print(re.search(r"scripts/bench: interrupted.*", err).group(0))
+
+        resumed = subprocess.run([str(BENCH), "--no-build", "--resume", str(run)], env=ENV,
+                                 capture_output=True, text=True, timeout=300)
+        self.assertEqual(resumed.returncode, 0, resumed.stderr)
+        self.assertIn(f"{done} of {CASES} cases already measured", resumed.stderr)
+        results = json.loads((run / "results.json").read_text())
+        names = [b["run_name"] for b in results["benchmarks"] if b.get("run_type") == "iteration"]
+        self.assertEqual(len(names), CASES)
+        self.assertEqual(len(set(names)), CASES, "a case was measured twice")
+        self.assertEqual(results["context"]["cbench_parts"], "2")
+
+        # Nothing left: a second resume measures nothing and still writes the report.
+        again = subprocess.run([str(BENCH), "--no-build", "--resume", str(run)], env=ENV,
+                               capture_output=True, text=True, timeout=300)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("nothing left to run", again.stderr)
+
+    def test_sigterm_to_the_script_alone_ends_the_run(self):
+        bench, run, _, err = self.interrupt(lambda b, _: os.kill(b.pid, signal.SIGTERM))
+        self.assertEqual(bench.returncode, 143, err)
+        self.assert_partial(run, err, "interrupted (SIGTERM)")
+
+    def test_a_crash_keeps_every_finished_case(self):
+        def crash(_, run):
+            binary = [p for p in processes_mentioning(str(run))
+                      if (Path("/proc") / str(p) / "comm").read_text().strip() == "cbench_bench"]
+            self.assertTrue(binary)
+            os.kill(min(binary), signal.SIGSEGV)  # the run itself, not a forked worker
+
+        bench, run, _, err = self.interrupt(crash)
+        self.assertNotEqual(bench.returncode, 0, err)
+        self.assert_partial(run, err, f"the benchmark run failed (exit {bench.returncode})")
+
+    def test_resume_refuses_a_run_of_another_preset(self):
+        bench, run, _, err = self.interrupt(lambda b, _: os.killpg(b.pid, signal.SIGINT))
+        self.assertEqual(bench.returncode, 130, err)
+        journal = run / "results.journal.jsonl"
+        journal.write_text(journal.read_text().replace('"cbench_preset": "quick"',
+                                                       '"cbench_preset": "full"', 1))
+        refused = subprocess.run([str(BENCH), "--no-build", "--resume", str(run)], env=ENV,
+                                 capture_output=True, text=True, timeout=300)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn('its cbench_preset is "full", this run\'s is "quick"', refused.stderr)
+        self.assertIn("refused to resume", refused.stderr)
+        bad = subprocess.run([str(BENCH), "--no-build", "--resume", str(self.runs / "none")],
+                             env=ENV, capture_output=True, text=True, timeout=60)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("no such run folder", bad.stderr)
+
+    def test_two_runs_in_the_same_second_get_two_folders(self):
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
+                                capture_output=True, text=True).stdout.strip() or "unknown"
+        # Every name the next seconds could take is already someone's: the run takes a suffix.
+        now = time.time()
+        taken = set()
+        for second in range(0, 30):
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + second))
+            (self.runs / f"{stamp}-{commit}").mkdir(exist_ok=True)
+            taken.add(f"{stamp}-{commit}")
+        quick = subprocess.run([str(BENCH), "--no-build", "--runs-dir", str(self.runs), "--preset",
+                                "quick", "--", "--cbench_smoke",
+                                "--benchmark_filter=overhead:dispatch/executor:sequential",
+                                "--benchmark_min_time=0.01"],
+                               env=ENV, capture_output=True, text=True, timeout=300)
+        self.assertEqual(quick.returncode, 0, quick.stderr)
+        made = [p.name for p in self.runs.iterdir() if p.name not in taken]
+        self.assertEqual(len(made), 1, made)
+        self.assertRegex(made[0], r"-2$")
+        self.assertTrue((self.runs / made[0] / "results.json").is_file())
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
