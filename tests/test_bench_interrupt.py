@@ -20,11 +20,12 @@ from pathlib import Path
 
 ROOT, BUILD_DIR = Path(sys.argv[1]), Path(sys.argv[2])
 BENCH = ROOT / "scripts" / "bench"
-# Seven cheap cases, a few tenths of a second each.
-FILTER = "overhead:dispatch/executor:(sequential|thread|pool)"
+# Eight cheap cases, a few tenths of a second each; the first downloads, so the fixture server
+# runs too.
+FILTER = "overhead:dispatch/executor:(sequential|thread|pool)|wordcount-http/executor:sequential"
 ARGS = ["--preset", "quick", "--", "--cbench_smoke", f"--benchmark_filter={FILTER}",
         "--benchmark_min_time=0.3"]
-CASES = 7
+CASES = 8
 ENV = dict(os.environ, CBENCH_BUILD_DIR=str(BUILD_DIR))
 
 
@@ -49,6 +50,35 @@ def wait_for(predicate, what: str, timeout: float = 120):
             return value
         time.sleep(0.05)  # polling the file, not waiting in its place
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def descendants(root: int) -> set[int]:
+    """Every process below root: the run, the fork server and its workers, the fixture server."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    left = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if state[state.rindex(")") + 2] != "Z":
+            left.add(pid)
+    return left
 
 
 def processes_mentioning(text: str) -> list[int]:
@@ -87,6 +117,15 @@ class BenchInterruptTest(unittest.TestCase):
         bench = self.start(*ARGS)
         run = self.run_dir()
         wait_for(lambda: journal_cases(run / "results.journal.jsonl") >= 2, "two finished cases")
+        self.started = descendants(bench.pid)
+        names = set()
+        for pid in self.started:
+            try:
+                names.add(Path(f"/proc/{pid}/comm").read_text().strip())
+            except OSError:
+                continue
+        # The run, its fork server and workers, and the fixture server (`cbench serve`).
+        self.assertTrue({"cbench_bench", "cbench-forksrv", "cbench"} <= names, names)
         how(bench, run)
         out, err = bench.communicate(timeout=120)
         return bench, run, out, err
@@ -104,6 +143,7 @@ class BenchInterruptTest(unittest.TestCase):
         self.assertTrue((run / "report.html").is_file())
         self.assertTrue((run / "summary.md").is_file())
         wait_for(lambda: not processes_mentioning(str(run)), "the run's processes to end", 30)
+        wait_for(lambda: not alive(self.started), "every process the run started to end", 30)
         return done
 
     def test_ctrl_c_keeps_every_finished_case_and_resume_runs_the_rest(self):
