@@ -27,12 +27,11 @@ using testing::run_oracle;
 // Runs a check under each scan kernel this CPU has, then restores the run-time choice.
 template <class F>
 void for_each_kernel(F check) {
-  force_scalar_word_scan(false);
-  const std::string native(word_scan_kernel());
-  force_scalar_word_scan(true);
-  check("scalar");
-  force_scalar_word_scan(false);
-  if (native != "scalar") check(native);
+  for (std::string_view kernel : word_scan_kernels()) {
+    force_word_scan_kernel(kernel);
+    check(std::string(kernel));
+  }
+  force_word_scan_kernel("");
 }
 
 // The C++ answer in the oracle's words: "<word> <count>", "invalid-utf8 <offset>" or "empty".
@@ -560,13 +559,25 @@ TEST(WordCount, EmptyOrWhiteSpaceOnlyIsAnError) {
 }
 
 TEST(WordCount, ScanKernelIsChosenAtRunTimeAndCanBeForced) {
-  force_scalar_word_scan(false);
+  force_word_scan_kernel("");
 #if defined(__x86_64__)
-  EXPECT_EQ(word_scan_kernel(), __builtin_cpu_supports("avx2") ? "avx2" : "scalar");
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl");
+  EXPECT_EQ(word_scan_kernel(), avx512                           ? "avx512"
+                                : __builtin_cpu_supports("avx2") ? "avx2"
+                                                                 : "scalar");
+  EXPECT_EQ(word_scan_kernels().size(), avx512 ? 3u : __builtin_cpu_supports("avx2") ? 2u : 1u);
 #endif
+  EXPECT_EQ(word_scan_kernels().back(), word_scan_kernel());
+  for (std::string_view kernel : word_scan_kernels()) {
+    force_word_scan_kernel(kernel);
+    EXPECT_EQ(word_scan_kernel(), kernel);
+  }
   force_scalar_word_scan(true);
   EXPECT_EQ(word_scan_kernel(), "scalar");
-  force_scalar_word_scan(false);
+  EXPECT_THROW(force_word_scan_kernel("sse9"), std::invalid_argument);
+  force_word_scan_kernel("");
+  EXPECT_EQ(word_scan_kernel(), word_scan_kernels().back());
 }
 
 TEST(WordCount, FrequenciesAreSortedByBytes) {

@@ -75,12 +75,18 @@ std::vector<std::string_view> split_at_whitespace(std::string_view text, int par
 // The `count` most frequent words, most frequent first, ties by the word's bytes.
 std::vector<WordCount> top_words(const WordFrequencies& frequencies, std::size_t count);
 
-// Which implementation of the white-space scan this process uses ("avx2" or "scalar"), chosen
-// once at run time from the CPU's features.
+// Which implementation of the white-space scan this process uses ("avx512", "avx2" or
+// "scalar"), chosen once at run time from the CPU's features: the best it has.
 std::string_view word_scan_kernel();
 
-// Test hook: true makes this process use the scalar kernel whatever the CPU offers, so tests can
-// check that both kernels give the same results; false restores the run-time choice.
+// Every kernel this CPU can run, scalar first.
+std::vector<std::string_view> word_scan_kernels();
+
+// Test hooks: makes this process use the named kernel (one of word_scan_kernels(); another is
+// std::invalid_argument) whatever else the CPU offers, so that tests check that every kernel
+// gives the same results; "" restores the run-time choice. force_scalar_word_scan(true) is
+// force_word_scan_kernel("scalar"), (false) is "".
+void force_word_scan_kernel(std::string_view name);
 void force_scalar_word_scan(bool force);
 
 }  // namespace cbench

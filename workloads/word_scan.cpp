@@ -1,4 +1,4 @@
-// The scan loop: one body for both kernels that goes through the text, builds each short word's
+// The scan loop: one body for every kernel that goes through the text, builds each short word's
 // key and hands it to the table, and sends the other words to the slow path; then the run-time
 // choice of kernel. It is the hot loop of every word-count workload. What it calls lives beside
 // it: the kernels in word_scan_kernels.hpp, the slow path in word_slow_path.hpp, the table in
@@ -8,10 +8,10 @@
 // speed):
 //
 // - The text goes through a 4 KiB buffer 64 bytes at a time: A-Z lower-cased and an ASCII
-//   white-space mask computed, with AVX2 when the CPU has it (chosen at run time, so the default
-//   build gets it) or with portable SWAR code. Word starts and ends are bit masks walked with
-//   count-trailing-zeros, so no branch depends on each byte (a byte loop mispredicts at every word
-//   boundary and stalls near 300 MB/s).
+//   white-space mask computed, with AVX-512 BW or AVX2 when the CPU has it (chosen at run time,
+//   so the default build gets it) or with portable SWAR code. Word starts and ends are bit masks
+//   walked with count-trailing-zeros, so no branch depends on each byte (a byte loop mispredicts at
+//   every word boundary and stalls near 300 MB/s).
 // - A word of at most 16 bytes that is all ASCII (nearly every English word) is one masked 16-byte
 //   load from that buffer: its zero-padded bytes are its key, its hash input and its comparison,
 //   and the table stores them inline, so short words need no key storage at all.
@@ -168,49 +168,88 @@ inline void count_words(std::string_view text, WordTable& table) {
                                                             WordTable& table) {
   count_words<Avx2Kernel>(text, table);
 }
+
+[[gnu::target(CBENCH_WORD_SCAN_AVX512_TARGET), gnu::flatten]] void count_words_avx512(
+    std::string_view text, WordTable& table) {
+  count_words<Avx512Kernel>(text, table);
+}
 #endif
 
-std::atomic<bool> force_scalar{false};
+enum class Kernel { scalar, avx2, avx512 };
+constexpr std::string_view kKernelNames[] = {"scalar", "avx2", "avx512"};
 
-bool cpu_has_avx2() {
+// The best kernel this CPU runs.
+Kernel best_kernel() {
 #ifdef CBENCH_WORD_SCAN_AVX2
-  static const bool has = [] {
+  static const Kernel best = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl")) {
+      return Kernel::avx512;
+    }
+    return __builtin_cpu_supports("avx2") ? Kernel::avx2 : Kernel::scalar;
   }();
-  return has;
+  return best;
 #else
-  return false;
+  return Kernel::scalar;
 #endif
 }
 
-bool use_avx2() {
-  return !force_scalar.load(std::memory_order_relaxed) && cpu_has_avx2();
+// -1: the best; else a Kernel forced by the tests.
+std::atomic<int> forced{-1};
+
+Kernel chosen() {
+  const int f = forced.load(std::memory_order_relaxed);
+  return f < 0 ? best_kernel() : static_cast<Kernel>(f);
 }
 
 }  // namespace
 
 void count_all(std::string_view text, WordTable& table) {
+  switch (chosen()) {
 #ifdef CBENCH_WORD_SCAN_AVX2
-  if (use_avx2()) {
-    count_words_avx2(text, table);
-    return;
-  }
+    case Kernel::avx512:
+      count_words_avx512(text, table);
+      return;
+    case Kernel::avx2:
+      count_words_avx2(text, table);
+      return;
 #endif
-  count_words_scalar(text, table);
+    default:
+      count_words_scalar(text, table);
+  }
 }
 
 }  // namespace word_count_detail
 
-using word_count_detail::force_scalar;
-using word_count_detail::use_avx2;
-
 std::string_view word_scan_kernel() {
-  return use_avx2() ? "avx2" : "scalar";
+  return word_count_detail::kKernelNames[static_cast<int>(word_count_detail::chosen())];
+}
+
+std::vector<std::string_view> word_scan_kernels() {
+  using namespace word_count_detail;
+  std::vector<std::string_view> kernels;
+  for (int k = 0; k <= static_cast<int>(best_kernel()); ++k) kernels.push_back(kKernelNames[k]);
+  return kernels;
+}
+
+void force_word_scan_kernel(std::string_view name) {
+  using namespace word_count_detail;
+  if (name.empty()) {
+    forced.store(-1, std::memory_order_relaxed);
+    return;
+  }
+  for (int k = 0; k <= static_cast<int>(best_kernel()); ++k) {
+    if (kKernelNames[k] == name) {
+      forced.store(k, std::memory_order_relaxed);
+      return;
+    }
+  }
+  throw std::invalid_argument("this CPU has no \"" + std::string(name) + "\" word-scan kernel");
 }
 
 void force_scalar_word_scan(bool force) {
-  force_scalar.store(force, std::memory_order_relaxed);
+  force_word_scan_kernel(force ? "scalar" : "");
 }
 
 }  // namespace cbench

@@ -1,12 +1,13 @@
-// The two kernels of the scan, which give the same answers: ScalarKernel (portable SWAR code)
-// and Avx2Kernel (x86-64 only). lower_block lower-cases A-Z in a 64-byte block (other bytes,
+// The kernels of the scan, which give the same answers: ScalarKernel (portable SWAR code),
+// Avx2Kernel and Avx512Kernel (AVX-512 BW: one 64-byte register per block, masks straight from
+// the compares; x86-64 only). lower_block lower-cases A-Z in a 64-byte block (other bytes,
 // non-ASCII included, are copied) and returns its white-space mask (bit i: byte i is ASCII
 // white space); load_key reads the zero-padded key of a short lower-cased word.
 //
 // Header only, for word_scan.cpp alone: the scan loop is one template over the kernel and must
 // inline its calls. The AVX2 functions carry [[gnu::target("avx2")]], so this file needs no
-// -mavx2 and the default build has them; word_scan.cpp picks a kernel at run time from the
-// CPU's features. Internal to workloads/.
+// -mavx2 (nor -mavx512bw: Avx512Kernel carries its own target) and the default build has them;
+// word_scan.cpp picks a kernel at run time from the CPU's features. Internal to workloads/.
 #pragma once
 
 #include <algorithm>
@@ -92,6 +93,34 @@ struct Avx2Kernel {
     __m128i v =
         _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeep + 16 - length)));
+    k0 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(v));
+    k1 = static_cast<std::uint64_t>(_mm_extract_epi64(v, 1));
+    return _mm_movemask_epi8(v) == 0;
+  }
+};
+
+#define CBENCH_WORD_SCAN_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx2"
+struct Avx512Kernel {
+  [[gnu::target(CBENCH_WORD_SCAN_AVX512_TARGET)]] static std::uint64_t lower_block(const char* in,
+                                                                                   char* out) {
+    const __m512i v = _mm512_loadu_si512(in);
+    // Unsigned compares of v - lo below the range's length: A..Z, and the white space
+    // 0x09..0x0D and 0x1C..0x20 (bytes of 0x80 and up are in neither).
+    const __mmask64 upper =
+        _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(26));
+    _mm512_storeu_si512(out, _mm512_mask_add_epi8(v, upper, v, _mm512_set1_epi8(0x20)));
+    const __mmask64 spaces =
+        _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x09)), _mm512_set1_epi8(5)) |
+        _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x1C)), _mm512_set1_epi8(5));
+    return static_cast<std::uint64_t>(spaces);
+  }
+
+  [[gnu::target(CBENCH_WORD_SCAN_AVX512_TARGET)]] static bool load_key(const char* p,
+                                                                       std::size_t length,
+                                                                       std::uint64_t& k0,
+                                                                       std::uint64_t& k1) {
+    // The first `length` bytes, the others zero, in one masked load.
+    const __m128i v = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << length) - 1), p);
     k0 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(v));
     k1 = static_cast<std::uint64_t>(_mm_extract_epi64(v, 1));
     return _mm_movemask_epi8(v) == 0;
