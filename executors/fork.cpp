@@ -109,6 +109,7 @@ struct ForkPool::State {
     int fd = -1;              // -1: no worker (it died and no replacement could be had)
     std::deque<Held> held;    // in the order sent, which is the order the worker runs them
     std::size_t depth = 1;    // how many tasks it may hold
+    Clock::time_point last_end{};  // when the last task it returned ended
     std::deque<Piece> out;    // not yet sent; the first maybe in part (out_at bytes of it)
     std::size_t out_at = 0;
     std::uint64_t queued = 0;  // bytes ever queued for it, and sent
@@ -338,6 +339,7 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
   auto lose_worker = [&](Slot& slot, int number, std::chrono::milliseconds grace,
                          const std::string& what) {
     const pid_t pid = slot.pid;
+    const Clock::time_point last_end = slot.last_end;
     std::deque<State::Held> held = std::move(slot.held);
     std::string how = s.bury(slot, grace);
     s.replace(slot);
@@ -348,15 +350,25 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
       error += ", holding " + std::to_string(held.size()) +
                " tasks whose results had not come back";
     }
+    // Their spans, as far as the caller knows: the worker was busy with the first from when it
+    // could have started it (sent, and the worker's last result done) until it was found gone;
+    // the others had not begun (an empty span, then), one task at a time as ever.
     const Clock::time_point now = Clock::now();
+    bool first = true;
     for (const State::Held& task : held) {
       TaskResult result;
       result.index = task.index;
       result.worker = number;
       result.error = error;
-      result.start = task.sent;  // as far as the caller knows
+      result.start = first ? std::min(std::max(task.sent, last_end), now) : now;
       result.end = now;
-      finish(std::move(result));
+      if (first) {
+        finish(std::move(result));
+      } else {
+        ++done;  // an empty span is no task running: peak_parallelism does not count it
+        on_result(std::move(result));
+      }
+      first = false;
     }
   };
   // Hands on the replies that have arrived whole, in order. False when one is not the reply to
@@ -385,6 +397,7 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
         slot.depth = 1;
       }
       s.worker_cpu += reply->cpu_seconds;
+      slot.last_end = from_ns(reply->end_ns);
       finish(task_frame::to_result(*reply, reply->index, number, from_ns(reply->start_ns),
                                    from_ns(reply->end_ns)));
     }
