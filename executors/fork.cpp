@@ -1,11 +1,26 @@
 // The "fork" executor (fork_pool.hpp): W worker processes from the fork server (fork_server.hpp),
-// one task in flight per worker, results over each worker's socket (ProcessPoolExecutor).
+// tasks handed out dynamically, results over each worker's socket (ProcessPoolExecutor).
 //
 // The caller's side is one poll() loop over every worker's socket, non-blocking, so that a large
-// input still being written to one worker never stops a large result being read from another. A
-// worker's socket reaching end of file while it runs a task means the worker died: the task's
-// result names how (the server reaped it and reports its wait status), and the server forks a
-// replacement so W stays honoured.
+// input still being written to one worker never stops a large result being read from another.
+//
+// Short tasks travel in batches, so that a task costs no system call and no wake-up of its own.
+// Each worker holds up to `depth` tasks: frames sent but whose results have not come back. Every
+// worker starts a run at depth 1; each result of a task that ran for less than kShortTaskNs (by
+// the worker's own clock) raises its depth by one, up to kMaxDepth, and a longer one brings it
+// back to 1, so coarse tasks are handed out one per worker exactly as they would be without
+// batching, and load balance for them is untouched. A worker is never given more than a share
+// of the tasks still to hand out (1 / 4W of them), so that the last ones still spread over every
+// worker. When results come back the caller tops the worker up again, many frames in one
+// sendmsg (small inputs copied beside their headers, large ones sent from the Task's own bytes);
+// the worker runs them one at a time in the order sent and sends its replies together
+// (fork_server.cpp), and the caller reads as many as have arrived in one recv.
+//
+// A worker's socket reaching end of file while it holds tasks means the worker died: every task
+// it held fails — the one that killed it, those queued behind it, and those it had run whose
+// replies were still waiting to be sent — each naming the worker, its pid and how it ended (the
+// server reaped it and reports its wait status), and the server forks a replacement so W stays
+// honoured. Replies that reached the socket before it closed still count.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -106,11 +121,11 @@ struct ForkPool::State {
   };
   struct Slot {
     pid_t pid = -1;
-    int fd = -1;              // -1: no worker (it died and no replacement could be had)
-    std::deque<Held> held;    // in the order sent, which is the order the worker runs them
-    std::size_t depth = 1;    // how many tasks it may hold
+    int fd = -1;                   // -1: no worker (it died and no replacement could be had)
+    std::deque<Held> held;         // in the order sent, which is the order the worker runs them
+    std::size_t depth = 1;         // how many tasks it may hold
     Clock::time_point last_end{};  // when the last task it returned ended
-    std::deque<Piece> out;    // not yet sent; the first maybe in part (out_at bytes of it)
+    std::deque<Piece> out;         // not yet sent; the first maybe in part (out_at bytes of it)
     std::size_t out_at = 0;
     std::uint64_t queued = 0;  // bytes ever queued for it, and sent
     std::uint64_t sent = 0;
@@ -203,8 +218,8 @@ struct ForkPool::State {
     if (slot.out.empty() || slot.out.back().body) slot.out.emplace_back();
     Piece& piece = slot.out.back();
     const std::size_t before = piece.bytes.size();
-    task_frame::append_task_header(piece.bytes,
-                                   index, task.kind ? task.kind->name : std::string_view{}, input);
+    task_frame::append_task_header(piece.bytes, index,
+                                   task.kind ? task.kind->name : std::string_view{}, input);
     if (input <= kCopyInput) {
       if (input > 0) piece.bytes.append(*task.input);
     } else {
@@ -224,15 +239,13 @@ struct ForkPool::State {
       for (const Piece& piece : slot.out) {
         if (count + 2 > kMaxIov) break;
         if (skip < piece.bytes.size()) {
-          iov[count++] = {const_cast<char*>(piece.bytes.data()) + skip,
-                          piece.bytes.size() - skip};
+          iov[count++] = {const_cast<char*>(piece.bytes.data()) + skip, piece.bytes.size() - skip};
           skip = 0;
         } else {
           skip -= piece.bytes.size();
         }
         if (piece.body && skip < piece.body->size()) {
-          iov[count++] = {const_cast<char*>(piece.body->data()) + skip,
-                          piece.body->size() - skip};
+          iov[count++] = {const_cast<char*>(piece.body->data()) + skip, piece.body->size() - skip};
         }
         skip = 0;
       }
@@ -344,11 +357,11 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
     std::string how = s.bury(slot, grace);
     s.replace(slot);
     give_more(slot);
-    std::string error = "worker " + std::to_string(number) + " (pid " + std::to_string(pid) +
-                        ") " + what + ": " + how;
+    std::string error = "worker " + std::to_string(number) + " (pid " + std::to_string(pid) + ") " +
+                        what + ": " + how;
     if (held.size() > 1) {
-      error += ", holding " + std::to_string(held.size()) +
-               " tasks whose results had not come back";
+      error +=
+          ", holding " + std::to_string(held.size()) + " tasks whose results had not come back";
     }
     // Their spans, as far as the caller knows: the worker was busy with the first from when it
     // could have started it (sent, and the worker's last result done) until it was found gone;
@@ -571,8 +584,8 @@ class ForkFloor final : public NativeFloor {
 CBENCH_REGISTER_EXECUTOR(fork) = {
     .name = "fork",
     .model =
-        "W worker processes from a fork server; tasks handed out dynamically, results over "
-        "sockets",
+        "W worker processes from a fork server; tasks handed out dynamically, short ones in "
+        "batches; results over sockets",
     .python = "ProcessPoolExecutor",
     // 10,000 processes would exhaust a small machine, and prove nothing 1,000 do not.
     .traits = {.workers = WorkerPlace::processes, .cold_mode = true, .worker_cap = 1000},

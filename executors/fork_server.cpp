@@ -9,6 +9,12 @@
 //                   it with SIGKILL if it is still alive after ms milliseconds.
 // End of file on the control socket (the caller closed it or exited): the server kills and reaps
 // every worker still alive and exits.
+//
+// Worker protocol, over each worker's own socket: the caller sends task frames (task_frame.hpp),
+// as many at once as it likes; the worker answers each with a reply frame, in the order the
+// tasks came, running one task at a time. It reads whatever has arrived in one read and holds
+// its replies back to send several in one write (see worker_main), so that short tasks cost no
+// system call of their own. It exits when its socket closes.
 #include "executors/fork_server.hpp"
 
 #include <fcntl.h>
@@ -94,9 +100,14 @@ struct ReapReply {
 // Worker: runs the tasks its socket brings, one at a time and in the order they came, until the
 // socket closes. The caller may send several task frames at once; the worker reads whatever has
 // arrived in one read, runs the whole frames among it, and holds their replies back to send them
-// together: when it has no whole task left to run, or once kFlushEvery replies (or kFlushBytes
-// of them) are waiting, or once the oldest has waited kFlushAfterNs — so that a long task queued
-// behind short ones does not hold their results back for long.
+// together, in one sendmsg: when it has no whole task left to run (it then blocks in the next
+// read), or once kFlushEvery replies or kFlushBytes of them are waiting (so the caller can top it
+// up while it still has tasks to run), or once the oldest has waited kFlushAfterNs. That last
+// check comes after each task, so a reply waits at most that long plus one task: the caller
+// batches only tasks that have been short, but the next one may not be.
+//
+// Each task's CPU time is measured from the process's CPU clock (a system call), read once per
+// task: a task run straight after another starts from the reading taken at the other's end.
 
 constexpr std::size_t kFlushEvery = 16;
 constexpr std::size_t kFlushBytes = 256 * 1024;

@@ -457,11 +457,11 @@ TEST(Fork, AWorkerThatDiesHoldingSeveralTasksFailsExactlyThoseWhoseResultsHadNot
     ASSERT_FALSE(failed.empty());
     EXPECT_NE(std::find(failed.begin(), failed.end(), fatal), failed.end());
     // Every failed task was held by the worker that died, and says so, with how many it held.
-    std::string expected = "worker " + std::to_string(dead) + " (pid " + dead_pid +
-                           ") died: exited with status 3";
+    std::string expected =
+        "worker " + std::to_string(dead) + " (pid " + dead_pid + ") died: exited with status 3";
     if (failed.size() > 1) {
-      expected += ", holding " + std::to_string(failed.size()) +
-                  " tasks whose results had not come back";
+      expected +=
+          ", holding " + std::to_string(failed.size()) + " tasks whose results had not come back";
     }
     for (std::size_t i : failed) {
       EXPECT_EQ(results[i].error, expected) << tasks[i].name;
