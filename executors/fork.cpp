@@ -123,7 +123,7 @@ struct ForkPool::State {
     pid_t pid = -1;
     int fd = -1;                   // -1: no worker (it died and no replacement could be had)
     std::deque<Held> held;         // in the order sent, which is the order the worker runs them
-    std::size_t depth = 1;         // how many tasks it may hold
+    Depth depth;                   // how many tasks it may hold
     Clock::time_point last_end{};  // when the last task it returned ended
     std::deque<Piece> out;         // not yet sent; the first maybe in part (out_at bytes of it)
     std::size_t out_at = 0;
@@ -201,7 +201,7 @@ struct ForkPool::State {
         replace(slot);
         continue;
       }
-      slot.depth = 1;
+      slot.depth = Depth{};
       pollfd fd{slot.fd, POLLIN, 0};
       // An idle worker has nothing to say: end of file means it ended, anything else that it is
       // broken, and it is killed.
@@ -329,12 +329,10 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
   std::size_t next = 0, done = 0;
   const std::size_t workers = s.slots.size();
 
-  // Tops a live worker up to as many tasks as it may hold: its depth, but never more than a
-  // share of what is left to hand out, so that the last tasks still spread over every worker.
+  // Tops a live worker up to as many tasks as it may hold.
   auto give_more = [&](Slot& slot) {
     if (next >= tasks.size() || !s.alive(slot)) return;
-    const std::size_t share = std::max<std::size_t>(1, (tasks.size() - next) / (4 * workers));
-    const std::size_t target = std::min(slot.depth, share);
+    const std::size_t target = slot.depth.allowed(tasks.size() - next, workers);
     if (slot.held.size() >= target) return;
     const Clock::time_point now = Clock::now();
     while (slot.held.size() < target && next < tasks.size()) {
@@ -403,12 +401,7 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
         return false;
       }
       slot.held.pop_front();
-      // Short tasks let the worker hold one more; a long one brings it back to one at a time.
-      if (reply->end_ns - reply->start_ns < kShortTaskNs) {
-        slot.depth = std::min(slot.depth + 1, kMaxDepth);
-      } else {
-        slot.depth = 1;
-      }
+      slot.depth.after(*reply);
       s.worker_cpu += reply->cpu_seconds;
       slot.last_end = from_ns(reply->end_ns);
       finish(task_frame::to_result(*reply, reply->index, number, from_ns(reply->start_ns),
