@@ -1,11 +1,26 @@
 // The "fork" executor (fork_pool.hpp): W worker processes from the fork server (fork_server.hpp),
-// one task in flight per worker, results over each worker's socket (ProcessPoolExecutor).
+// tasks handed out dynamically, results over each worker's socket (ProcessPoolExecutor).
 //
 // The caller's side is one poll() loop over every worker's socket, non-blocking, so that a large
-// input still being written to one worker never stops a large result being read from another. A
-// worker's socket reaching end of file while it runs a task means the worker died: the task's
-// result names how (the server reaped it and reports its wait status), and the server forks a
-// replacement so W stays honoured.
+// input still being written to one worker never stops a large result being read from another.
+//
+// Short tasks travel in batches, so that a task costs no system call and no wake-up of its own.
+// Each worker holds up to `depth` tasks: frames sent but whose results have not come back. Every
+// worker starts a run at depth 1; each result of a task that ran for less than kShortTaskNs (by
+// the worker's own clock) raises its depth by one, up to kMaxDepth, and a longer one brings it
+// back to 1, so coarse tasks are handed out one per worker exactly as they would be without
+// batching, and load balance for them is untouched. A worker is never given more than a share
+// of the tasks still to hand out (1 / 4W of them), so that the last ones still spread over every
+// worker. When results come back the caller tops the worker up again, many frames in one
+// sendmsg (small inputs copied beside their headers, large ones sent from the Task's own bytes);
+// the worker runs them one at a time in the order sent and sends its replies together
+// (fork_server.cpp), and the caller reads as many as have arrived in one recv.
+//
+// A worker's socket reaching end of file while it holds tasks means the worker died: every task
+// it held fails — the one that killed it, those queued behind it, and those it had run whose
+// replies were still waiting to be sent — each naming the worker, its pid and how it ended (the
+// server reaped it and reports its wait status), and the server forks a replacement so W stays
+// honoured. Replies that reached the socket before it closed still count.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -15,6 +30,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -32,6 +48,34 @@ constexpr std::chrono::milliseconds kGrace{5000};
 
 // A result frame larger than this is a broken worker, not a result.
 constexpr std::uint64_t kMaxFrame = std::uint64_t{1} << 36;
+
+// A task that ran for less than this (by the worker's own clock) counts as short: each short
+// result lets its worker hold one task more, up to kMaxDepth; a longer one brings it back to one.
+constexpr std::int64_t kShortTaskNs = 50'000;
+constexpr std::size_t kMaxDepth = 64;
+
+// How many tasks one worker may hold: the executor's rule and its floor's.
+struct Depth {
+  std::size_t depth = 1;
+
+  // After each of the worker's replies: one more after a short task, back to one after a long.
+  void after(const task_frame::Reply& reply) {
+    depth = reply.end_ns - reply.start_ns < kShortTaskNs ? std::min(depth + 1, kMaxDepth) : 1;
+  }
+  // Its depth, but never more than a share of the tasks still to hand out, so that the last ones
+  // still spread over every worker.
+  std::size_t allowed(std::size_t remaining, std::size_t workers) const {
+    return std::min(depth, std::max<std::size_t>(1, remaining / (4 * workers)));
+  }
+};
+
+// An input up to this size is copied beside its task's header, so that many small frames go out
+// as one buffer; a larger one is sent from the caller's Task, without copying.
+constexpr std::size_t kCopyInput = 4096;
+constexpr std::size_t kMaxIov = 64;  // buffers per sendmsg
+
+constexpr std::size_t kReadChunk = 256 * 1024;
+constexpr std::size_t kKeepBuffer = std::size_t{1} << 20;  // a larger one is given back when empty
 
 Clock::time_point from_ns(std::int64_t ns) {
   return Clock::time_point(
@@ -63,19 +107,31 @@ int peak_overlap(std::vector<std::pair<Clock::time_point, Clock::time_point>>& s
 }  // namespace
 
 struct ForkPool::State {
+  // A task sent to a worker (or being sent) whose result has not come back.
+  struct Held {
+    std::size_t index;
+    Clock::time_point sent;
+    std::uint64_t end;  // where its frame ends in the bytes queued for the worker
+  };
+  // Bytes queued for a worker: task headers and small inputs copied together, then maybe a large
+  // input, shared with the caller's Task rather than copied.
+  struct Piece {
+    std::string bytes;
+    std::shared_ptr<const Bytes> body;
+  };
   struct Slot {
     pid_t pid = -1;
-    int fd = -1;                      // -1: no worker (it died and no replacement could be had)
-    std::optional<std::size_t> task;  // in flight
-    Clock::time_point dispatched{};
-    // Outgoing task frame: the header, then the input bytes, shared with the caller's Task.
-    std::string out_header;
-    std::shared_ptr<const Bytes> out_body;
-    std::size_t out_sent = 0;
-    std::string in;  // incoming bytes of the reply
+    int fd = -1;                   // -1: no worker (it died and no replacement could be had)
+    std::deque<Held> held;         // in the order sent, which is the order the worker runs them
+    Depth depth;                   // how many tasks it may hold
+    Clock::time_point last_end{};  // when the last task it returned ended
+    std::deque<Piece> out;         // not yet sent; the first maybe in part (out_at bytes of it)
+    std::size_t out_at = 0;
+    std::uint64_t queued = 0;  // bytes ever queued for it, and sent
+    std::uint64_t sent = 0;
+    task_frame::FrameBuffer in;  // its replies
 
-    std::size_t out_size() const { return out_header.size() + (out_body ? out_body->size() : 0); }
-    bool writing() const { return out_sent < out_size(); }
+    bool writing() const { return sent < queued; }
   };
 
   std::vector<Slot> slots;
@@ -100,7 +156,7 @@ struct ForkPool::State {
     for (auto& slot : slots) {
       if (slot.fd < 0) continue;
       try {
-        reap_worker(slot.pid, slot.task ? std::chrono::milliseconds(0) : kGrace);
+        reap_worker(slot.pid, slot.held.empty() ? kGrace : std::chrono::milliseconds(0));
       } catch (...) {  // the server is gone: it took its workers with it
       }
     }
@@ -138,13 +194,14 @@ struct ForkPool::State {
   }
 
   // Before a run: a worker that died while idle (killed from outside) is replaced now, rather
-  // than failing the task it would be handed next.
+  // than failing the task it would be handed next. Every worker starts the run at depth 1.
   void check_idle_workers() {
     for (auto& slot : slots) {
       if (!alive(slot)) {
         replace(slot);
         continue;
       }
+      slot.depth = Depth{};
       pollfd fd{slot.fd, POLLIN, 0};
       // An idle worker has nothing to say: end of file means it ended, anything else that it is
       // broken, and it is killed.
@@ -155,79 +212,85 @@ struct ForkPool::State {
     }
   }
 
-  void dispatch(Slot& slot, std::size_t index, const Task& task) {
-    slot.task = index;
-    slot.dispatched = Clock::now();
-    slot.in.clear();
-    slot.out_body = task.input;
-    slot.out_header =
-        task_frame::task_header(index, task.kind ? task.kind->name : std::string_view{},
-                                task.input ? task.input->size() : 0);
-    slot.out_sent = 0;
+  // Queues a task's frame for a worker; flush() sends it.
+  void dispatch(Slot& slot, std::size_t index, const Task& task, Clock::time_point now) {
+    const std::size_t input = task.input ? task.input->size() : 0;
+    if (slot.out.empty() || slot.out.back().body) slot.out.emplace_back();
+    Piece& piece = slot.out.back();
+    const std::size_t before = piece.bytes.size();
+    task_frame::append_task_header(piece.bytes, index,
+                                   task.kind ? task.kind->name : std::string_view{}, input);
+    if (input <= kCopyInput) {
+      if (input > 0) piece.bytes.append(*task.input);
+    } else {
+      piece.body = task.input;
+    }
+    slot.queued += piece.bytes.size() - before + (piece.body ? input : 0);
+    slot.held.push_back({index, now, slot.queued});
   }
 
-  // Sends what the socket takes now. False when the worker is gone.
+  // Sends what the socket takes now, in one sendmsg for many frames. False when the worker is
+  // gone.
   bool flush(Slot& slot) {
     while (slot.writing()) {
-      iovec iov[2];
-      int count = 0;
-      const std::size_t head = slot.out_header.size();
-      if (slot.out_sent < head) {
-        iov[count++] = {slot.out_header.data() + slot.out_sent, head - slot.out_sent};
-      }
-      if (slot.out_body && !slot.out_body->empty()) {
-        std::size_t from = slot.out_sent > head ? slot.out_sent - head : 0;
-        iov[count++] = {const_cast<char*>(slot.out_body->data()) + from,
-                        slot.out_body->size() - from};
+      iovec iov[kMaxIov];
+      std::size_t count = 0;
+      std::size_t skip = slot.out_at;
+      for (const Piece& piece : slot.out) {
+        if (count + 2 > kMaxIov) break;
+        if (skip < piece.bytes.size()) {
+          iov[count++] = {const_cast<char*>(piece.bytes.data()) + skip, piece.bytes.size() - skip};
+          skip = 0;
+        } else {
+          skip -= piece.bytes.size();
+        }
+        if (piece.body && skip < piece.body->size()) {
+          iov[count++] = {const_cast<char*>(piece.body->data()) + skip, piece.body->size() - skip};
+        }
+        skip = 0;
       }
       msghdr msg{};
       msg.msg_iov = iov;
-      msg.msg_iovlen = static_cast<std::size_t>(count);
+      msg.msg_iovlen = count;
       ssize_t n = ::sendmsg(slot.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
         return false;  // EPIPE, ECONNRESET: the worker is gone
       }
-      slot.out_sent += static_cast<std::size_t>(n);
+      slot.sent += static_cast<std::uint64_t>(n);
+      std::size_t done = slot.out_at + static_cast<std::size_t>(n);
+      while (!slot.out.empty()) {
+        const Piece& piece = slot.out.front();
+        const std::size_t size = piece.bytes.size() + (piece.body ? piece.body->size() : 0);
+        if (done < size) break;
+        done -= size;
+        slot.out.pop_front();
+      }
+      slot.out_at = done;
     }
-    slot.out_body.reset();
-    slot.out_header.clear();
-    slot.out_header.shrink_to_fit();
-    slot.out_sent = 0;
     return true;
   }
 
-  enum class Read { kMore, kFrame, kEnded, kBroken };
+  enum class Read { kOpen, kEnded };
 
-  // Reads what has arrived; kFrame once a whole reply is in slot.in (after its length prefix).
-  // A worker sends nothing after its reply until it is given another task, so reading ahead is
-  // safe, and a small reply takes one recv.
+  // Reads what has arrived into slot.in, until the socket has no more for now (kOpen) or the
+  // worker has closed it (kEnded: what it sent before is in slot.in all the same).
   Read receive(Slot& slot) {
     for (;;) {
-      std::size_t want = scratch.size();
-      if (slot.in.size() >= sizeof(std::uint64_t)) {
-        std::uint64_t size;
-        std::memcpy(&size, slot.in.data(), sizeof size);
-        if (size > kMaxFrame) return Read::kBroken;
-        const std::size_t total = sizeof size + static_cast<std::size_t>(size);
-        if (slot.in.size() >= total) return slot.in.size() == total ? Read::kFrame : Read::kBroken;
-        if (slot.in.capacity() < total) slot.in.reserve(total);
-        want = std::min(want, total - slot.in.size());
-      }
-      ssize_t n = ::recv(slot.fd, scratch.data(), want, MSG_DONTWAIT);
+      const std::span<char> room = slot.in.room(kReadChunk);
+      ssize_t n = ::recv(slot.fd, room.data(), room.size(), MSG_DONTWAIT);
       if (n > 0) {
-        slot.in.append(scratch.data(), static_cast<std::size_t>(n));
+        slot.in.received(static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < room.size()) return Read::kOpen;  // drained for now
         continue;
       }
       if (n == 0) return Read::kEnded;
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return Read::kMore;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Read::kOpen;
       return Read::kEnded;  // ECONNRESET
     }
   }
-
-  std::vector<char> scratch = std::vector<char>(256 * 1024);
 };
 
 ForkPool::ForkPool(int workers) {
@@ -264,55 +327,125 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
   std::vector<std::pair<Clock::time_point, Clock::time_point>> spans;
   spans.reserve(tasks.size());
   std::size_t next = 0, done = 0;
+  const std::size_t workers = s.slots.size();
 
-  // Hands the next task, if any, to an idle live worker and starts sending it.
-  auto give_next = [&](Slot& slot) {
-    if (next >= tasks.size() || !s.alive(slot) || slot.task) return;
-    s.dispatch(slot, next, tasks[next]);
-    ++next;
+  // Tops a live worker up to as many tasks as it may hold.
+  auto give_more = [&](Slot& slot) {
+    if (next >= tasks.size() || !s.alive(slot)) return;
+    const std::size_t target = slot.depth.allowed(tasks.size() - next, workers);
+    if (slot.held.size() >= target) return;
+    const Clock::time_point now = Clock::now();
+    while (slot.held.size() < target && next < tasks.size()) {
+      s.dispatch(slot, next, tasks[next], now);
+      ++next;
+    }
   };
   auto finish = [&](TaskResult&& result) {
     spans.emplace_back(result.start, result.end);
     ++done;
     on_result(std::move(result));
   };
-  // The worker in `slot` ended (or broke the protocol): fail its task, replace it, carry on.
+  // The worker in `slot` ended (or broke the protocol): fail every task it held, each named,
+  // replace it, carry on.
   auto lose_worker = [&](Slot& slot, int number, std::chrono::milliseconds grace,
                          const std::string& what) {
     const pid_t pid = slot.pid;
-    std::optional<std::size_t> task = slot.task;
-    const Clock::time_point dispatched = slot.dispatched;
+    const Clock::time_point last_end = slot.last_end;
+    std::deque<State::Held> held = std::move(slot.held);
     std::string how = s.bury(slot, grace);
     s.replace(slot);
-    give_next(slot);
-    if (task) {
-      TaskResult result;
-      result.index = *task;
-      result.worker = number;
-      result.error = "worker " + std::to_string(number) + " (pid " + std::to_string(pid) + ") " +
-                     what + ": " + how;
-      result.start = dispatched;  // as far as the caller knows
-      result.end = Clock::now();
-      finish(std::move(result));
+    give_more(slot);
+    std::string error = "worker " + std::to_string(number) + " (pid " + std::to_string(pid) + ") " +
+                        what + ": " + how;
+    if (held.size() > 1) {
+      error +=
+          ", holding " + std::to_string(held.size()) + " tasks whose results had not come back";
     }
+    // Their spans, as far as the caller knows: the worker was busy with the first from when it
+    // could have started it (sent, and the worker's last result done) until it was found gone;
+    // the others had not begun (an empty span, then), one task at a time as ever.
+    const Clock::time_point now = Clock::now();
+    bool first = true;
+    for (const State::Held& task : held) {
+      TaskResult result;
+      result.index = task.index;
+      result.worker = number;
+      result.error = error;
+      result.start = first ? std::min(std::max(task.sent, last_end), now) : now;
+      result.end = now;
+      if (first) {
+        finish(std::move(result));
+      } else {
+        ++done;  // an empty span is no task running: peak_parallelism does not count it
+        on_result(std::move(result));
+      }
+      first = false;
+    }
+  };
+  // Hands on the replies that have arrived whole, in order. False when one is not the reply to
+  // the task the worker was running (the worker has then been lost).
+  auto take_replies = [&](Slot& slot, int number) {
+    for (;;) {
+      std::optional<task_frame::Reply> reply;
+      try {
+        const std::optional<std::string_view> payload = slot.in.next(kMaxFrame);
+        if (!payload) return true;
+        // A reply can only follow the whole of its task's frame.
+        if (!slot.held.empty() && slot.sent >= slot.held.front().end) {
+          reply = task_frame::decode_reply(*payload);
+        }
+      } catch (const std::exception&) {
+      }
+      if (!reply || reply->index != slot.held.front().index) {
+        lose_worker(slot, number, std::chrono::milliseconds(0), "sent a malformed reply");
+        return false;
+      }
+      slot.held.pop_front();
+      slot.depth.after(*reply);
+      s.worker_cpu += reply->cpu_seconds;
+      slot.last_end = from_ns(reply->end_ns);
+      finish(task_frame::to_result(*reply, reply->index, number, from_ns(reply->start_ns),
+                                   from_ns(reply->end_ns)));
+    }
+  };
+  // What poll() said of one worker's socket: send, receive, hand on results, send more.
+  auto serve = [&](Slot& slot, int number, short revents) {
+    bool ended = (revents & POLLOUT) != 0 && !s.flush(slot);
+    if (ended || (revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      // A worker that is gone still has its last replies in the socket: they count.
+      if (s.receive(slot) == State::Read::kEnded) ended = true;
+      if (!take_replies(slot, number)) return;
+    }
+    if (!ended) {
+      slot.in.trim(kKeepBuffer);
+      give_more(slot);  // the worker carries on with what it holds while the caller sends more
+      if (!s.flush(slot)) {
+        s.receive(slot);
+        if (!take_replies(slot, number)) return;
+        ended = true;
+      }
+    }
+    if (ended) lose_worker(slot, number, kGrace, "died");
   };
 
   try {
-    for (auto& slot : s.slots) give_next(slot);
+    for (std::size_t w = 0; w < workers; ++w) {
+      if (s.alive(s.slots[w])) serve(s.slots[w], static_cast<int>(w), POLLOUT);
+    }
 
     std::vector<pollfd> fds;
     std::vector<std::size_t> owners;
     while (done < tasks.size()) {
       fds.clear();
       owners.clear();
-      for (std::size_t w = 0; w < s.slots.size(); ++w) {
+      for (std::size_t w = 0; w < workers; ++w) {
         const Slot& slot = s.slots[w];
         if (!s.alive(slot)) continue;
         fds.push_back({slot.fd, static_cast<short>(POLLIN | (slot.writing() ? POLLOUT : 0)), 0});
         owners.push_back(w);
       }
       if (std::none_of(s.slots.begin(), s.slots.end(),
-                       [](const Slot& x) { return x.task.has_value(); })) {
+                       [](const Slot& x) { return !x.held.empty(); })) {
         // No worker left to run what remains: every remaining task fails, named.
         while (next < tasks.size()) {
           TaskResult result;
@@ -328,52 +461,16 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
         throw std::system_error(errno, std::generic_category(), "fork pool: poll");
       }
       for (std::size_t i = 0; i < fds.size(); ++i) {
-        const int w = static_cast<int>(owners[i]);
         Slot& slot = s.slots[owners[i]];
         if (fds[i].revents == 0 || slot.fd != fds[i].fd) continue;
-        if ((fds[i].revents & POLLOUT) != 0 && !s.flush(slot)) {
-          lose_worker(slot, w, kGrace, "died");
-          continue;
-        }
-        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-        State::Read read = s.receive(slot);
-        if (read == State::Read::kMore) continue;
-        if (read == State::Read::kEnded) {
-          lose_worker(slot, w, kGrace, "died");
-          continue;
-        }
-        std::optional<task_frame::Reply> reply;
-        if (read == State::Read::kFrame && slot.task && !slot.writing()) {
-          try {
-            reply =
-                task_frame::decode_reply(std::string_view(slot.in).substr(sizeof(std::uint64_t)));
-          } catch (const std::exception&) {
-          }
-        }
-        if (!reply || reply->index != *slot.task) {
-          lose_worker(slot, w, std::chrono::milliseconds(0), "sent a malformed reply");
-          continue;
-        }
-        TaskResult result = task_frame::to_result(*reply, reply->index, w, from_ns(reply->start_ns),
-                                                  from_ns(reply->end_ns));
-        s.worker_cpu += reply->cpu_seconds;
-        slot.task.reset();
-        slot.in.clear();
-        if (slot.in.capacity() > (1 << 20)) slot.in.shrink_to_fit();
-        give_next(slot);  // the worker starts its next task while the caller takes this result
-        if (slot.writing() && !s.flush(slot)) {
-          finish(std::move(result));
-          lose_worker(slot, w, kGrace, "died");
-          continue;
-        }
-        finish(std::move(result));
+        serve(slot, static_cast<int>(owners[i]), fds[i].revents);
       }
     }
   } catch (...) {
     // on_result threw (or poll failed): workers still busy with tasks of this run would answer
     // the next one, so they are killed and replaced.
     for (auto& slot : s.slots) {
-      if (s.alive(slot) && slot.task) {
+      if (s.alive(slot) && !slot.held.empty()) {
         s.bury(slot, std::chrono::milliseconds(0));
         s.replace(slot);
       }
@@ -404,22 +501,14 @@ void write_all(int fd, std::string_view bytes) {
   }
 }
 
-void read_all(int fd, char* out, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::recv(fd, out, size, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error("fork floor: a worker closed its socket");
-    out += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
-// Forked workers alone: W workers of the fork server, each sent an empty task frame over its
-// socket and its reply read back, round robin with one task in flight per worker — the channel
-// the fork executor uses, without its polling, completion order or results.
+// Forked workers alone: W workers of the fork server, each sent task frames (many per write) and
+// holding as many as the executor's rule allows (Depth); the caller reads one worker's replies
+// (blocking, many per read), tops it up again and moves to the next, round robin — the
+// executor's channel, without its polling, completion order or results.
 class ForkFloor final : public NativeFloor {
  public:
-  explicit ForkFloor(int workers) : workers_(fork_workers(workers)) {}
+  explicit ForkFloor(int workers)
+      : workers_(fork_workers(workers)), in_(static_cast<std::size_t>(workers)) {}
   ~ForkFloor() override {
     for (const auto& w : workers_) ::close(w.fd);
     for (const auto& w : workers_) {
@@ -431,39 +520,56 @@ class ForkFloor final : public NativeFloor {
   }
 
   FloorCount run(std::size_t tasks, const FloorTask& task) override {
-    const std::string frame = task.kind == nullptr
-                                  ? task_frame::task_header(0, "fork-floor-empty", 0)
-                                  : task_frame::task_header(0, task.kind->name, task.input.size()) +
-                                        std::string(task.input);
-    std::vector<bool> busy(workers_.size(), false);
+    std::string frame = task.kind == nullptr
+                            ? task_frame::task_header(0, "fork-floor-empty", 0)
+                            : task_frame::task_header(0, task.kind->name, task.input.size());
+    frame.append(task.input);
+    const std::size_t count = workers_.size();
+    std::vector<std::size_t> held(count, 0);
+    std::vector<Depth> depth(count);
     std::size_t sent = 0, replies = 0;
-    FloorCount count;
-    for (std::size_t w = 0; w < workers_.size() && sent < tasks; ++w, ++sent) {
-      write_all(workers_[w].fd, frame);
-      busy[w] = true;
-    }
-    for (std::size_t w = 0; replies < sent; w = (w + 1) % workers_.size()) {
-      if (!busy[w]) continue;
-      std::uint64_t length = 0;
-      read_all(workers_[w].fd, reinterpret_cast<char*>(&length), sizeof length);
-      reply_.resize(length);
-      read_all(workers_[w].fd, reply_.data(), length);
-      ++replies;
-      const auto reply = task_frame::decode_reply(reply_);
-      if (reply.ok) ++count.ran;
-      if (reply.ok && task.kind != nullptr && reply.text != task.expected) ++count.wrong;
-      busy[w] = sent < tasks;
-      if (busy[w]) {
-        write_all(workers_[w].fd, frame);
-        ++sent;
+    FloorCount result;
+    auto top_up = [&](std::size_t w) {
+      const std::size_t target = depth[w].allowed(tasks - sent, count);
+      if (held[w] >= target || sent >= tasks) return;
+      const std::size_t n = std::min(target - held[w], tasks - sent);
+      batch_.clear();
+      for (std::size_t i = 0; i < n; ++i) batch_ += frame;
+      write_all(workers_[w].fd, batch_);
+      held[w] += n;
+      sent += n;
+    };
+    for (std::size_t w = 0; w < count; ++w) top_up(w);
+    for (std::size_t w = 0; replies < sent; w = (w + 1) % count) {
+      if (held[w] == 0) continue;
+      task_frame::FrameBuffer& in = in_[w];
+      std::size_t got = 0;
+      for (;;) {
+        while (const auto payload = in.next(kMaxFrame)) {
+          ++got;
+          const auto reply = task_frame::decode_reply(*payload);
+          depth[w].after(reply);
+          if (reply.ok) ++result.ran;
+          if (reply.ok && task.kind != nullptr && reply.text != task.expected) ++result.wrong;
+        }
+        if (got > 0) break;
+        const std::span<char> room = in.room(kReadChunk);
+        const ssize_t n = ::recv(workers_[w].fd, room.data(), room.size(), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::runtime_error("fork floor: a worker closed its socket");
+        in.received(static_cast<std::size_t>(n));
       }
+      held[w] -= got;
+      replies += got;
+      top_up(w);
     }
-    return count;
+    return result;
   }
 
  private:
   std::vector<ForkedWorker> workers_;
-  std::string reply_;
+  std::vector<task_frame::FrameBuffer> in_;
+  std::string batch_;
 };
 
 }  // namespace
@@ -471,8 +577,8 @@ class ForkFloor final : public NativeFloor {
 CBENCH_REGISTER_EXECUTOR(fork) = {
     .name = "fork",
     .model =
-        "W worker processes from a fork server; tasks handed out dynamically, results over "
-        "sockets",
+        "W worker processes from a fork server; tasks handed out dynamically, short ones in "
+        "batches; results over sockets",
     .python = "ProcessPoolExecutor",
     // 10,000 processes would exhaust a small machine, and prove nothing 1,000 do not.
     .traits = {.workers = WorkerPlace::processes, .cold_mode = true, .worker_cap = 1000},

@@ -15,10 +15,12 @@
 namespace cbench {
 
 // W worker processes forked by the fork server, for the executor's lifetime. Tasks are handed out
-// dynamically, one in flight per worker (so W is honoured and load balances); inputs and results
-// travel over each worker's socket in length-prefixed frames (wire.hpp). A task that throws fails
-// alone; a worker that dies fails the task it was running ("worker 1 (pid 1234) died: killed by
-// signal 9 (SIGKILL)") and is replaced by a new one from the server, so the other tasks still run.
+// dynamically; each worker runs one at a time (so W is honoured), and holds one at a time too
+// while its tasks take 50 µs or more (so coarse tasks balance), several when they are shorter
+// (so short tasks travel in batches). Inputs and results travel over each worker's socket in
+// length-prefixed frames (wire.hpp). A task that throws fails alone; a worker that dies fails the
+// tasks it held ("worker 1 (pid 1234) died: killed by signal 9 (SIGKILL)", and when it held
+// several, how many) and is replaced by a new one from the server, so the other tasks still run.
 class ForkPool final : public Executor {
  public:
   explicit ForkPool(int workers);  // W < 1 is std::invalid_argument

@@ -2,7 +2,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "executors/executor.hpp"
 #include "executors/run_task.hpp"
@@ -27,9 +29,21 @@ std::int64_t monotonic_ns() {
 }
 
 std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size) {
-  wire::Writer writer;
-  writer.u64(0).u64(index).str(kind).u64(input_size);  // the input's bytes follow
-  return with_length(writer.take(), input_size);
+  std::string out;
+  append_task_header(out, index, kind, input_size);
+  return out;
+}
+
+void append_task_header(std::string& out, std::uint64_t index, std::string_view kind,
+                        std::size_t input_size) {
+  // As wire::Writer would write u64 length, u64 index, str kind, u64 input size (the input's
+  // bytes follow), straight into `out`.
+  const std::uint64_t fields[] = {3 * sizeof(std::uint64_t) + kind.size() + input_size, index,
+                                  kind.size()};
+  const std::uint64_t size = input_size;
+  out.append(reinterpret_cast<const char*>(fields), sizeof fields);
+  out.append(kind.data(), kind.size());
+  out.append(reinterpret_cast<const char*>(&size), sizeof size);
 }
 
 std::string encode_reply(const Reply& reply) {
@@ -74,6 +88,11 @@ TaskResult to_result(const Reply& reply, std::size_t index, int worker, Clock::t
 }
 
 std::string run_task_payload(std::string_view payload) {
+  double cpu_clock = process_cpu_seconds();
+  return run_task_payload(payload, cpu_clock);
+}
+
+std::string run_task_payload(std::string_view payload, double& cpu_clock) {
   Reply reply;
   wire::Reader reader(payload);
   reply.index = reader.u64();
@@ -83,7 +102,7 @@ std::string run_task_payload(std::string_view payload) {
 
   // The same measurement as run_task, with the process's CPU time: a task may start threads.
   std::string value, error;
-  const double cpu_start = process_cpu_seconds();
+  const double cpu_start = cpu_clock;
   reply.start_ns = monotonic_ns();
   try {
     value = task_kind(kind_name).run(input);
@@ -91,10 +110,53 @@ std::string run_task_payload(std::string_view payload) {
     error = task_error(std::current_exception());
   }
   reply.end_ns = monotonic_ns();
-  reply.cpu_seconds = process_cpu_seconds() - cpu_start;
+  cpu_clock = process_cpu_seconds();
+  reply.cpu_seconds = cpu_clock - cpu_start;
   reply.ok = error.empty();
   reply.text = reply.ok ? std::string_view(value) : std::string_view(error);
   return encode_reply(reply);
+}
+
+std::span<char> FrameBuffer::room(std::size_t chunk) {
+  if (begin_ == end_) begin_ = end_ = 0;
+  std::size_t want = chunk;
+  if (buffered() >= sizeof(std::uint64_t)) {
+    std::uint64_t size;
+    std::memcpy(&size, data_.get() + begin_, sizeof size);
+    want = std::max<std::size_t>(want, sizeof size + size - buffered());
+  }
+  if (capacity_ - end_ < want && begin_ > 0) {
+    std::memmove(data_.get(), data_.get() + begin_, buffered());
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (capacity_ - end_ < want) {
+    const std::size_t capacity = std::max(capacity_ * 2, end_ + want);
+    auto data = std::make_unique_for_overwrite<char[]>(capacity);
+    if (end_ > 0) std::memcpy(data.get(), data_.get(), end_);
+    data_ = std::move(data);
+    capacity_ = capacity;
+  }
+  return {data_.get() + end_, capacity_ - end_};
+}
+
+std::optional<std::string_view> FrameBuffer::next(std::uint64_t max_frame) {
+  std::uint64_t size;
+  if (buffered() < sizeof size) return std::nullopt;
+  std::memcpy(&size, data_.get() + begin_, sizeof size);
+  if (size > max_frame) {
+    throw std::length_error("a frame of " + std::to_string(size) + " bytes");
+  }
+  if (buffered() - sizeof size < size) return std::nullopt;
+  const std::string_view payload(data_.get() + begin_ + sizeof size, size);
+  begin_ += sizeof size + size;
+  return payload;
+}
+
+void FrameBuffer::trim(std::size_t keep) {
+  if (buffered() != 0 || capacity_ <= keep) return;
+  data_.reset();
+  capacity_ = begin_ = end_ = 0;
 }
 
 }  // namespace cbench::task_frame

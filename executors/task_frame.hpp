@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,6 +18,9 @@ namespace cbench::task_frame {
 // caller -> worker: u64 index, str kind name, str input. Returns the length prefix and everything
 // but the input bytes, which the caller sends straight after (a socket: without copying them).
 std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size);
+// The same header, appended to `out` (several frames sent in one write).
+void append_task_header(std::string& out, std::uint64_t index, std::string_view kind,
+                        std::size_t input_size);
 
 // worker -> caller
 struct Reply {
@@ -38,6 +44,33 @@ TaskResult to_result(const Reply& reply, std::size_t index, int worker, Clock::t
 // (with its length prefix). An exception from the task becomes an error reply naming it; a
 // payload that cannot be read throws std::runtime_error.
 std::string run_task_payload(std::string_view payload);
+
+// The same, reading the process's CPU clock (a system call) once instead of twice: `cpu_clock`
+// holds its reading just before the task — for a task run straight after another, the reading
+// taken at the other's end — and is left holding the reading at this task's end.
+std::string run_task_payload(std::string_view payload, double& cpu_clock);
+
+// Bytes received from a stream socket, and the whole frames among them, taken one at a time: a
+// read may bring many frames, or part of one.
+class FrameBuffer {
+ public:
+  // Where the next bytes received go: at least `chunk` bytes, and room for the rest of a frame
+  // whose length has arrived (call it after next() found no whole frame, which checked that
+  // length).
+  std::span<char> room(std::size_t chunk);
+  void received(std::size_t n) { end_ += n; }
+  // The next whole frame's payload (without its length prefix), or nothing until it has all
+  // arrived. The view is valid until the next room(). A length over `max_frame` is
+  // std::length_error: the sender is broken.
+  std::optional<std::string_view> next(std::uint64_t max_frame);
+  std::size_t buffered() const { return end_ - begin_; }
+  // Gives back a buffer grown past `keep` bytes (by a large frame) once nothing is buffered.
+  void trim(std::size_t keep);
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_ = 0, begin_ = 0, end_ = 0;
+};
 
 std::int64_t monotonic_ns();
 

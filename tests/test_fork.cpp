@@ -12,6 +12,7 @@
 #include <tbb/task_group.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -114,6 +115,11 @@ Bytes barrier(std::string_view input) {
                         return Bytes(in);
                       }});
   register_task_kind({"test-pid", [](std::string_view) { return std::to_string(::getpid()); }});
+  // "<pid> <input>", or the worker exits with status 3 when the input is "exit".
+  register_task_kind({"test-pid-or-exit", [](std::string_view in) -> Bytes {
+                        if (in == "exit") ::_exit(3);
+                        return std::to_string(::getpid()) + " " + std::string(in);
+                      }});
   register_task_kind({"test-barrier", barrier});
   register_task_kind({"test-spin-cpu", [](std::string_view in) {
                         // Burns at least this much CPU time, so the worker's report has a floor.
@@ -402,6 +408,118 @@ TEST(Fork, DeadWorkersAreNamedReplacedAndReaped) {
   }
   expect_no_zombies();
   EXPECT_EQ(count_fds(), fds_before) << "a file descriptor leaked";
+}
+
+TEST(Fork, AWorkerThatDiesHoldingSeveralTasksFailsExactlyThoseWhoseResultsHadNotComeBack) {
+  // Many short tasks, so that each worker is handed several at a time; one of them ends its
+  // worker. Whether a worker holds several when it dies depends on how fast the tasks ran, so
+  // the run is repeated until one did (the first, nearly always); every run is checked whole.
+  const std::size_t n = 4000, fatal = 2000;
+  std::vector<Task> tasks;
+  for (std::size_t i = 0; i < n; ++i) {
+    tasks.push_back(make_task("test-pid-or-exit", i == fatal ? "exit" : std::to_string(i),
+                              "task " + std::to_string(i)));
+  }
+  ForkPool pool(2);
+  std::size_t most_held = 0;
+  for (int round = 0; round < 10 && most_held < 2; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const auto pids = pool.worker_pids();
+    ASSERT_EQ(pids.size(), 2u);
+    const auto results = run_all(pool, tasks);
+    const int dead = results[fatal].worker;
+    ASSERT_TRUE(dead == 0 || dead == 1) << results[fatal].error;
+    const auto after = pool.worker_pids();
+    ASSERT_EQ(after.size(), 2u);
+    const std::string dead_pid = std::to_string(pids[static_cast<std::size_t>(dead)]);
+    const std::string replacement_pid = std::to_string(after[static_cast<std::size_t>(dead)]);
+
+    std::vector<std::size_t> failed, by_dead, by_replacement;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& r = results[i];
+      if (!r.ok()) {
+        failed.push_back(i);
+        continue;
+      }
+      const auto space = r.value.find(' ');
+      ASSERT_NE(space, std::string::npos) << r.value;
+      const std::string pid = r.value.substr(0, space);
+      EXPECT_EQ(r.value.substr(space + 1), *tasks[i].input) << "task " << i;
+      if (r.worker == dead && pid == dead_pid) {
+        by_dead.push_back(i);
+      } else if (r.worker == dead && pid == replacement_pid) {
+        by_replacement.push_back(i);
+      } else {
+        EXPECT_EQ(pid, std::to_string(pids.at(static_cast<std::size_t>(r.worker))))
+            << "task " << i << " ran on the worker its result names";
+      }
+    }
+    ASSERT_FALSE(failed.empty());
+    EXPECT_NE(std::find(failed.begin(), failed.end(), fatal), failed.end());
+    // Every failed task was held by the worker that died, and says so, with how many it held.
+    std::string expected =
+        "worker " + std::to_string(dead) + " (pid " + dead_pid + ") died: exited with status 3";
+    if (failed.size() > 1) {
+      expected +=
+          ", holding " + std::to_string(failed.size()) + " tasks whose results had not come back";
+    }
+    for (std::size_t i : failed) {
+      EXPECT_EQ(results[i].error, expected) << tasks[i].name;
+      EXPECT_EQ(results[i].worker, dead) << tasks[i].name;
+    }
+    // A worker runs its tasks in the order they were sent and returns their results in that
+    // order, and tasks are sent in task order: whatever the dead worker returned came before
+    // everything it held, and its replacement was sent only tasks after those.
+    if (!by_dead.empty()) {
+      EXPECT_LT(by_dead.back(), failed.front());
+    }
+    if (!by_replacement.empty()) {
+      EXPECT_GT(by_replacement.front(), failed.back());
+    }
+    // It was replaced; the other worker lives on.
+    EXPECT_NE(after[static_cast<std::size_t>(dead)], pids[static_cast<std::size_t>(dead)]);
+    EXPECT_EQ(after[static_cast<std::size_t>(1 - dead)], pids[static_cast<std::size_t>(1 - dead)]);
+    EXPECT_LE(pool.peak_parallelism(), 2);
+    most_held = std::max(most_held, failed.size());
+  }
+  EXPECT_GE(most_held, 2u) << "no worker held more than one task when it died, in ten runs";
+  expect_no_zombies();
+  // map names the first task that failed.
+  try {
+    map(pool, tasks);
+    FAIL() << "map did not throw";
+  } catch (const TaskError& e) {
+    EXPECT_NE(e.task(), "");
+    EXPECT_NE(std::string(e.what()).find(") died: exited with status 3"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Fork, ShortTasksWithInputsAndResultsLargerThanTheSocketsBuffers) {
+  // Many short tasks held at once, their frames larger together than a socket holds: sending to
+  // one worker never stops the caller reading another's results, in either direction.
+  const auto large = std::make_shared<const Bytes>(pattern(64 * 1024, 5));
+  const auto larger = std::make_shared<const Bytes>(pattern(1'000'000, 6));
+  std::vector<Task> tasks;
+  for (std::size_t i = 0; i < 600; ++i) {
+    if (i % 100 == 99) {
+      tasks.push_back({&task_kind("test-echo"), "larger " + std::to_string(i), larger});
+    } else if (i % 2 == 0) {
+      tasks.push_back({&task_kind("test-echo"), "large " + std::to_string(i), large});
+    } else {
+      tasks.push_back(make_task("test-echo", std::to_string(i)));
+    }
+  }
+  for (int workers : {1, 3}) {
+    SCOPED_TRACE("W=" + std::to_string(workers));
+    ForkPool pool(workers);
+    const auto results = map(pool, tasks);
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      ASSERT_TRUE(results[i].ok()) << results[i].error;
+      EXPECT_EQ(results[i].value, *tasks[i].input) << "task " << i;
+    }
+    EXPECT_LE(pool.peak_parallelism(), workers);
+  }
 }
 
 TEST(Fork, AWorkerKilledWhileIdleIsReplacedBeforeTheNextRun) {
