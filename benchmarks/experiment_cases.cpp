@@ -64,12 +64,10 @@ std::vector<TaskResult> run_tasks(Executor& executor, std::span<const Task> task
     executor.run(tasks, [&](TaskResult&& r) { results.push_back(std::move(r)); });
     return results;
   }
-  // map: in task order; a failed task stays in the list for the check to name it.
+  // map: in task order, in place (Executor::run_into); a failed task stays in the list for the
+  // check to name it.
   std::vector<TaskResult> results(tasks.size());
-  executor.run(tasks, [&](TaskResult&& r) {
-    auto i = r.index;
-    results[i] = std::move(r);
-  });
+  executor.run_into(tasks, results);
   return results;
 }
 

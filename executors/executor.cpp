@@ -105,30 +105,26 @@ void throw_if_failed(const TaskResult& result, std::span<const Task> tasks) {
   if (!result.ok()) throw TaskError(tasks[result.index].name, result.error);
 }
 
-std::vector<TaskResult> map(Executor& executor, std::span<const Task> tasks) {
-  // Each result is moved once, into its task's slot. Results that arrive in task order (the
-  // sequential executor's, and most of one worker's) are appended, so the slots are not filled
-  // with empty results first only to be overwritten.
-  std::vector<TaskResult> results;
-  results.reserve(tasks.size());
-  std::vector<char> arrived(tasks.size());
-  executor.run(tasks, [&](TaskResult&& result) {
+void Executor::run_into(std::span<const Task> tasks, std::span<TaskResult> results) {
+  run(tasks, [&](TaskResult&& result) {
     const auto index = result.index;
-    if (index >= tasks.size()) {
+    if (index >= results.size()) {
       throw std::out_of_range("the executor returned a result for task " + std::to_string(index) +
-                              " of " + std::to_string(tasks.size()));
+                              " of " + std::to_string(results.size()));
     }
-    arrived[index] = 1;
-    if (index == results.size()) {
-      results.push_back(std::move(result));
-      return;
-    }
-    if (index > results.size()) results.resize(index + 1);
     results[index] = std::move(result);
   });
-  results.resize(tasks.size());
+}
+
+std::vector<TaskResult> map(Executor& executor, std::span<const Task> tasks) {
+  // Every slot is marked unfilled (an index no task has) until its task's result lands in it.
+  constexpr std::size_t kUnfilled = ~std::size_t{0};
+  TaskResult unfilled;
+  unfilled.index = kUnfilled;
+  std::vector<TaskResult> results(tasks.size(), unfilled);
+  executor.run_into(tasks, results);
   for (std::size_t i = 0; i < results.size(); ++i) {
-    if (!arrived[i]) throw TaskError(tasks[i].name, "the executor returned no result");
+    if (results[i].index != i) throw TaskError(tasks[i].name, "the executor returned no result");
   }
   for (const auto& result : results) throw_if_failed(result, tasks);
   return results;

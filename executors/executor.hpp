@@ -56,6 +56,10 @@ struct TaskResult {
   double cpu_seconds = 0;  // CPU time the task used on its worker (thread or process)
   Clock::time_point start{}, end{};
 
+  // Provided, so that a vector of results (map's, one per task) is built member by member rather
+  // than zero-filled first and then built: the fill cost more per task than a whole dispatch.
+  TaskResult() {}
+
   bool ok() const { return error.empty(); }
 };
 
@@ -87,6 +91,13 @@ class Executor {
   // order. A task that throws (or whose worker dies) yields a result whose error names the cause;
   // the other tasks still run. Returns when every task has ended.
   virtual void run(std::span<const Task> tasks, const ResultCallback& on_result) = 0;
+
+  // Runs every task and leaves each result in results[its index] (results.size() ==
+  // tasks.size()); returns when every task has ended. What map() calls: no result has to reach
+  // the caller as it completes, so an executor whose workers share this process's memory writes
+  // each in place, on the thread that ran it, and the caller waits once, for the end. The
+  // default delivers through run().
+  virtual void run_into(std::span<const Task> tasks, std::span<TaskResult> results);
 
   // CPU seconds spent in worker processes during the last run() (fork, mpi). Zero for executors
   // whose workers are threads of this process: the process's own CPU clock already counts them.

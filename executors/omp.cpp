@@ -107,6 +107,28 @@ class OmpExecutor final : public Executor {
     deliver_all(queue, tasks.size(), on_result, [] { Leader::get().wait_until_free(); });
   }
 
+  // Each task leaves its result in place; the caller sleeps until the team has finished.
+  void run_into(std::span<const Task> tasks, std::span<TaskResult> results) override {
+    if (tasks.empty()) return;
+    in_flight_.reset();
+    const TraceClock clock = TraceClock::start();
+    Leader::get().start([this, tasks, results, &clock] {
+#pragma omp parallel num_threads(workers_)
+      {
+#pragma omp single
+        for (std::size_t i = 0; i < tasks.size(); ++i) {
+#pragma omp task firstprivate(i)
+          {
+            in_flight_.enter();
+            results[i] = run_task(tasks[i], i, omp_get_thread_num(), clock);
+            in_flight_.leave();
+          }
+        }
+      }
+    });
+    Leader::get().wait_until_free();
+  }
+
  private:
   const int workers_;
   InFlight in_flight_;

@@ -41,12 +41,28 @@ class PoolExecutor final : public Executor {
 
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
     if (tasks.empty()) return;
-    in_flight_.reset();
     CompletionQueue queue(tasks.size());
+    start(tasks, &queue, {});
+    // Whatever on_result does, the workers leave the run before the queue goes away.
+    deliver_all(queue, tasks.size(), on_result, [&] { finish(); });
+  }
+
+  // Each worker leaves its results in place; the caller sleeps until the last has checked out.
+  void run_into(std::span<const Task> tasks, std::span<TaskResult> results) override {
+    if (tasks.empty()) return;
+    start(tasks, nullptr, results);
+    finish();
+  }
+
+ private:
+  // Publishes a run: its results go to the queue, or in place when there is none.
+  void start(std::span<const Task> tasks, CompletionQueue* queue, std::span<TaskResult> results) {
+    in_flight_.reset();
     {
       std::lock_guard lock(mutex_);
       tasks_ = tasks;
-      queue_ = &queue;
+      queue_ = queue;
+      results_ = results;
       clock_ = TraceClock::start();
       next_.store(0, std::memory_order_relaxed);
       ++generation_;
@@ -55,16 +71,14 @@ class PoolExecutor final : public Executor {
       busy_ = workers_;
     }
     wake_.notify_all();
-    // Whatever on_result does, the workers leave the run before the queue goes away.
-    deliver_all(queue, tasks.size(), on_result, [&] { finish(); });
   }
 
- private:
   void work(int worker) {
     std::uint64_t seen = 0;
     while (true) {
       std::span<const Task> tasks;
       CompletionQueue* queue = nullptr;
+      std::span<TaskResult> results;
       TraceClock clock;
       {
         std::unique_lock lock(mutex_);
@@ -73,10 +87,16 @@ class PoolExecutor final : public Executor {
         seen = generation_;
         tasks = tasks_;
         queue = queue_;
+        results = results_;
         clock = clock_;
       }
       for (std::size_t i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < tasks.size();) {
         in_flight_.enter();
+        if (queue == nullptr) {
+          results[i] = run_task(tasks[i], i, worker, clock);
+          in_flight_.leave();
+          continue;
+        }
         TaskResult result = run_task(tasks[i], i, worker, clock);
         in_flight_.leave();
         queue->push(std::move(result));
@@ -94,6 +114,7 @@ class PoolExecutor final : public Executor {
     idle_.wait(lock, [&] { return busy_ == 0; });
     tasks_ = {};
     queue_ = nullptr;
+    results_ = {};
   }
 
   const int workers_;
@@ -105,6 +126,7 @@ class PoolExecutor final : public Executor {
   bool stopping_ = false;
   std::span<const Task> tasks_;
   CompletionQueue* queue_ = nullptr;
+  std::span<TaskResult> results_;
   TraceClock clock_;
   std::atomic<std::size_t> next_{0};
   InFlight in_flight_;

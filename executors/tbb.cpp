@@ -54,6 +54,25 @@ class TbbExecutor final : public Executor {
     deliver_all(queue, tasks.size(), on_result, [&] { arena_.execute([&] { group.wait(); }); });
   }
 
+  // Each task leaves its result in place, and the caller waits in the arena, where oneTBB lets it
+  // take tasks in a free slot (at most W run at once): no result crosses to the caller.
+  void run_into(std::span<const Task> tasks, std::span<TaskResult> results) override {
+    if (tasks.empty()) return;
+    in_flight_.reset();
+    const TraceClock clock = TraceClock::start();
+    arena_.execute([&] {
+      tbb::task_group group;
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        group.run([&, i] {
+          in_flight_.enter();
+          results[i] = run_task(tasks[i], i, worker_number(), clock);
+          in_flight_.leave();
+        });
+      }
+      group.wait();
+    });
+  }
+
  private:
   // oneTBB's pool of worker threads has a hard cap (256, or 4 per core when that is more),
   // whatever global_control asks for: past it, W tasks could never run at once (1,000 blocked
