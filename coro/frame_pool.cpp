@@ -2,12 +2,28 @@
 
 #include <algorithm>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+// What the pool holds and has not handed out is poisoned, so that AddressSanitizer sees a frame
+// used after it was freed as it would with malloc.
+#define CBENCH_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define CBENCH_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define CBENCH_POISON(p, n) ((void)(p), (void)(n))
+#define CBENCH_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace cbench {
 
 FramePool::~FramePool() {
   // A block still in use when its thread ends is not this pool's to keep alive: its slab goes too.
+  free_slabs();
+}
+
+void FramePool::free_slabs() noexcept {
   while (slabs_ != nullptr) {
     Slab* next = slabs_->next;
+    CBENCH_UNPOISON(slabs_, slabs_->bytes);
     ::operator delete(slabs_, slabs_->bytes);
     slabs_ = next;
   }
@@ -20,6 +36,7 @@ void* FramePool::allocate(std::size_t bytes) {
   if (size > kLargest) {
     block = ::operator new(size);
   } else if (FreeBlock*& head = free_[size / kGrain - 1]; head != nullptr) {
+    CBENCH_UNPOISON(head, size);
     block = head;
     head = head->next;
   } else {
@@ -41,6 +58,7 @@ void FramePool::deallocate(void* block, std::size_t bytes) noexcept {
   }
   FreeBlock*& head = free_[size / kGrain - 1];
   head = ::new (block) FreeBlock{head};
+  CBENCH_POISON(block, size);
 }
 
 // A block from the newest slab, or from a new one when it has too little left. What was left of
@@ -54,21 +72,19 @@ void* FramePool::carve(std::size_t size) {
     slabs_ = slab;
     cursor_ = reinterpret_cast<char*>(slab) + kSlabHeader;
     end_ = reinterpret_cast<char*>(slab) + bytes;
+    CBENCH_POISON(cursor_, bytes - kSlabHeader);
     stats_.slab_bytes += bytes;
     next_slab_ = std::min(next_slab_ * 2, kLargestSlab);
   }
   void* block = cursor_;
   cursor_ += size;
+  CBENCH_UNPOISON(block, size);
   return block;
 }
 
 bool FramePool::release_unused() noexcept {
   if (stats_.blocks_in_use != 0) return false;
-  while (slabs_ != nullptr) {
-    Slab* next = slabs_->next;
-    ::operator delete(slabs_, slabs_->bytes);
-    slabs_ = next;
-  }
+  free_slabs();
   free_.fill(nullptr);
   cursor_ = end_ = nullptr;
   next_slab_ = kFirstSlab;

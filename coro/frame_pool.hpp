@@ -60,13 +60,15 @@ class FramePool {
   };
   static constexpr std::size_t kClasses = kLargest / kGrain;
   static constexpr std::size_t kFirstSlab = 4096;
-  static constexpr std::size_t kLargestSlab = 64 * 1024;
+  // Slabs grow from a page to four: a few tasks waste little of one, many waste little of many.
+  static constexpr std::size_t kLargestSlab = 16 * 1024;
   static constexpr std::size_t kSlabHeader = (sizeof(Slab) + kGrain - 1) / kGrain * kGrain;
 
   static std::size_t rounded(std::size_t bytes) noexcept {
     return bytes == 0 ? kGrain : (bytes + kGrain - 1) / kGrain * kGrain;
   }
   void* carve(std::size_t bytes);
+  void free_slabs() noexcept;
 
   std::array<FreeBlock*, kClasses> free_{};  // free_[k]: freed blocks of (k + 1) * kGrain bytes
   Slab* slabs_ = nullptr;

@@ -44,11 +44,12 @@ class CoroRun final : AsyncOwner {
         in_flight_(in_flight),
         slots_(std::min<std::size_t>(static_cast<std::size_t>(workers), tasks.size())),
         clock_(TraceClock::start()) {
-    idle_.reserve(slots_.size());
-    for (std::size_t w = slots_.size(); w-- > 0;) {
+    // Every worker idle, worker 0 first: it takes task 0.
+    for (std::size_t w = 0; w < slots_.size(); ++w) {
       slots_[w].set_owner(this);
-      idle_.push_back(static_cast<std::uint32_t>(w));  // worker 0 at the back: it takes task 0
+      slots_[w].index = w + 1 < slots_.size() ? w + 1 : kNoWorker;
     }
+    idle_ = slots_.empty() ? kNoWorker : 0;
   }
 
   void go() {
@@ -61,8 +62,8 @@ class CoroRun final : AsyncOwner {
   // A worker: the task it runs, and what its result will say of it. Four words: with W = N,
   // one per waiting task.
   struct Slot : AsyncRoot {
-    Async<Bytes> task;  // a light form's coroutine, while it runs
-    std::size_t index = 0;
+    Async<Bytes> task;      // a light form's coroutine, while it runs
+    std::size_t index = 0;  // the task's; while the worker is idle, the next idle worker
     Clock::time_point start{};
   };
 
@@ -72,9 +73,9 @@ class CoroRun final : AsyncOwner {
   void fill() {
     if (filling_) return;
     filling_ = true;
-    while (!idle_.empty() && next_ < tasks_.size() && !callback_error_) {
-      const std::size_t worker = idle_.back();
-      idle_.pop_back();
+    while (idle_ != kNoWorker && next_ < tasks_.size() && !callback_error_) {
+      const std::size_t worker = idle_;
+      idle_ = slots_[worker].index;
       start(worker, next_++);
     }
     filling_ = false;
@@ -146,7 +147,8 @@ class CoroRun final : AsyncOwner {
     } catch (...) {
       callback_error_ = std::current_exception();
     }
-    idle_.push_back(static_cast<std::uint32_t>(worker));
+    slots_[worker].index = idle_;  // the worker that ends takes the next task
+    idle_ = worker;
     fill();
   }
 
@@ -166,7 +168,9 @@ class CoroRun final : AsyncOwner {
   // the loop) is destroyed first, and its timer with it, while the loop it refers to still is.
   asio::io_context loop_{1};  // the hint: one thread runs it, so Asio may skip its locking
   std::vector<Slot> slots_;
-  std::vector<std::uint32_t> idle_;  // workers with no task, the next to take one at the back
+  // The idle workers, a list through their slots: the first here, the next in its slot's index.
+  static constexpr std::size_t kNoWorker = ~std::size_t{0};
+  std::size_t idle_ = kNoWorker;
   const TraceClock clock_;
   std::size_t next_ = 0;
   bool filling_ = false;
