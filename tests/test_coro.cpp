@@ -69,6 +69,16 @@ TEST(FramePool, SlabsGoBackOnlyWhenNothingIsInUse) {
   EXPECT_TRUE(pool.release_unused());
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+TEST(FramePool, AddressSanitizerSeesAFreedBlockUsed) {
+  FramePool pool;
+  char* p = static_cast<char*>(pool.allocate(64));
+  pool.deallocate(p, 64);
+  EXPECT_DEATH(p[8] = 1, "use-after-poison");
+  EXPECT_TRUE(pool.release_unused());
+}
+#endif
+
 TEST(FramePool, LargeBlocksComeFromOperatorNew) {
   FramePool pool;
   void* p = pool.allocate(FramePool::kLargest + 1);
@@ -180,6 +190,41 @@ TEST(Async, AWaitingCoroutineHoldsItsFrameAndOneOperationFromThePool) {
   }
   EXPECT_EQ(blocks_in_use(), before + kTasks);  // the operations are back; the frames ended
   tasks.clear();
+  EXPECT_EQ(blocks_in_use(), before);
+}
+
+// As the executor's slot does: takes the value and destroys the frame from inside its end.
+struct Destroying final : AsyncOwner {
+  AsyncRoot root{this};
+  Async<std::string>* task = nullptr;
+  std::string value;
+  void finished(AsyncRoot&) noexcept override {
+    value = task->take();
+    task->reset();
+  }
+};
+
+Async<std::string> wait_then_return(std::vector<AsyncTimer*>& timers, int& released) {
+  co_await wait_cancelled(timers, released);
+  co_return std::string("a value longer than the string's own small buffer");
+}
+
+TEST(Async, TheRootMayDestroyTheFrameWhenItIsTold) {
+  const std::size_t before = blocks_in_use();
+  asio::io_context loop;
+  std::vector<AsyncTimer*> timers;
+  int released = 0;
+  Destroying root;
+  Async<std::string> task = wait_then_return(timers, released);
+  root.task = &task;
+  task.start(loop, root.root);
+  ASSERT_EQ(timers.size(), 1u);
+  EXPECT_EQ(blocks_in_use(), before + 3);  // two frames, one wait
+  timers[0]->cancel();
+  loop.run();
+  EXPECT_EQ(released, 1);
+  EXPECT_EQ(root.value, "a value longer than the string's own small buffer");
+  EXPECT_FALSE(task);
   EXPECT_EQ(blocks_in_use(), before);
 }
 
