@@ -9,7 +9,7 @@
 //     asio::io_context& loop = co_await this_loop;  // the loop the task was started on
 //     AsyncTimer timer(loop, std::chrono::milliseconds(10));
 //     const asio::error_code error = co_await async_wait(timer);
-//     const int n = co_await child();  // symmetric transfer: no loop round trip, no stack growth
+//     const int n = co_await child();  // symmetric transfer: no round trip through the loop
 //     co_return ...;
 //   }
 //
@@ -39,8 +39,9 @@ using AsyncTimer = asio::basic_waitable_timer<std::chrono::steady_clock,
 
 // What a coroutine started with start() reports to when it ends: its owner's finished(root) is
 // called on the loop's thread, from the coroutine's final suspension, and may destroy the Async
-// (and so the frame) at once. A root is one pointer, so that an executor's slot per task can be
-// one too; the owner (the executor's run) tells its roots apart by address.
+// (and so the frame) at once. A root is one word, its owner, so that the executor's slot per task
+// needs no vtable pointer and back pointer of its own: the owner (the executor's run) tells its
+// roots apart by address.
 class AsyncRoot;
 class AsyncOwner {
  public:
