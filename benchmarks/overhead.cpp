@@ -14,10 +14,6 @@
 //                       which the set size cannot see; a thread's stack is mapped outside the
 //                       heap, which the heap cannot see).
 #include <malloc.h>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <condition_variable>
@@ -45,7 +41,7 @@ struct WaitAll {
   bool released = false;
   std::size_t pss_at_peak = 0;
   std::size_t heap_at_peak = 0;
-  std::vector<asio::steady_timer*> timers;  // coro: the waiting coroutines, on one thread
+  std::vector<AsyncTimer*> timers;  // coro: the waiting coroutines, on one thread
 
   void reset(int n) {
     expected = n;
@@ -79,17 +75,24 @@ Bytes run_wait(std::string_view) {
   return {};
 }
 
-asio::awaitable<Bytes> run_wait_async(std::string_view) {
-  auto executor = co_await asio::this_coro::executor;  // not inside the constructor call: GCC 12
-  asio::steady_timer timer(executor, asio::steady_timer::time_point::max());
+// The coroutine's side of the meeting, out of its body: GCC keeps every local of a coroutine in
+// its frame, whether or not it lives across a wait. True when the timer must wait to be released;
+// the last to arrive measures and releases the others instead.
+bool arrive_async(AsyncTimer& timer) {
   if (++wait_all.arrived == wait_all.expected) {
     measure_peak();
     for (auto* t : wait_all.timers) t->cancel();
-  } else {
-    wait_all.timers.push_back(&timer);
-    asio::error_code ignored;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    return false;
   }
+  wait_all.timers.push_back(&timer);
+  return true;
+}
+
+// The same wait as a coroutine: its own timer, which expires never and is cancelled to release it.
+Async<Bytes> run_wait_async(std::string_view) {
+  asio::io_context& loop = co_await this_loop;  // not inside the constructor call: GCC 12
+  AsyncTimer timer(loop, AsyncTimer::time_point::max());
+  if (arrive_async(timer)) co_await async_wait(timer);  // operation_aborted: released
   co_return Bytes{};
 }
 

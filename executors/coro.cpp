@@ -1,12 +1,18 @@
 // asyncio: C++20 coroutines on one single-threaded event loop (a standalone Asio io_context run
-// by the caller). W is the most tasks in flight at once: W worker coroutines each take the next
-// task when theirs ends, like a semaphore of W around asyncio tasks. A task whose kind has an
+// by the caller). W is the most tasks in flight at once, like a semaphore of W around asyncio
+// tasks: W slots, each taking the next task when its own ends. A task whose kind has an
 // asynchronous form co_awaits its waits, so 10,000 waiting tasks cost 10,000 coroutine frames,
 // not 10,000 thread stacks; CPU work runs inline, one task at a time.
+//
+// A form that is a cbench::Async (coro/async.hpp) is started on its slot directly: the slot is
+// told when it ends, and no coroutine of the executor's own stands around it, so a waiting task
+// holds its frame, its timer's wait operation (both from the thread's FramePool) and its slot
+// (docs/design.md, "What a waiting coroutine holds"). A form that is an asio::awaitable is
+// co_spawned, with a completion handler in place of the slot's notice.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/use_awaitable.hpp>
+#include <asio/post.hpp>
 #include <map>
 #include <mutex>
 
@@ -27,6 +33,152 @@ AsyncRegistry& async_registry() {
   return r;
 }
 
+// One run(): the loop, the slots and the tasks still to start. Everything happens on the caller's
+// thread, inside loop.run().
+class CoroRun final : AsyncOwner {
+ public:
+  CoroRun(std::span<const Task> tasks, int workers, const ResultCallback& on_result,
+          InFlight& in_flight)
+      : tasks_(tasks),
+        on_result_(on_result),
+        in_flight_(in_flight),
+        slots_(std::min<std::size_t>(static_cast<std::size_t>(workers), tasks.size())),
+        clock_(TraceClock::start()) {
+    // Every worker idle, worker 0 first: it takes task 0.
+    for (std::size_t w = 0; w < slots_.size(); ++w) {
+      slots_[w].set_owner(this);
+      slots_[w].index = w + 1 < slots_.size() ? w + 1 : kNoWorker;
+    }
+    idle_ = slots_.empty() ? kNoWorker : 0;
+  }
+
+  void go() {
+    asio::post(loop_, [this] { fill(); });
+    loop_.run();
+    if (callback_error_) std::rethrow_exception(callback_error_);
+  }
+
+ private:
+  // A worker: the task it runs, and what its result will say of it. Four words: with W = N,
+  // one per waiting task.
+  struct Slot : AsyncRoot {
+    Async<Bytes> task;      // a light form's coroutine, while it runs
+    std::size_t index = 0;  // the task's; while the worker is idle, the next idle worker
+    Clock::time_point start{};
+  };
+
+  // Starts tasks on the idle workers while there are both. A task that ends while this runs
+  // (inline work, a coroutine that never waits) calls it again from inside: that call returns at
+  // once and this loop starts the next, so that a long run of them does not deepen the stack.
+  void fill() {
+    if (filling_) return;
+    filling_ = true;
+    while (idle_ != kNoWorker && next_ < tasks_.size() && !callback_error_) {
+      const std::size_t worker = idle_;
+      idle_ = slots_[worker].index;
+      start(worker, next_++);
+    }
+    filling_ = false;
+  }
+
+  void start(std::size_t worker, std::size_t index) {
+    const Task& task = tasks_[index];
+    in_flight_.enter();
+    const AsyncRun form = form_of(*task.kind);
+    if (!form) {
+      deliver(worker, run_task(task, index, static_cast<int>(worker), clock_));
+      return;
+    }
+    Slot& slot = slots_[worker];
+    slot.index = index;
+    slot.start = clock_.now();
+    std::string_view input;
+    if (task.input) input = *task.input;
+    try {
+      if (const AsyncRun::Light light = form.light()) {
+        slot.task = light(input);
+        slot.task.start(loop_, slot);  // may have ended, and the slot moved on, on return
+      } else {
+        asio::co_spawn(loop_, form.awaitable()(input),
+                       [this, worker](std::exception_ptr error, Bytes value) {
+                         finish(worker, std::move(value), error);
+                       });
+      }
+    } catch (...) {  // the form could not start: its frame, say, could not be allocated
+      finish(worker, {}, std::current_exception());
+    }
+  }
+
+  void finished(AsyncRoot& root) noexcept override {
+    Slot& slot = static_cast<Slot&>(root);
+    Bytes value;
+    std::exception_ptr error;
+    try {
+      value = slot.task.take();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    slot.task.reset();
+    finish(static_cast<std::size_t>(&slot - slots_.data()), std::move(value), error);
+  }
+
+  void finish(std::size_t worker, Bytes value, std::exception_ptr error) {
+    const Slot& slot = slots_[worker];
+    TaskResult result;
+    result.index = slot.index;
+    result.worker = static_cast<int>(worker);
+    result.start = slot.start;
+    result.end = clock_.now();
+    if (error) {
+      result.error = task_error(error);
+    } else {
+      result.value = std::move(value);
+    }
+    // Interleaved coroutines share one thread: its CPU clock cannot be split between them, and a
+    // task that waits uses next to none, so none is reported.
+    result.cpu_seconds = 0;
+    deliver(worker, std::move(result));
+  }
+
+  void deliver(std::size_t worker, TaskResult&& result) {
+    in_flight_.leave();
+    try {
+      on_result_(std::move(result));
+    } catch (...) {
+      callback_error_ = std::current_exception();
+    }
+    slots_[worker].index = idle_;  // the worker that ends takes the next task
+    idle_ = worker;
+    fill();
+  }
+
+  // The registry's lookup, remembered for the last kind: a run is mostly of one.
+  AsyncRun form_of(const TaskKind& kind) {
+    if (&kind != last_kind_) {
+      last_form_ = async_form(kind.name);
+      last_kind_ = &kind;
+    }
+    return last_form_;
+  }
+
+  const std::span<const Task> tasks_;
+  const ResultCallback& on_result_;
+  InFlight& in_flight_;
+  // Before the slots: a coroutine still waiting when the run is torn down (an exception out of
+  // the loop) is destroyed first, and its timer with it, while the loop it refers to still is.
+  asio::io_context loop_{1};  // the hint: one thread runs it, so Asio may skip its locking
+  std::vector<Slot> slots_;
+  // The idle workers, a list through their slots: the first here, the next in its slot's index.
+  static constexpr std::size_t kNoWorker = ~std::size_t{0};
+  std::size_t idle_ = kNoWorker;
+  const TraceClock clock_;
+  std::size_t next_ = 0;
+  bool filling_ = false;
+  std::exception_ptr callback_error_;
+  const TaskKind* last_kind_ = nullptr;
+  AsyncRun last_form_;
+};
+
 class CoroExecutor final : public Executor {
  public:
   explicit CoroExecutor(int workers) : workers_(workers) {}
@@ -37,59 +189,18 @@ class CoroExecutor final : public Executor {
 
   void run(std::span<const Task> tasks, const ResultCallback& on_result) override {
     in_flight_.reset();
-    asio::io_context loop(1);  // the hint: one thread runs it, so Asio may skip its locking
-    std::size_t next = 0;
-    const std::size_t coroutines =
-        std::min<std::size_t>(static_cast<std::size_t>(workers_), tasks.size());
-    std::exception_ptr callback_error;
-    const TraceClock clock = TraceClock::start();
-    for (std::size_t w = 0; w < coroutines; ++w) {
-      asio::co_spawn(loop,
-                     worker(tasks, next, static_cast<int>(w), clock, on_result, callback_error),
-                     asio::detached);
+    // Once the run is gone, so is every frame it made: the pool's slabs go back to malloc.
+    try {
+      CoroRun run(tasks, workers_, on_result, in_flight_);
+      run.go();
+    } catch (...) {
+      FramePool::local().release_unused();
+      throw;
     }
-    loop.run();
-    if (callback_error) std::rethrow_exception(callback_error);
+    FramePool::local().release_unused();
   }
 
  private:
-  asio::awaitable<void> worker(std::span<const Task> tasks, std::size_t& next, int worker,
-                               const TraceClock& clock, const ResultCallback& on_result,
-                               std::exception_ptr& callback_error) {
-    while (next < tasks.size() && !callback_error) {
-      const std::size_t index = next++;
-      const Task& task = tasks[index];
-      in_flight_.enter();
-      TaskResult result;
-      if (AsyncRun form = async_form(task.kind->name)) {
-        result.index = index;
-        result.worker = worker;
-        result.start = clock.now();
-        // The input as a local first: GCC 12 miscompiles a conditional expression inside a
-        // co_await's operand (it dereferenced the null input of an input-less task).
-        std::string_view input;
-        if (task.input) input = *task.input;
-        try {
-          result.value = co_await form(input);
-        } catch (...) {
-          result.error = task_error(std::current_exception());
-        }
-        result.end = clock.now();
-        // Interleaved coroutines share one thread: its CPU clock cannot be split between them,
-        // and a task that waits uses next to none, so none is reported.
-        result.cpu_seconds = 0;
-      } else {
-        result = run_task(task, index, worker, clock);
-      }
-      in_flight_.leave();
-      try {
-        on_result(std::move(result));
-      } catch (...) {
-        callback_error = std::current_exception();
-      }
-    }
-  }
-
   const int workers_;
   InFlight in_flight_;
 };
@@ -109,7 +220,7 @@ AsyncRun async_form(std::string_view kind_name) {
   auto& r = async_registry();
   std::lock_guard lock(r.mutex);
   auto it = r.forms.find(kind_name);
-  return it == r.forms.end() ? nullptr : it->second;
+  return it == r.forms.end() ? AsyncRun() : it->second;
 }
 
 namespace {

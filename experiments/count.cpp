@@ -41,7 +41,7 @@ Bytes run_count(std::string_view input) {
   return encode_numbers(count(c.start, c.end, c.interval, c.sink));
 }
 
-asio::awaitable<Bytes> run_count_async(std::string_view input) {
+Async<Bytes> run_count_async(std::string_view input) {
   const CountInput c = decode_count(input);
   const std::vector<long> numbers = co_await count_async(c.start, c.end, c.interval, c.sink);
   co_return encode_numbers(numbers);

@@ -50,7 +50,7 @@ Bytes run_wordcount_http(std::string_view input) {
   return count.finish(h.stop_words);
 }
 
-asio::awaitable<Bytes> run_wordcount_http_async(std::string_view input) {
+Async<Bytes> run_wordcount_http_async(std::string_view input) {
   const HttpInput h = decode_http(input);
   StreamingCount count;
   co_await http_get_async(h.url, h.options, count.sink());

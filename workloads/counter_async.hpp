@@ -2,28 +2,27 @@
 // instead of blocking its thread, so thousands of counters share one event loop.
 #pragma once
 
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include <asio/system_error.hpp>
 
+#include "coro/async.hpp"
 #include "workloads/counter.hpp"
 
 namespace cbench {
 
-inline asio::awaitable<std::vector<long>> count_async(long start, long end,
-                                                      std::chrono::nanoseconds interval,
-                                                      NumberSink emit = {}) {
+inline Async<std::vector<long>> count_async(long start, long end, std::chrono::nanoseconds interval,
+                                            NumberSink emit = {}) {
   check_count_arguments(start, end, interval);
   // Two statements: GCC 12 mishandles a co_await inside a constructor's arguments.
-  auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer timer(executor);
+  asio::io_context& loop = co_await this_loop;
+  AsyncTimer timer(loop);
   std::vector<long> emitted;
   emitted.reserve(static_cast<std::size_t>(end - start));
   for (long i = start; i < end; ++i) {
     if (emit) emit(i);
     emitted.push_back(i);
     timer.expires_after(interval);
-    co_await timer.async_wait(asio::use_awaitable);
+    const asio::error_code error = co_await async_wait(timer);
+    if (error) throw asio::system_error(error);
   }
   co_return emitted;
 }

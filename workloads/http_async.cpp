@@ -2,11 +2,7 @@
 
 #include <asio/execution_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
-#include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,27 +29,24 @@ class CurlMultiService : public asio::execution_context::service {
   struct Pending {
     CURLcode code = CURLE_OK;
     bool done = false;
-    asio::steady_timer* signal = nullptr;  // cancelled when done
+    AsyncTimer* signal = nullptr;  // cancelled when done
   };
 
-  asio::awaitable<void> get(const std::string& url, const HttpOptions& options, BodySink sink) {
-    auto executor = co_await asio::this_coro::executor;
-    init(executor);
+  Async<void> get(asio::io_context& loop, const std::string& url, const HttpOptions& options,
+                  BodySink sink) {
+    init(loop.get_executor());
     http_detail::Transfer transfer;
     transfer.sink = std::move(sink);
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(), curl_easy_cleanup);
     if (!easy) throw std::runtime_error("libcurl could not create a handle");
     http_detail::configure(easy.get(), url, options, transfer);
-    asio::steady_timer signal(executor, asio::steady_timer::time_point::max());
+    AsyncTimer signal(loop, AsyncTimer::time_point::max());
     Pending pending;
     pending.signal = &signal;
     pending_[easy.get()] = &pending;
     curl_multi_add_handle(multi_, easy.get());
     // libcurl starts the transfer from its timer callback; wait until it reports the end.
-    while (!pending.done) {
-      asio::error_code ignored;
-      co_await signal.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    }
+    while (!pending.done) co_await async_wait(signal);
     pending_.erase(easy.get());
     curl_multi_remove_handle(multi_, easy.get());
     http_detail::check(easy.get(), pending.code, url, transfer);
@@ -168,11 +161,10 @@ class CurlMultiService : public asio::execution_context::service {
 
 }  // namespace
 
-asio::awaitable<void> http_get_async(std::string url, HttpOptions options, BodySink sink) {
-  auto executor = co_await asio::this_coro::executor;
-  auto& context = asio::query(executor, asio::execution::context);
-  auto& service = asio::use_service<CurlMultiService>(context);
-  co_await service.get(url, options, std::move(sink));
+Async<void> http_get_async(std::string url, HttpOptions options, BodySink sink) {
+  asio::io_context& loop = co_await this_loop;
+  auto& service = asio::use_service<CurlMultiService>(loop);
+  co_await service.get(loop, url, options, std::move(sink));
 }
 
 }  // namespace cbench

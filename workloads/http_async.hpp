@@ -4,15 +4,15 @@
 // share one thread; none blocks it.
 #pragma once
 
-#include <asio/awaitable.hpp>
 #include <string>
 
+#include "coro/async.hpp"
 #include "workloads/http.hpp"
 
 namespace cbench {
 
 // Downloads url on the calling coroutine's event loop, passing the body to sink as it arrives.
 // Same errors as http_get. With keep_alive, downloads on one event loop share its connections.
-asio::awaitable<void> http_get_async(std::string url, HttpOptions options, BodySink sink);
+Async<void> http_get_async(std::string url, HttpOptions options, BodySink sink);
 
 }  // namespace cbench
