@@ -8,6 +8,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 
@@ -178,8 +179,9 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   }
 }
 
+// context_suffix: "" for the grid, "/scale:S" for the cost-against-work sweep's rows.
 std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
-                                  const Corpus& corpus) {
+                                  const Corpus& corpus, const std::string& context_suffix = "") {
   auto p = std::make_shared<Prepared>();
   p->experiment = &experiment;
   p->options = std::move(options);
@@ -216,10 +218,77 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
   }
   std::string seconds;
   for (double s : p->task_seconds) seconds += (seconds.empty() ? "" : ",") + json::number(s);
-  add_context("cbench_task_seconds/" + std::string(experiment.name), seconds);
-  add_context("cbench_work_kind/" + std::string(experiment.name),
-              experiment.work == WorkKind::cpu ? "cpu" : "waiting");
+  add_context("cbench_task_seconds/" + std::string(experiment.name) + context_suffix, seconds);
+  if (context_suffix.empty()) {
+    add_context("cbench_work_kind/" + std::string(experiment.name),
+                experiment.work == WorkKind::cpu ? "cpu" : "waiting");
+  }
   return p;
+}
+
+// The options of the sweep's scale S: every option that declares a scale_power grows by
+// S^scale_power (rounded, kept in its range), so that the work grows S times.
+Options scaled_options(const Experiment& experiment, Options options, int scale) {
+  for (const OptionSpec& spec : experiment.options) {
+    if (spec.scale_power <= 0 || scale <= 1) continue;
+    const double factor = std::pow(static_cast<double>(scale), spec.scale_power);
+    if (spec.kind == OptionKind::integer) {
+      const double grown = std::round(static_cast<double>(options.integer(spec.name)) * factor);
+      options.set(spec.name,
+                  static_cast<long>(std::clamp(grown, spec.min, spec.max > 0 ? spec.max : grown)));
+    } else if (spec.kind == OptionKind::seconds) {
+      options.set(spec.name, options.seconds(spec.name) * factor);
+    }
+  }
+  return options;
+}
+
+// The cost-against-work sweep (--cbench_scale): each CPU-bound workload at each scale, under
+// every executor at one worker count (the most of the grid's that the cores can run at once),
+// in map mode: scale/workload:W/executor:E/workers:N/scale:S. Waiting workloads (sleeps,
+// downloads) are left out: their time is the waits', whatever the work.
+int register_scale_rows(const SuiteOptions& o, const Experiment& experiment, const Corpus& corpus) {
+  if (o.scales.empty() || experiment.work != WorkKind::cpu) return 0;
+  const std::string workload(experiment.name);
+  std::map<int, std::shared_ptr<Prepared>> prepared;
+  int registered = 0;
+  for (const ExecutorInfo* info : executors()) {
+    const std::vector<int> grid = grid_workers(o, *info);
+    if (grid.empty()) continue;
+    int workers = grid.front();
+    for (int w : grid) {
+      if (w <= o.cores) workers = std::max(workers, w);
+    }
+    const std::string family = "scale/workload:" + workload +
+                               "/executor:" + std::string(info->name) +
+                               "/workers:" + std::to_string(workers);
+    std::vector<int> chosen;
+    for (int s : o.scales) {
+      if (selected(o, family + "/scale:" + std::to_string(s))) chosen.push_back(s);
+    }
+    if (chosen.empty()) continue;
+    for (int s : chosen) {
+      if (prepared.contains(s)) continue;
+      Options options = scaled_options(experiment, experiment.defaults(preset_member(o)), s);
+      const Corpus grown = scaled_corpus(corpus, static_cast<unsigned>(s), kCorpusSeed);
+      prepared[s] = prepare(experiment, std::move(options), grown, "/scale:" + std::to_string(s));
+    }
+    auto* b = benchmark::RegisterBenchmark(
+        family.c_str(),
+        [prepared, family, info, workers, cores = o.cores](benchmark::State& state) {
+          const int scale = static_cast<int>(state.range(0));
+          run_case(state, prepared.at(scale), family + "/scale:" + std::to_string(scale), *info,
+                   Mode::map, workers, cores);
+          state.counters["scale"] = scale;
+        });
+    b->ArgName("scale");
+    for (int s : chosen) b->Arg(s);
+    b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+    if (o.min_time > 0) b->MinTime(o.min_time);
+    if (o.repetitions > 0) b->Repetitions(o.repetitions);
+    registered += static_cast<int>(chosen.size());
+  }
+  return registered;
 }
 
 }  // namespace
@@ -284,6 +353,7 @@ int register_experiments(const SuiteOptions& o, const Corpus& corpus,
       if (o.repetitions > 0) b->Repetitions(o.repetitions);
       registered += static_cast<int>(chosen.size());
     }
+    registered += register_scale_rows(o, experiment, corpus);
   }
   return registered;
 }

@@ -208,7 +208,7 @@ int run(int argc, char** argv) {
 
   Corpus corpus;
   try {
-    corpus = load_corpus({options.fixtures, 2016});
+    corpus = load_corpus({options.fixtures, kCorpusSeed});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
     return 1;

@@ -177,6 +177,15 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     } else if (name == "cbench_resume") {
       need();
       o.resume = value;
+    } else if (name == "cbench_scale") {
+      need();
+      for (const auto& s : split_list(value)) {
+        const long scale = parse_int(s, "--cbench_scale");
+        if (scale < 1 || scale > 1024) {
+          throw std::invalid_argument("--cbench_scale: " + s + " is not a scale from 1 to 1024");
+        }
+        o.scales.push_back(static_cast<int>(scale));
+      }
     } else if (name == "cbench_smoke") {
       o.smoke = true;
     } else {
@@ -185,7 +194,7 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
           " (ours: --cbench_preset, --cbench_workers, --cbench_workloads, "
           "--cbench_executors, --cbench_fixtures, --cbench_profile, "
           "--cbench_cpus, --cbench_trace, --cbench_journal, --cbench_resume, "
-          "--cbench_smoke)");
+          "--cbench_scale, --cbench_smoke)");
     }
   }
   argc = kept;

@@ -21,6 +21,9 @@
 namespace cbench::bench {
 
 enum class Preset { quick, standard, seed, full };
+
+// The seed of the generated corpus, for the run and for its scaled copies (--cbench_scale).
+inline constexpr std::uint64_t kCorpusSeed = 2016;
 std::string_view to_string(Preset preset);
 
 struct SuiteOptions {
@@ -35,10 +38,11 @@ struct SuiteOptions {
   std::filesystem::path journal;   // --cbench_journal (empty: beside --benchmark_out, journal.hpp)
   std::filesystem::path resume;    // --cbench_resume: the journal of the run this one completes
   std::set<std::string> finished;  // the cases that journal already holds: not registered again
-  bool smoke = false;              // --cbench_smoke: tiny sizes, for ctest
-  int cores = 1;                   // cores this run may use
-  double min_time = 0;             // seconds per case; 0: Google Benchmark's default
-  int repetitions = 0;             // 0: Google Benchmark's default (1)
+  std::vector<int> scales;  // --cbench_scale: the cost-against-work sweep's scales (empty: none)
+  bool smoke = false;       // --cbench_smoke: tiny sizes, for ctest
+  int cores = 1;            // cores this run may use
+  double min_time = 0;      // seconds per case; 0: Google Benchmark's default
+  int repetitions = 0;      // 0: Google Benchmark's default (1)
 };
 
 // Parses and removes our flags from argv (Google Benchmark parses its own after). Throws

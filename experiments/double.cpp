@@ -50,7 +50,8 @@ constexpr OptionSpec kOptions[] = {
      .help = "N numbers",
      .fallback = 10,
      .min = 1,
-     .max = 100'000'000},
+     .max = 100'000'000,
+     .scale_power = 1},
 };
 
 }  // namespace

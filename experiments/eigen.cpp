@@ -72,7 +72,9 @@ constexpr OptionSpec kOptions[] = {
      .fallback = 1000,
      .min = 1,
      .max = 100'000'000,
-     .bench = PresetValues{.smoke = 16, .quick = 200, .standard = 300, .seed = 1000, .full = 1000}},
+     .bench = PresetValues{.smoke = 16, .quick = 200, .standard = 300, .seed = 1000, .full = 1000},
+     // A dense eigenvalue solve costs n³: S times the work is n times S^(1/3).
+     .scale_power = 1.0 / 3},
     {.name = "matrices",
      .placeholder = "N",
      .help = "how many matrices (tasks)",

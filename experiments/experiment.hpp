@@ -54,6 +54,9 @@ struct OptionSpec {
   double min = 0, max = 0;         // the accepted range of an integer or seconds option
   // The benchmarks' value in each preset, when it is not the default.
   std::optional<PresetValues> bench{};
+  // How the option grows in the benchmarks' cost-against-work sweep (--cbench_scale S): its
+  // value times S^scale_power, so that the work grows S times (0: it does not grow).
+  double scale_power = 0;
 
   // "1000", "1", "0.05": the default as the help shows it.
   std::string default_text() const;

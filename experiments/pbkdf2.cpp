@@ -55,7 +55,8 @@ constexpr OptionSpec kOptions[] = {
                            .quick = 100'000,
                            .standard = 200'000,
                            .seed = 1'000'000,
-                           .full = 1'000'000}},
+                           .full = 1'000'000},
+     .scale_power = 1},
 };
 
 }  // namespace

@@ -85,6 +85,30 @@ class Grid(unittest.TestCase):
         for w in (w["name"] for w in found["workloads"] if w["reads_files"]):
             self.assertIn(f"{w}/executor:pool/mode:cold-cache/workers:2", names)
 
+    def test_the_scale_sweep_has_every_cpu_workload_at_every_scale(self):
+        found = registries()
+        traits = {e["name"]: e for e in found["executors"]}
+        names = listed("--cbench_preset=quick", "--cbench_workers=1,2", "--cbench_scale=1,4",
+                       "--benchmark_filter=^scale/")
+        for w in found["workloads"]:
+            mine = {n for n in names if n.startswith(f"scale/workload:{w['name']}/")}
+            if w["work"] != "cpu":
+                self.assertEqual(mine, set(), w["name"])  # sleeps and downloads do not scale
+                continue
+            for e, t in traits.items():
+                if t["needs_launcher"]:
+                    continue
+                rows = {n for n in mine if f"/executor:{e}/" in n}
+                self.assertEqual({n.rsplit("/", 1)[1] for n in rows}, {"scale:1", "scale:4"}, e)
+                workers = {n.split("/workers:")[1].split("/")[0] for n in rows}
+                self.assertEqual(len(workers), 1)  # one worker count per executor
+                if t["workers"] == "caller":
+                    self.assertEqual(workers, {"1"})
+        bad = subprocess.run([BENCH, "--cbench_scale=0", "--benchmark_list_tests=true"],
+                             capture_output=True, text=True)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--cbench_scale", bad.stderr)
+
     def test_filters_narrow_the_grid(self):
         names = listed("--cbench_workloads=pbkdf2", "--cbench_executors=pool", "--cbench_workers=3")
         self.assertEqual(names, {"pbkdf2/executor:pool/mode:map/workers:3",

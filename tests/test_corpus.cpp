@@ -166,6 +166,28 @@ TEST(CustomCorpus, AnEntryThatIsNotARegularFileIsAnErrorNamingIt) {
   }
 }
 
+// The cost-against-work sweep's corpus: S times the bytes of every book, the same stop words.
+TEST(ScaledCorpus, GrowsEveryBookSTimes) {
+  const Corpus base = generated_corpus(2016);
+  const Corpus grown = scaled_corpus(base, 4, 2016);
+  ASSERT_EQ(grown.books.size(), base.books.size());
+  for (std::size_t i = 0; i < base.books.size(); ++i) {
+    EXPECT_EQ(grown.books[i].name, base.books[i].name);
+    EXPECT_EQ(grown.books[i].text.size(), 4 * base.books[i].text.size()) << base.books[i].name;
+  }
+  EXPECT_EQ(grown.kind, CorpusKind::generated);
+  EXPECT_EQ(grown.stop_words, base.stop_words);
+  EXPECT_NE(grown.checksum, base.checksum);
+  EXPECT_NE(grown.origin.find("scale 4"), std::string::npos) << grown.origin;
+  EXPECT_EQ(scaled_corpus(base, 1, 2016).checksum, base.checksum);
+
+  testing::TempDir dir;
+  dir.write("books/Gulliver.txt", "lilliput blefuscu");
+  dir.write("stop-words/english.txt", "the\n");
+  const Corpus custom = scaled_corpus(load_corpus_from(dir.path()), 3, 2016);
+  EXPECT_EQ(custom.books.at(0).text, "lilliput blefuscu\nlilliput blefuscu\nlilliput blefuscu");
+}
+
 TEST(Lookup, FlagThenEnvironmentThenFetchedThenGenerated) {
   testing::TempDir flag_dir, env_dir;
   flag_dir.write("books/Gulliver.txt", "flag\n");

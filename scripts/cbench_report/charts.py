@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from . import registry
 from .load import Benchmark, Run
 from .metg import GranularityPoint, Metg, granularity_points, metg_table
+from .scale import ScaleFit, describe_exponent, scale_fits, scale_points
 from .scaling import Point, by_series, experiment_points
 from .stats import CI_METHOD, bootstrap_median_ci
 from .style import (IDEAL_STYLE, executor_colour, executor_rank, line_style, machine_line,
@@ -49,6 +50,7 @@ def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
                lifecycle_chart(run), memory_chart(run),
                granularity_chart(granularity, metg_table(granularity), run.context)]
     charts += [timeline_chart(w, trace, run.context) for w in workloads]
+    charts.append(scale_chart(scale_fits(scale_points(run)), run.context))
     return [c for c in charts if c is not None]
 
 
@@ -326,6 +328,36 @@ def granularity_chart(points: Sequence[GranularityPoint], metgs: Sequence[Metg],
     for ax in flat[len(workers):]:
         ax.set_visible(False)
     return Chart("granularity", title, figure)
+
+
+# ---- cost against work ---------------------------------------------------------------------
+
+
+def scale_chart(fits: Sequence[ScaleFit], context: Mapping[str, Any]) -> Chart | None:
+    """Time against scale on log-log axes, one panel per workload, one line per executor with
+    its fitted exponent in the legend (1: the cost grows as the work does)."""
+    if not fits:
+        return None
+    workloads = list(dict.fromkeys(f.workload for f in fits))
+    title = "cost against work: time per run against the work's scale (fitted exponent)"
+    figure, axes = _figure(title, context, _grid_size(len(workloads)), *_grid(len(workloads)),
+                           squeeze=False)
+    flat = list(axes.flat)
+    for ax, w in zip(flat, workloads):
+        for fit in sorted((f for f in fits if f.workload == w), key=lambda f: executor_rank(f.executor)):
+            ax.plot([p.scale for p in fit.points], [p.seconds * 1e3 for p in fit.points],
+                    label=f"{fit.executor} ×{fit.workers} (exponent {describe_exponent(fit.exponent)})",
+                    **line_style(fit.executor))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        _plain_axis(ax.xaxis)
+        ax.set_title(w, fontsize="medium")
+        ax.set_xlabel("scale (work × S)")
+        ax.set_ylabel("ms per run")
+        ax.legend(fontsize="x-small", loc="upper left")
+    for ax in flat[len(workloads):]:
+        ax.set_visible(False)
+    return Chart("scale", title, figure)
 
 
 # ---- timeline ------------------------------------------------------------------------------

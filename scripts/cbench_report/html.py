@@ -12,6 +12,9 @@ from .languages import HEADERS as LANGUAGE_HEADERS
 from .languages import language_tables
 from .load import Run
 from .metg import Metg
+from .scale import HEADERS as SCALE_HEADERS
+from .scale import NOTE as SCALE_NOTE
+from .scale import scale_fits, scale_points, scale_rows
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
@@ -84,6 +87,10 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
                     "</h2>" + _table(WAKE_HEADERS, wakes))
     if metgs:
         body.append("<h2>METG (smallest task at 50% efficiency)</h2>" + _table(METG_HEADERS, metg_rows(metgs)))
+    fits = scale_fits(scale_points(run))
+    if fits:
+        body.append("<h2>Cost against work (--cbench_scale)</h2>"
+                    + _table(SCALE_HEADERS, scale_rows(fits)) + f"<p>{escape(SCALE_NOTE)}</p>")
     body.append("<h2>Context</h2>" + _table(["key", "value"], context_rows(run), "context"))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>cbench — {escape(machine_line(run.context))}</title><style>{STYLE}</style>"

@@ -8,6 +8,9 @@ from .languages import HEADERS as LANGUAGE_HEADERS
 from .languages import language_tables
 from .load import Run
 from .metg import Metg
+from .scale import HEADERS as SCALE_HEADERS
+from .scale import NOTE as SCALE_NOTE
+from .scale import scale_fits, scale_points, scale_rows
 from .scaling import Point
 from .stats import CI_METHOD
 from .style import machine_line
@@ -43,4 +46,8 @@ def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> 
     if metgs:
         parts.append("### METG (smallest task at 50% efficiency)\n\n"
                      + markdown_table(METG_HEADERS, metg_rows(metgs)))
+    fits = scale_fits(scale_points(run))
+    if fits:
+        parts.append("### Cost against work (--cbench_scale)\n\n"
+                     + markdown_table(SCALE_HEADERS, scale_rows(fits)) + "\n\n" + SCALE_NOTE)
     return "\n\n".join(parts) + "\n"

@@ -52,6 +52,7 @@ class Name:
     def is_experiment(self) -> bool:
         """An experiment row: a workload family (not an overhead or granularity case)."""
         return (not self.family.startswith("overhead:") and not self.family.startswith("granularity")
+                and self.family != "scale"
                 and "executor" in self.params and "workers" in self.params)
 
 
