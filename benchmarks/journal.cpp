@@ -12,12 +12,25 @@
 namespace cbench::bench {
 namespace {
 
-// Google Benchmark escapes every newline inside a string, so the ones left are between tokens.
-std::string one_line(std::string text) {
-  for (char& c : text) {
-    if (c == '\n') c = ' ';
+// Google Benchmark escapes every newline inside a string, so the ones left are between tokens
+// and become spaces. It leaves the other control bytes as they are (a book's name, an error
+// message may hold one), which JSON does not allow in a string: they are escaped here.
+std::string one_line(const std::string& text) {
+  std::string line;
+  line.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      line += ' ';
+    } else if (byte < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
+      line += escaped;
+    } else {
+      line += c;
+    }
   }
-  return text;
+  return line;
 }
 
 // The value of "key": "value" in a line of Google Benchmark's JSON, unescaped (\" and \\ only:
@@ -36,12 +49,18 @@ std::string string_field(const std::string& line, const std::string& key) {
 
 }  // namespace
 
-JournalingJsonReporter::JournalingJsonReporter(const std::filesystem::path& journal, int cases)
+JournalingJsonReporter::JournalingJsonReporter(const std::filesystem::path& journal, int cases,
+                                               bool append)
     : cases_(cases), path_(journal.string()) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ =
+      ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);
   if (fd_ < 0) {
     throw std::runtime_error("cannot open the journal " + path_ + ": " + std::strerror(errno));
   }
+  // A last line cut off by a crash is ended, so that this part's first line is a line of its own.
+  const off_t size = ::lseek(fd_, 0, SEEK_END);
+  char last = '\n';
+  if (size > 0 && ::pread(fd_, &last, 1, size - 1) == 1 && last != '\n') append_raw("\n");
 }
 
 JournalingJsonReporter::~JournalingJsonReporter() {
@@ -49,7 +68,10 @@ JournalingJsonReporter::~JournalingJsonReporter() {
 }
 
 void JournalingJsonReporter::append(const std::string& line) {
-  const std::string text = line + "\n";
+  append_raw(line + "\n");
+}
+
+void JournalingJsonReporter::append_raw(const std::string& text) {
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
@@ -92,6 +114,17 @@ void JournalingJsonReporter::ReportRuns(const std::vector<Run>& runs) {
   *file << std::flush;
   std::string rows = text.str();
   rows.erase(0, rows.find('{'));  // the separator from the case before
+  // Google Benchmark reports a case's repetitions, then its aggregates, in two calls: the case
+  // goes to the journal in one line, once both are there, so that a case is finished or not.
+  const Run& first = runs.front();
+  if (first.run_type == Run::RT_Iteration && first.repetitions > 1) {
+    repetitions_ = rows;
+    return;
+  }
+  if (first.run_type == Run::RT_Aggregate && !repetitions_.empty()) {
+    rows = repetitions_ + ", " + rows;
+  }
+  repetitions_.clear();
   append("[" + one_line(rows) + "]");
 }
 

@@ -7,7 +7,8 @@
 //                                                          cases this part registered
 //   [{...}, {...}]                                         every row of one finished case (its
 //                                                          repetitions, then its aggregates), as
-//                                                          Google Benchmark's JSON writes them
+//                                                          Google Benchmark's JSON writes them,
+//                                                          on one line
 //
 // `scripts/report assemble` turns a journal into the results.json Google Benchmark would have
 // written; a resumed run appends its part to the same journal.
@@ -27,9 +28,9 @@ namespace cbench::bench {
 // journal as each case finishes.
 class JournalingJsonReporter final : public benchmark::JSONReporter {
  public:
-  // Opens the journal for appending (throws std::runtime_error naming it). `cases`: how many
-  // cases this run registered.
-  JournalingJsonReporter(const std::filesystem::path& journal, int cases);
+  // Opens the journal (throws std::runtime_error naming it): emptied first, unless `append`
+  // (the run resumes it). `cases`: how many cases this run registered.
+  JournalingJsonReporter(const std::filesystem::path& journal, int cases, bool append);
   ~JournalingJsonReporter() override;
   JournalingJsonReporter(const JournalingJsonReporter&) = delete;
   JournalingJsonReporter& operator=(const JournalingJsonReporter&) = delete;
@@ -39,10 +40,12 @@ class JournalingJsonReporter final : public benchmark::JSONReporter {
 
  private:
   void append(const std::string& line);
+  void append_raw(const std::string& text);
 
   int fd_ = -1;
   int cases_ = 0;
   std::string path_;
+  std::string repetitions_;  // a case's repetition rows, until its aggregates come
 };
 
 // What a journal already holds: the cases it finished (each as the name the filters see, without

@@ -281,7 +281,11 @@ int run(int argc, char** argv) {
       return 2;
     }
     try {
-      journal.emplace(journal_path, total);
+      // A resumed run adds its part to the journal it resumes; any other starts it afresh.
+      const bool append =
+          !options.resume.empty() && std::filesystem::weakly_canonical(journal_path) ==
+                                         std::filesystem::weakly_canonical(options.resume);
+      journal.emplace(journal_path, total, append);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
       return 1;

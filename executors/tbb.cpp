@@ -2,11 +2,12 @@
 // tbb::global_control that lets oneTBB start W workers.
 //
 // Why W + 1 in global_control: oneTBB counts the thread that calls into it as one of
-// max_allowed_parallelism and, by default, caps the total at the number of cores. Here the caller
-// does not take tasks — it waits (asleep) for results to hand them to on_result as they
+// max_allowed_parallelism and, by default, caps the total at the number of cores. In run() the
+// caller does not take tasks — it waits (asleep) for results to hand them to on_result as they
 // complete, like every other executor — so W worker threads need a limit of W + 1. The arena
-// reserves no slot for the caller for the same reason. A fresh arena and control per executor,
-// so a sweep over W never inherits the previous W.
+// reserves no slot for the caller for the same reason; in run_into() (map mode) the caller waits
+// inside the arena and may take a free slot, so that at most W threads run tasks either way. A
+// fresh arena and control per executor, so a sweep over W never inherits the previous W.
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
@@ -65,7 +66,9 @@ class TbbExecutor final : public Executor {
       for (std::size_t i = 0; i < tasks.size(); ++i) {
         group.run([&, i] {
           in_flight_.enter();
-          results[i] = run_task(tasks[i], i, worker_number(), clock);
+          // The arena's slot: the caller holds one of the W, so numbering threads as they first
+          // run a task could give W + 1 numbers over the executor's life.
+          results[i] = run_task(tasks[i], i, tbb::this_task_arena::current_thread_index(), clock);
           in_flight_.leave();
         });
       }

@@ -18,7 +18,7 @@ import time
 import unittest
 from pathlib import Path
 
-ROOT, BUILD_DIR = Path(sys.argv[1]), Path(sys.argv[2])
+ROOT, BUILD_DIR = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
 BENCH = ROOT / "scripts" / "bench"
 # Eight cheap cases, a few tenths of a second each; the first downloads, so the fixture server
 # runs too.
@@ -199,6 +199,23 @@ class BenchInterruptTest(unittest.TestCase):
                              env=ENV, capture_output=True, text=True, timeout=60)
         self.assertEqual(bad.returncode, 2)
         self.assertIn("no such run folder", bad.stderr)
+
+    def test_a_run_that_measured_nothing_says_so_with_the_binarys_status(self):
+        bad = subprocess.run([str(BENCH), "--no-build", "--runs-dir", str(self.runs), "--preset",
+                              "quick", "--", "--cbench_nonsense=1"],
+                             env=ENV, capture_output=True, text=True, timeout=120)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("unknown flag --cbench_nonsense", bad.stderr)
+        self.assertIn("the benchmark run failed (exit 2) before any case was measured", bad.stderr)
+
+    def test_resume_takes_a_folder_relative_to_where_it_is_typed(self):
+        bench, run, _, err = self.interrupt(lambda b, _: os.killpg(b.pid, signal.SIGINT))
+        self.assertEqual(bench.returncode, 130, err)
+        resumed = subprocess.run([str(BENCH), "--no-build", "--resume", run.name], env=ENV,
+                                 cwd=run.parent, capture_output=True, text=True, timeout=300)
+        self.assertEqual(resumed.returncode, 0, resumed.stderr)
+        results = json.loads((run / "results.json").read_text())
+        self.assertEqual(len({b["run_name"] for b in results["benchmarks"]}), CASES)
 
     def test_two_runs_in_the_same_second_get_two_folders(self):
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],

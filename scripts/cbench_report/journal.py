@@ -42,7 +42,8 @@ def case_name(run_name: str) -> str:
 
 def assemble(journal: Path) -> Assembled:
     try:
-        lines = journal.read_text(encoding="utf-8").splitlines()
+        # Bytes that are not UTF-8 (a file name, an error message) are kept, not fatal.
+        lines = journal.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     except OSError as error:
         raise UnusableInput(f"{journal}: cannot read the journal: {error.strerror}") from error
     context: dict[str, Any] | None = None
@@ -53,7 +54,7 @@ def assemble(journal: Path) -> Assembled:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, strict=False)
         except json.JSONDecodeError:
             cut += 1
             continue
@@ -82,6 +83,7 @@ def write_assembled(journal: Path, out: Path) -> Assembled:
     an interrupted write never leaves a half file)."""
     result = assemble(journal)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(result.document, indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(result.document, indent=2) + "\n", encoding="utf-8",
+                   errors="surrogateescape")
     tmp.replace(out)
     return result

@@ -50,6 +50,15 @@ class JournalTest(unittest.TestCase):
         run = load_run(out)  # what the report reads
         self.assertEqual(sorted(run.benchmarks), ["a/executor:x/workers:1", "b/executor:x/workers:1"])
 
+    def test_escaped_control_bytes_and_bytes_that_are_not_utf8_are_kept(self):
+        line = rows("a/executor:x/workers:1", 1).replace('"iteration"', '"iteration", '
+                                                          '"error_message": "bad \\u0001 book"')
+        path = self.journal(header(1), line)
+        path.write_bytes(path.read_bytes().replace(b"bad", b"b\xffd"))
+        result = assemble(path)
+        self.assertEqual((result.finished, result.cut_lines), (1, 0))
+        self.assertIn("\x01", result.document["benchmarks"][0]["error_message"])
+
     def test_a_file_without_a_header_is_unusable(self):
         with self.assertRaises(UnusableInput):
             assemble(self.journal(rows("a/executor:x/workers:1", 1)))
