@@ -1,5 +1,6 @@
 // E7 wordfreq: map-reduce word frequencies over the whole corpus: the books joined and cut into
 // chunks at white space, each chunk's table counted by a task, the tables merged on the caller.
+#include <algorithm>
 #include <stdexcept>
 
 #include "executors/wire.hpp"
@@ -36,27 +37,64 @@ Bytes run_wordfreq(std::string_view input) {
 
 [[maybe_unused]] const bool kKinds = register_task_kinds({{"wordfreq", run_wordfreq}});
 
-// The books in canonical order joined by a newline, so that the last word of one book and the
-// first of the next stay two words.
-std::string whole_corpus(const Corpus& corpus) {
-  std::string text;
-  text.reserve(corpus.total_bytes() + corpus.books.size());
-  for (const auto& book : corpus.books) {
-    if (!text.empty()) text += '\n';
-    text += book.text;
+// The whole corpus: the books in canonical order joined by a newline, so that the last word of
+// one book and the first of the next stay two words. It is never made in one piece: each chunk's
+// input is written straight from the books, so the corpus is in memory twice at most (the books,
+// the inputs), not three times.
+class JoinedBooks {
+ public:
+  explicit JoinedBooks(const Corpus& corpus) {
+    for (const auto& book : corpus.books) {
+      if (size_ > 0) pieces_.push_back({size_++, "\n"});  // a separator after a non-empty start
+      pieces_.push_back({size_, book.text});
+      size_ += book.text.size();
+    }
   }
-  return text;
-}
+
+  std::size_t size() const { return size_; }
+
+  unsigned char at(std::size_t i) const {
+    const Piece& p = piece_of(i);
+    return static_cast<unsigned char>(p.text[i - p.offset]);
+  }
+
+  // Bytes [begin, end) appended to out, piece by piece.
+  void append(wire::Writer& out, std::size_t begin, std::size_t end) const {
+    for (const Piece& p : pieces_) {
+      const std::size_t from = std::max(begin, p.offset);
+      const std::size_t to = std::min(end, p.offset + p.text.size());
+      if (from < to) out.append(p.text.substr(from - p.offset, to - from));
+    }
+  }
+
+ private:
+  struct Piece {
+    std::size_t offset;
+    std::string_view text;
+  };
+  const Piece& piece_of(std::size_t i) const {
+    auto it = std::upper_bound(pieces_.begin(), pieces_.end(), i,
+                               [](std::size_t at, const Piece& p) { return at < p.offset; });
+    return *(it - 1);
+  }
+  std::vector<Piece> pieces_;
+  std::size_t size_ = 0;
+};
 
 std::vector<Task> wordfreq_tasks(const Corpus& corpus, const Options& o) {
   const long chunks = o.integer("chunks");
   if (chunks < 1) throw std::invalid_argument("--chunks must be at least 1");
-  const std::string text = whole_corpus(corpus);
+  const JoinedBooks text(corpus);
+  std::vector<std::size_t> bounds = whitespace_cuts(text.size(), static_cast<int>(chunks),
+                                                    [&](std::size_t i) { return text.at(i); });
+  bounds.insert(bounds.begin(), 0);
+  bounds.push_back(text.size());
   std::vector<Task> tasks;
-  int i = 0;
-  for (std::string_view chunk : split_at_whitespace(text, static_cast<int>(chunks))) {
-    tasks.push_back(
-        make_task("wordfreq", "chunk " + std::to_string(i++), wire::Writer().str(chunk).take()));
+  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
+    wire::Writer input;
+    input.str_header(bounds[i + 1] - bounds[i]);
+    text.append(input, bounds[i], bounds[i + 1]);
+    tasks.push_back(make_task("wordfreq", "chunk " + std::to_string(i), input.take()));
   }
   return tasks;
 }

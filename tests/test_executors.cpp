@@ -130,6 +130,36 @@ TEST_P(ExecutorTest, BadWorkerCountsAreErrors) {
   }
 }
 
+// wordfreq writes each chunk's input straight from the books: the chunks, put together, are the
+// books joined by newlines (an empty book adds none before the first), cut where
+// split_at_whitespace cuts that text.
+TEST(Wordfreq, ChunksAreTheJoinedBooksCutAtWhiteSpace) {
+  Corpus corpus;
+  corpus.books = {{"Empty", ""},
+                  {"A", "alpha beta\ngamma"},
+                  {"B", "delta"},
+                  {"C", ""},
+                  {"D", "epsilon zeta eta theta"}};
+  std::string joined;
+  for (const auto& book : corpus.books) {
+    if (!joined.empty()) joined += '\n';
+    joined += book.text;
+  }
+  const Experiment& wordfreq = find_experiment("wordfreq");
+  for (long chunks : {1L, 2L, 3L, 7L, 40L}) {
+    Options options = wordfreq.defaults();
+    options.set("chunks", chunks);
+    const auto tasks = wordfreq.make_tasks(corpus, options);
+    const auto expected = split_at_whitespace(joined, static_cast<int>(chunks));
+    ASSERT_EQ(tasks.size(), expected.size()) << chunks;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      wire::Reader in(*tasks[i].input);
+      EXPECT_EQ(in.str(), expected[i]) << "chunks " << chunks << ", chunk " << i;
+      in.expect_done();
+    }
+  }
+}
+
 TEST(Executors, UnknownNamesAreErrorsListingTheKnownOnes) {
   try {
     make_executor("gpu", 1);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -71,6 +72,12 @@ WordFrequencies merge(const WordFrequencies& a, const WordFrequencies& b);
 // Cuts text into `parts` pieces at ASCII white space (a word is never split); some pieces may be
 // empty when the text has few white-space bytes. parts < 1 is std::invalid_argument.
 std::vector<std::string_view> split_at_whitespace(std::string_view text, int parts);
+
+// Where split_at_whitespace cuts a text of `size` bytes whose byte i is byte_at(i): the `parts`
+// - 1 cut offsets, for a text that is not in one piece of memory (the books, joined only in
+// the task inputs). parts < 1 is std::invalid_argument.
+std::vector<std::size_t> whitespace_cuts(std::size_t size, int parts,
+                                         const std::function<unsigned char(std::size_t)>& byte_at);
 
 // The `count` most frequent words, most frequent first, ties by the word's bytes.
 std::vector<WordCount> top_words(const WordFrequencies& frequencies, std::size_t count);

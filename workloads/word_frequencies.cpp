@@ -103,17 +103,30 @@ WordFrequencies merge(const WordFrequencies& a, const WordFrequencies& b) {
   return out;
 }
 
-std::vector<std::string_view> split_at_whitespace(std::string_view text, int parts) {
+std::vector<std::size_t> whitespace_cuts(std::size_t size, int parts,
+                                         const std::function<unsigned char(std::size_t)>& byte_at) {
   if (parts < 1) throw std::invalid_argument("split_at_whitespace: parts must be at least 1");
-  std::vector<std::string_view> pieces;
-  pieces.reserve(static_cast<std::size_t>(parts));
-  const std::size_t n = text.size();
+  std::vector<std::size_t> cuts;
+  cuts.reserve(static_cast<std::size_t>(parts) - 1);
   std::size_t begin = 0;
   for (int k = 1; k < parts; ++k) {
-    auto target = static_cast<std::size_t>(static_cast<Uint128>(n) * static_cast<unsigned>(k) /
+    auto target = static_cast<std::size_t>(static_cast<Uint128>(size) * static_cast<unsigned>(k) /
                                            static_cast<unsigned>(parts));
     std::size_t cut = std::max(target, begin);
-    while (cut < n && !is_ascii_space(static_cast<unsigned char>(text[cut]))) ++cut;
+    while (cut < size && !is_ascii_space(byte_at(cut))) ++cut;
+    cuts.push_back(cut);
+    begin = cut;
+  }
+  return cuts;
+}
+
+std::vector<std::string_view> split_at_whitespace(std::string_view text, int parts) {
+  const auto cuts = whitespace_cuts(
+      text.size(), parts, [&](std::size_t i) { return static_cast<unsigned char>(text[i]); });
+  std::vector<std::string_view> pieces;
+  pieces.reserve(static_cast<std::size_t>(parts));
+  std::size_t begin = 0;
+  for (std::size_t cut : cuts) {
     pieces.push_back(text.substr(begin, cut - begin));
     begin = cut;
   }

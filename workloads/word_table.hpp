@@ -106,9 +106,12 @@ class WordTable {
 
   explicit WordTable(std::size_t text_size) {
     // English books hold a distinct word per 20 to 45 bytes: start with room for one per 24 (the
-    // table of the largest book then stays near 1 MiB), and grow when needed.
+    // table of the largest book then stays near 1 MiB), and grow when needed. Not beyond 2^17
+    // slots (4 MiB) to start with: a text's vocabulary grows far slower than the text (the eight
+    // books together have 36,719 distinct words), and a table sized for one word per 24 bytes of
+    // a 263 MB text took 512 MiB, twice the text, for words it never held.
     std::size_t capacity = 1024;
-    while (capacity * kMaxLoad / 8 < text_size / 24 && capacity < (std::size_t{1} << 24)) {
+    while (capacity * kMaxLoad / 8 < text_size / 24 && capacity < (std::size_t{1} << 17)) {
       capacity *= 2;
     }
     slots_.resize(capacity);
