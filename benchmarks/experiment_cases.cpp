@@ -226,6 +226,19 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
   return p;
 }
 
+// What every experiment case shares: its argument and the values chosen for it, wall time and
+// the whole process's CPU time in ms, the preset's minimum time and repetitions. Returns how many
+// cases that registered.
+int configure_case(benchmark::internal::Benchmark* b, const char* arg_name,
+                   const std::vector<int>& args, const SuiteOptions& o) {
+  b->ArgName(arg_name);
+  for (int a : args) b->Arg(a);
+  b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+  if (o.min_time > 0) b->MinTime(o.min_time);
+  if (o.repetitions > 0) b->Repetitions(o.repetitions);
+  return static_cast<int>(args.size());
+}
+
 // The options of the sweep's scale S: every option that declares a scale_power grows by
 // S^scale_power (rounded, kept in its range), so that the work grows S times.
 Options scaled_options(const Experiment& experiment, Options options, int scale) {
@@ -281,12 +294,7 @@ int register_scale_rows(const SuiteOptions& o, const Experiment& experiment, con
                    Mode::map, workers, cores);
           state.counters["scale"] = scale;
         });
-    b->ArgName("scale");
-    for (int s : chosen) b->Arg(s);
-    b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-    if (o.min_time > 0) b->MinTime(o.min_time);
-    if (o.repetitions > 0) b->Repetitions(o.repetitions);
-    registered += static_cast<int>(chosen.size());
+    registered += configure_case(b, "scale", chosen, o);
   }
   return registered;
 }
@@ -346,12 +354,7 @@ int register_experiments(const SuiteOptions& o, const Corpus& corpus,
             run_case(state, p, family + "/workers:" + std::to_string(workers), *f.executor, f.mode,
                      workers, cores);
           });
-      b->ArgName("workers");
-      for (int w : chosen) b->Arg(w);
-      b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-      if (o.min_time > 0) b->MinTime(o.min_time);
-      if (o.repetitions > 0) b->Repetitions(o.repetitions);
-      registered += static_cast<int>(chosen.size());
+      registered += configure_case(b, "workers", chosen, o);
     }
     registered += register_scale_rows(o, experiment, corpus);
   }

@@ -85,15 +85,20 @@ void JournalingJsonReporter::append_raw(const std::string& text) {
   }
 }
 
-bool JournalingJsonReporter::ReportContext(const Context& context) {
+std::string JournalingJsonReporter::written_by(const std::function<void()>& report) {
   std::ostream* file = &GetOutputStream();
   std::ostringstream text;
   SetOutputStream(&text);
-  const bool ok = JSONReporter::ReportContext(context);
+  report();
   SetOutputStream(file);
-  *file << text.str();
+  *file << text.str() << std::flush;
+  return text.str();
+}
+
+bool JournalingJsonReporter::ReportContext(const Context& context) {
+  bool ok = false;
   // {"context": {...}, "benchmarks": [   ->   the object after "context":
-  const std::string all = text.str();
+  const std::string all = written_by([&] { ok = JSONReporter::ReportContext(context); });
   const auto open = all.find('{', all.find("\"context\""));
   const auto close = all.rfind('}', all.find("\"benchmarks\""));
   if (open != std::string::npos && close != std::string::npos && close > open) {
@@ -105,14 +110,7 @@ bool JournalingJsonReporter::ReportContext(const Context& context) {
 
 void JournalingJsonReporter::ReportRuns(const std::vector<Run>& runs) {
   if (runs.empty()) return;
-  std::ostream* file = &GetOutputStream();
-  std::ostringstream text;
-  SetOutputStream(&text);
-  JSONReporter::ReportRuns(runs);
-  SetOutputStream(file);
-  *file << text.str();
-  *file << std::flush;
-  std::string rows = text.str();
+  std::string rows = written_by([&] { JSONReporter::ReportRuns(runs); });
   rows.erase(0, rows.find('{'));  // the separator from the case before
   // Google Benchmark reports a case's repetitions, then its aggregates, in two calls: the case
   // goes to the journal in one line, once both are there, so that a case is finished or not.

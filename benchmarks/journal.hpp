@@ -17,6 +17,7 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -39,6 +40,8 @@ class JournalingJsonReporter final : public benchmark::JSONReporter {
   void ReportRuns(const std::vector<Run>& runs) override;
 
  private:
+  // What report() writes to the JSON file, written there too.
+  std::string written_by(const std::function<void()>& report);
   void append(const std::string& line);
   void append_raw(const std::string& text);
 

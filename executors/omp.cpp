@@ -86,9 +86,28 @@ class OmpExecutor final : public Executor {
     if (tasks.empty()) return;
     in_flight_.reset();
     CompletionQueue queue(tasks.size());
-    const TraceClock clock = TraceClock::start();
-    // One parallel region of W threads for the run; one of them generates a task per task.
-    Leader::get().start([this, tasks, &queue, &clock] {
+    start_region(tasks,
+                 [&queue](std::size_t, TaskResult&& result) { queue.push(std::move(result)); });
+    // Whatever on_result does, the team finishes the run before its task list and queue go away.
+    deliver_all(queue, tasks.size(), on_result, [] { Leader::get().wait_until_free(); });
+  }
+
+  // Each task leaves its result in place; the caller sleeps until the team has finished.
+  void run_into(std::span<const Task> tasks, std::span<TaskResult> results) override {
+    if (tasks.empty()) return;
+    start_region(tasks,
+                 [results](std::size_t i, TaskResult&& result) { results[i] = std::move(result); });
+    Leader::get().wait_until_free();
+  }
+
+ private:
+  // One parallel region of W threads for the run, on the leader; one of them generates a task
+  // per task, and each task's result goes to keep(index, result), on the thread that ran it.
+  // The region's barrier waits for every task; Leader::wait_until_free() waits for the region.
+  template <typename Keep>
+  void start_region(std::span<const Task> tasks, Keep keep) {
+    in_flight_.reset();
+    Leader::get().start([this, tasks, keep, clock = TraceClock::start()] {
 #pragma omp parallel num_threads(workers_)
       {
 #pragma omp single
@@ -98,38 +117,13 @@ class OmpExecutor final : public Executor {
             in_flight_.enter();
             TaskResult result = run_task(tasks[i], i, omp_get_thread_num(), clock);
             in_flight_.leave();
-            queue.push(std::move(result));
-          }
-        }
-      }  // every task has ended: the region's barrier waits for them
-    });
-    // Whatever on_result does, the team finishes the run before its task list and queue go away.
-    deliver_all(queue, tasks.size(), on_result, [] { Leader::get().wait_until_free(); });
-  }
-
-  // Each task leaves its result in place; the caller sleeps until the team has finished.
-  void run_into(std::span<const Task> tasks, std::span<TaskResult> results) override {
-    if (tasks.empty()) return;
-    in_flight_.reset();
-    const TraceClock clock = TraceClock::start();
-    Leader::get().start([this, tasks, results, &clock] {
-#pragma omp parallel num_threads(workers_)
-      {
-#pragma omp single
-        for (std::size_t i = 0; i < tasks.size(); ++i) {
-#pragma omp task firstprivate(i)
-          {
-            in_flight_.enter();
-            results[i] = run_task(tasks[i], i, omp_get_thread_num(), clock);
-            in_flight_.leave();
+            keep(i, std::move(result));
           }
         }
       }
     });
-    Leader::get().wait_until_free();
   }
 
- private:
   const int workers_;
   InFlight in_flight_;
 };
