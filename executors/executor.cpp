@@ -35,7 +35,20 @@ const TaskKind& task_kind(std::string_view name) {
   return it->second;
 }
 
+Bytes TaskKind::operator()(std::string_view input, std::span<const std::string_view> views) const {
+  if (run_views != nullptr) return run_views(input, views);
+  if (!views.empty()) {
+    throw std::invalid_argument("task kind \"" + std::string(name) + "\" reads no views, and " +
+                                std::to_string(views.size()) + " were given");
+  }
+  return run(input);
+}
+
 void register_task_kind(const TaskKind& kind) {
+  if ((kind.run == nullptr) == (kind.run_views == nullptr)) {
+    throw std::logic_error("task kind \"" + std::string(kind.name) +
+                           "\" needs exactly one of run and run_views");
+  }
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   if (!r.kinds.emplace(std::string(kind.name), kind).second) {

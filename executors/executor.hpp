@@ -26,24 +26,54 @@ namespace cbench {
 using Bytes = std::string;
 
 // What a task computes. Registered once per process (see task_kind) under a unique name.
+//
+// A kind reads its input, the task's own few bytes, and may also read views: byte strings held
+// once for every task that reads them (the corpus's books), which an in-process executor hands
+// over as they are and only a worker in another process receives as bytes (docs/design.md,
+// "Memory near the corpus"). A kind has exactly one of the two functions.
 struct TaskKind {
   std::string_view name;
-  // Decodes the input, computes, and encodes the result; throws on failure.
+  // Decodes the input, computes, and encodes the result; throws on failure. For a kind that reads
+  // no views: a task of it that has views fails.
   Bytes (*run)(std::string_view input) = nullptr;
+  // The same for a kind that reads views too, in the task's order.
+  Bytes (*run_views)(std::string_view input, std::span<const std::string_view> views) = nullptr;
+
+  // Runs whichever of the two the kind has.
+  Bytes operator()(std::string_view input, std::span<const std::string_view> views) const;
 };
 
 // Every task kind the binary knows, looked up by name (throws std::out_of_range naming it).
 const TaskKind& task_kind(std::string_view name);
-void register_task_kind(const TaskKind& kind);  // a duplicate name is std::logic_error
+// A duplicate name, or a kind with neither or both functions, is std::logic_error.
+void register_task_kind(const TaskKind& kind);
+
+// The views a task reads: byte strings it does not own. `owner`, when set, keeps their memory
+// alive; when not, they view memory that outlives the task (the corpus the tasks were made from:
+// a corpus's tasks must not outlive it).
+struct TaskViews {
+  std::vector<std::string_view> views;
+  std::shared_ptr<const void> owner;
+
+  bool empty() const { return views.empty(); }
+  std::size_t bytes() const {
+    std::size_t n = 0;
+    for (auto v : views) n += v.size();
+    return n;
+  }
+};
 
 struct Task {
   const TaskKind* kind = nullptr;
   std::string name;                    // what errors and output lines name: a book, "matrix 3"
   std::shared_ptr<const Bytes> input;  // shared: an in-process executor never copies it
+  TaskViews views;                     // read in place by an in-process executor
 
   Bytes operator()() const {
-    return kind->run(input ? std::string_view(*input) : std::string_view{});
+    return (*kind)(input ? std::string_view(*input) : std::string_view{}, views.views);
   }
+  // The bytes the task reads: its input and its views.
+  std::size_t input_bytes() const { return (input ? input->size() : 0) + views.bytes(); }
 };
 
 using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC: shared by a process and its children
@@ -184,7 +214,7 @@ struct alignas(64) WorkerCount {
   // Runs one of a floor's tasks and counts it.
   void run(const FloorTask& task) {
     ++n;
-    if (task.kind != nullptr && task.kind->run(task.input) != task.expected) ++wrong;
+    if (task.kind != nullptr && (*task.kind)(task.input, {}) != task.expected) ++wrong;
   }
 };
 

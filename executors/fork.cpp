@@ -115,9 +115,11 @@ struct ForkPool::State {
   };
   // Bytes queued for a worker: task headers and small inputs copied together, then maybe a large
   // input, shared with the caller's Task rather than copied.
+  // Bytes to send: copied ones, then maybe a body sent from where it is (a large input or view).
   struct Piece {
     std::string bytes;
-    std::shared_ptr<const Bytes> body;
+    std::string_view body;
+    std::shared_ptr<const void> owner;  // keeps the body alive, when it is not the corpus's
   };
   struct Slot {
     pid_t pid = -1;
@@ -214,19 +216,37 @@ struct ForkPool::State {
 
   // Queues a task's frame for a worker; flush() sends it.
   void dispatch(Slot& slot, std::size_t index, const Task& task, Clock::time_point now) {
-    const std::size_t input = task.input ? task.input->size() : 0;
-    if (slot.out.empty() || slot.out.back().body) slot.out.emplace_back();
-    Piece& piece = slot.out.back();
-    const std::size_t before = piece.bytes.size();
-    task_frame::append_task_header(piece.bytes, index,
-                                   task.kind ? task.kind->name : std::string_view{}, input);
-    if (input <= kCopyInput) {
-      if (input > 0) piece.bytes.append(*task.input);
-    } else {
-      piece.body = task.input;
-    }
-    slot.queued += piece.bytes.size() - before + (piece.body ? input : 0);
+    const std::string_view input = task.input ? std::string_view(*task.input) : std::string_view{};
+    const auto& views = task.views.views;
+    const std::size_t before = slot.queued;
+    std::string& header = open_piece(slot).bytes;
+    const std::size_t header_at = header.size();
+    task_frame::append_task_header(header, index, task.kind ? task.kind->name : std::string_view{},
+                                   input.size(), views);
+    std::uint64_t payload;
+    std::memcpy(&payload, header.data() + header_at, sizeof payload);
+    queue(slot, input, task.input);
+    task_frame::append_views_table(open_piece(slot).bytes, views);
+    for (const auto view : views) queue(slot, view, task.views.owner);
+    slot.queued = before + sizeof payload + payload;
     slot.held.push_back({index, now, slot.queued});
+  }
+
+  // The piece whose copied bytes may still grow.
+  static Piece& open_piece(Slot& slot) {
+    if (slot.out.empty() || !slot.out.back().body.empty()) slot.out.emplace_back();
+    return slot.out.back();
+  }
+
+  // Bytes of a frame, copied when small, else sent from where they are.
+  static void queue(Slot& slot, std::string_view bytes, std::shared_ptr<const void> owner) {
+    Piece& piece = open_piece(slot);
+    if (bytes.size() <= kCopyInput) {
+      piece.bytes.append(bytes);
+    } else {
+      piece.body = bytes;
+      piece.owner = std::move(owner);
+    }
   }
 
   // Sends what the socket takes now, in one sendmsg for many frames. False when the worker is
@@ -244,8 +264,8 @@ struct ForkPool::State {
         } else {
           skip -= piece.bytes.size();
         }
-        if (piece.body && skip < piece.body->size()) {
-          iov[count++] = {const_cast<char*>(piece.body->data()) + skip, piece.body->size() - skip};
+        if (skip < piece.body.size()) {
+          iov[count++] = {const_cast<char*>(piece.body.data()) + skip, piece.body.size() - skip};
         }
         skip = 0;
       }
@@ -262,7 +282,7 @@ struct ForkPool::State {
       std::size_t done = slot.out_at + static_cast<std::size_t>(n);
       while (!slot.out.empty()) {
         const Piece& piece = slot.out.front();
-        const std::size_t size = piece.bytes.size() + (piece.body ? piece.body->size() : 0);
+        const std::size_t size = piece.bytes.size() + piece.body.size();
         if (done < size) break;
         done -= size;
         slot.out.pop_front();
@@ -520,10 +540,8 @@ class ForkFloor final : public NativeFloor {
   }
 
   FloorCount run(std::size_t tasks, const FloorTask& task) override {
-    std::string frame = task.kind == nullptr
-                            ? task_frame::task_header(0, "fork-floor-empty", 0)
-                            : task_frame::task_header(0, task.kind->name, task.input.size());
-    frame.append(task.input);
+    const std::string frame = task_frame::whole_task(
+        0, task.kind == nullptr ? "fork-floor-empty" : task.kind->name, task.input);
     const std::size_t count = workers_.size();
     std::vector<std::size_t> held(count, 0);
     std::vector<Depth> depth(count);

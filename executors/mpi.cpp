@@ -346,8 +346,7 @@ class ExecutorImpl final : public MpiExecutor {
   FloorCount round_trips(std::size_t tasks, const FloorTask& task) {
     std::string frame;
     if (task.kind != nullptr) {
-      frame = without_length(task_frame::task_header(0, task.kind->name, task.input.size()));
-      frame.append(task.input);
+      frame = without_length(task_frame::whole_task(0, task.kind->name, task.input));
     }
     const int tag = task.kind != nullptr ? kTagTask : kTagPing;
     const int reply_tag = task.kind != nullptr ? kTagResult : kTagPong;
@@ -425,9 +424,9 @@ class ExecutorImpl final : public MpiExecutor {
 
   void dispatch(std::size_t engine, const Task& task, std::size_t index) {
     const std::string_view input = task.input ? std::string_view(*task.input) : std::string_view{};
-    std::string payload = without_length(task_frame::task_header(
-        index, task.kind ? task.kind->name : std::string_view{}, input.size()));
-    payload.append(input);
+    // One buffer per message: the task's views are copied into it as it leaves.
+    const std::string payload = without_length(task_frame::whole_task(
+        index, task.kind ? task.kind->name : std::string_view{}, input, task.views.views));
     send(comm_, ranks_[engine], kTagTask, payload);
     holding_[engine] = index;
     in_flight_.enter();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "executors/executor.hpp"
 #include "executors/run_task.hpp"
@@ -28,22 +29,43 @@ std::int64_t monotonic_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size) {
+std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size,
+                        std::span<const std::string_view> views) {
   std::string out;
-  append_task_header(out, index, kind, input_size);
+  append_task_header(out, index, kind, input_size, views);
   return out;
 }
 
 void append_task_header(std::string& out, std::uint64_t index, std::string_view kind,
-                        std::size_t input_size) {
+                        std::size_t input_size, std::span<const std::string_view> views) {
   // As wire::Writer would write u64 length, u64 index, str kind, u64 input size (the input's
   // bytes follow), straight into `out`.
-  const std::uint64_t fields[] = {3 * sizeof(std::uint64_t) + kind.size() + input_size, index,
-                                  kind.size()};
+  std::uint64_t trailing = sizeof(std::uint64_t) * (1 + views.size());
+  for (auto v : views) trailing += v.size();
+  const std::uint64_t fields[] = {3 * sizeof(std::uint64_t) + kind.size() + input_size + trailing,
+                                  index, kind.size()};
   const std::uint64_t size = input_size;
   out.append(reinterpret_cast<const char*>(fields), sizeof fields);
   out.append(kind.data(), kind.size());
   out.append(reinterpret_cast<const char*>(&size), sizeof size);
+}
+
+void append_views_table(std::string& out, std::span<const std::string_view> views) {
+  const std::uint64_t count = views.size();
+  out.append(reinterpret_cast<const char*>(&count), sizeof count);
+  for (auto v : views) {
+    const std::uint64_t size = v.size();
+    out.append(reinterpret_cast<const char*>(&size), sizeof size);
+  }
+}
+
+std::string whole_task(std::uint64_t index, std::string_view kind, std::string_view input,
+                       std::span<const std::string_view> views) {
+  std::string out = task_header(index, kind, input.size(), views);
+  out.append(input);
+  append_views_table(out, views);
+  for (auto v : views) out.append(v);
+  return out;
 }
 
 std::string encode_reply(const Reply& reply) {
@@ -98,6 +120,14 @@ std::string run_task_payload(std::string_view payload, double& cpu_clock) {
   reply.index = reader.u64();
   const std::string_view kind_name = reader.str();
   const std::string_view input = reader.str();
+  const std::uint64_t count = reader.u64();
+  if (count > reader.left() / sizeof(std::uint64_t))
+    throw std::runtime_error("wire: more views than bytes");
+  std::vector<std::uint64_t> sizes(count);
+  for (auto& size : sizes) size = reader.u64();
+  std::vector<std::string_view> views;
+  views.reserve(count);
+  for (auto size : sizes) views.push_back(reader.raw(size));
   reader.expect_done();
 
   // The same measurement as run_task, with the process's CPU time: a task may start threads.
@@ -105,7 +135,7 @@ std::string run_task_payload(std::string_view payload, double& cpu_clock) {
   const double cpu_start = cpu_clock;
   reply.start_ns = monotonic_ns();
   try {
-    value = task_kind(kind_name).run(input);
+    value = task_kind(kind_name)(input, views);
   } catch (...) {
     error = task_error(std::current_exception());
   }

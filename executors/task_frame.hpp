@@ -15,12 +15,20 @@
 
 namespace cbench::task_frame {
 
-// caller -> worker: u64 index, str kind name, str input. Returns the length prefix and everything
-// but the input bytes, which the caller sends straight after (a socket: without copying them).
-std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size);
+// caller -> worker: u64 index, str kind name, str input, u64 view count, a u64 length per view,
+// then the views' bytes one after another. task_header returns the length prefix and everything
+// before the input's bytes; the caller sends the input straight after (a socket: without copying
+// it), then views_table(views), then each view's bytes (without copying them either).
+std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size,
+                        std::span<const std::string_view> views = {});
 // The same header, appended to `out` (several frames sent in one write).
 void append_task_header(std::string& out, std::uint64_t index, std::string_view kind,
-                        std::size_t input_size);
+                        std::size_t input_size, std::span<const std::string_view> views = {});
+// What comes between the input and the views' bytes.
+void append_views_table(std::string& out, std::span<const std::string_view> views);
+// A whole frame in one string, with its length prefix: for a transport that sends one buffer.
+std::string whole_task(std::uint64_t index, std::string_view kind, std::string_view input,
+                       std::span<const std::string_view> views = {});
 
 // worker -> caller
 struct Reply {

@@ -55,10 +55,16 @@ class Reader {
   std::string_view str() {
     auto size = u64();
     if (size > rest_.size()) throw std::runtime_error("wire: string runs past the end");
-    auto s = rest_.substr(0, size);
-    rest_.remove_prefix(size);
+    return raw(size);
+  }
+  // The next n bytes as they are: a view, as str()'s.
+  std::string_view raw(std::uint64_t n) {
+    if (n > rest_.size()) throw std::runtime_error("wire: bytes run past the end");
+    auto s = rest_.substr(0, n);
+    rest_.remove_prefix(n);
     return s;
   }
+  std::size_t left() const { return rest_.size(); }
   bool done() const { return rest_.empty(); }
   // Every decoder ends with this, so that trailing garbage is an error too.
   void expect_done() const {

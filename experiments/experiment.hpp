@@ -155,6 +155,9 @@ std::uint64_t result_bytes(const Task& task, const Bytes& result);
 
 // A task of a registered kind, its input shared by every executor that runs it.
 Task make_task(std::string_view kind, std::string name, Bytes input);
+// The same, reading views too: of the corpus the tasks are made from (which must outlive them),
+// or of memory `views.owner` keeps alive.
+Task make_task(std::string_view kind, std::string name, Bytes input, TaskViews views);
 
 // Registers an experiment from its own file, inside namespace cbench, where STEM is the file's
 // name without .cpp (the build's generated list refers to it by that name):

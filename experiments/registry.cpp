@@ -164,7 +164,7 @@ bool register_task_kinds(std::initializer_list<TaskKind> kinds,
 }
 
 std::uint64_t input_bytes(const Task& task, const Bytes&) {
-  return task.input ? task.input->size() : 0;
+  return task.input_bytes();
 }
 
 std::uint64_t result_bytes(const Task&, const Bytes& result) {
@@ -172,7 +172,12 @@ std::uint64_t result_bytes(const Task&, const Bytes& result) {
 }
 
 Task make_task(std::string_view kind, std::string name, Bytes input) {
-  return Task{&task_kind(kind), std::move(name), std::make_shared<const Bytes>(std::move(input))};
+  return make_task(kind, std::move(name), std::move(input), {});
+}
+
+Task make_task(std::string_view kind, std::string name, Bytes input, TaskViews views) {
+  return Task{&task_kind(kind), std::move(name), std::make_shared<const Bytes>(std::move(input)),
+              std::move(views)};
 }
 
 }  // namespace cbench

@@ -5,21 +5,19 @@
 namespace cbench {
 namespace {
 
-Bytes run_wordcount(std::string_view input) {
-  wire::Reader in(input);
-  const std::string_view text = in.str();
-  const StopWords stop_words = parse_stop_words(in.str());
-  in.expect_done();
-  return word_count_result::encode(most_common_word(text, stop_words));
+// Input: the stop-word file's text; one view: the book.
+Bytes run_wordcount(std::string_view input, std::span<const std::string_view> views) {
+  if (views.size() != 1) throw std::invalid_argument("wordcount reads one book");
+  return word_count_result::encode(most_common_word(views[0], parse_stop_words(input)));
 }
 
-[[maybe_unused]] const bool kKinds = register_task_kinds({{"wordcount", run_wordcount}});
+[[maybe_unused]] const bool kKinds =
+    register_task_kinds({{.name = "wordcount", .run_views = run_wordcount}});
 
 std::vector<Task> wordcount_tasks(const Corpus& corpus, const Options&) {
   std::vector<Task> tasks;
   for (const auto& book : corpus.books) {
-    tasks.push_back(make_task("wordcount", book.name,
-                              wire::Writer().str(book.text).str(corpus.stop_words_text).take()));
+    tasks.push_back(make_task("wordcount", book.name, corpus.stop_words_text, {{book.text}}));
   }
   return tasks;
 }

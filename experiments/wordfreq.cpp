@@ -28,25 +28,25 @@ WordFrequencies decode_frequencies(const Bytes& value) {
   return frequencies;
 }
 
-Bytes run_wordfreq(std::string_view input) {
-  wire::Reader in(input);
-  const std::string_view chunk = in.str();
-  in.expect_done();
-  return encode_frequencies(word_frequencies(chunk));
+// No input; the views: the chunk's pieces, each a book's bytes or part of them, so that the chunk
+// is the pieces joined by newlines (docs/design.md, "Memory near the corpus").
+Bytes run_wordfreq(std::string_view input, std::span<const std::string_view> views) {
+  if (!input.empty()) throw std::invalid_argument("wordfreq takes no input but its views");
+  return encode_frequencies(word_frequencies(views));
 }
 
-[[maybe_unused]] const bool kKinds = register_task_kinds({{"wordfreq", run_wordfreq}});
+[[maybe_unused]] const bool kKinds =
+    register_task_kinds({{.name = "wordfreq", .run_views = run_wordfreq}});
 
 // The whole corpus: the books in canonical order joined by a newline, so that the last word of
-// one book and the first of the next stay two words. It is never made in one piece: each chunk's
-// input is written straight from the books, so the corpus is in memory twice at most (the books,
-// the inputs), not three times.
+// one book and the first of the next stay two words. It is never made in one piece: a chunk is a
+// list of views of the books, which a newline between two adjacent ones joins.
 class JoinedBooks {
  public:
   explicit JoinedBooks(const Corpus& corpus) {
     for (const auto& book : corpus.books) {
-      if (size_ > 0) pieces_.push_back({size_++, "\n"});  // a separator after a non-empty start
-      pieces_.push_back({size_, book.text});
+      if (size_ > 0) pieces_.push_back({size_++, "\n", true});  // after a non-empty start
+      pieces_.push_back({size_, book.text, false});
       size_ += book.text.size();
     }
   }
@@ -58,19 +58,23 @@ class JoinedBooks {
     return static_cast<unsigned char>(p.text[i - p.offset]);
   }
 
-  // Bytes [begin, end) appended to out, piece by piece.
-  void append(wire::Writer& out, std::size_t begin, std::size_t end) const {
+  // The books' bytes in [begin, end), as views; the separators are left out (white space: they
+  // end a word as the end of a view does).
+  std::vector<std::string_view> views(std::size_t begin, std::size_t end) const {
+    std::vector<std::string_view> out;
     for (const Piece& p : pieces_) {
       const std::size_t from = std::max(begin, p.offset);
       const std::size_t to = std::min(end, p.offset + p.text.size());
-      if (from < to) out.append(p.text.substr(from - p.offset, to - from));
+      if (from < to && !p.separator) out.push_back(p.text.substr(from - p.offset, to - from));
     }
+    return out;
   }
 
  private:
   struct Piece {
     std::size_t offset;
     std::string_view text;
+    bool separator;
   };
   const Piece& piece_of(std::size_t i) const {
     auto it = std::upper_bound(pieces_.begin(), pieces_.end(), i,
@@ -91,10 +95,8 @@ std::vector<Task> wordfreq_tasks(const Corpus& corpus, const Options& o) {
   bounds.push_back(text.size());
   std::vector<Task> tasks;
   for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
-    wire::Writer input;
-    input.str_header(bounds[i + 1] - bounds[i]);
-    text.append(input, bounds[i], bounds[i + 1]);
-    tasks.push_back(make_task("wordfreq", "chunk " + std::to_string(i), input.take()));
+    tasks.push_back(make_task("wordfreq", "chunk " + std::to_string(i), {},
+                              {text.views(bounds[i], bounds[i + 1])}));
   }
   return tasks;
 }

@@ -89,6 +89,14 @@ Bytes barrier(std::string_view input) {
 
 [[maybe_unused]] const bool kRegistered = [] {
   register_task_kind({"test-echo", [](std::string_view in) { return Bytes(in); }});
+  // The input, then each view, each after a '|'.
+  register_task_kind(
+      {.name = "test-echo-views",
+       .run_views = [](std::string_view in, std::span<const std::string_view> views) {
+         Bytes out(in);
+         for (const auto view : views) out.append("|").append(view);
+         return out;
+       }});
   register_task_kind({"test-throw", [](std::string_view in) -> Bytes {
                         throw std::runtime_error("boom: " + std::string(in));
                       }});
@@ -520,6 +528,57 @@ TEST(Fork, ShortTasksWithInputsAndResultsLargerThanTheSocketsBuffers) {
     }
     EXPECT_LE(pool.peak_parallelism(), workers);
   }
+}
+
+// A task's views reach the worker as bytes, each where it was: small ones copied into the frame,
+// large ones sent from the caller's memory, none, one or many, among frames sent together.
+TEST(Fork, ViewsReachTheWorkerAsBytesInTheirOrder) {
+  const std::string corpus = pattern(300'000, 7);
+  const std::string_view all(corpus);
+  std::vector<Task> tasks;
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < 200; ++i) {
+    std::vector<std::string_view> views;
+    for (std::size_t v = 0; v < i % 4; ++v) {
+      const std::size_t size = (i + v) % 3 == 0 ? 100'000 : (i * 37 + v) % 5000;
+      views.push_back(all.substr((i * 997 + v * 13) % 100'000, size));
+    }
+    const std::string input = i % 5 == 0 ? std::string() : "task " + std::to_string(i);
+    std::string want = input;
+    for (const auto view : views) want.append("|").append(view);
+    expected.push_back(std::move(want));
+    tasks.push_back({&task_kind("test-echo-views"),
+                     std::to_string(i),
+                     std::make_shared<const Bytes>(input),
+                     {std::move(views)}});
+  }
+  for (int workers : {1, 2}) {
+    SCOPED_TRACE("W=" + std::to_string(workers));
+    ForkPool pool(workers);
+    const auto results = map(pool, tasks);
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      ASSERT_TRUE(results[i].ok()) << results[i].error;
+      EXPECT_EQ(results[i].value, expected[i]) << "task " << i;
+    }
+  }
+}
+
+// A kind that reads no views fails a task that has some, by name; registering a kind with neither
+// function, or both, is an error.
+TEST(TaskKinds, ViewsGivenToAKindThatReadsNoneAreAnError) {
+  Task task = make_task("test-echo", "x", "with views");
+  task.views.views = {std::string_view("v")};
+  ForkPool pool(1);
+  const auto results = run_all(pool, std::span<const Task>(&task, 1));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_NE(results[0].error.find("reads no views"), std::string::npos) << results[0].error;
+  EXPECT_THROW(register_task_kind({.name = "test-neither"}), std::logic_error);
+  EXPECT_THROW(
+      register_task_kind({.name = "test-both",
+                          .run = [](std::string_view) { return Bytes(); },
+                          .run_views = [](std::string_view,
+                                          std::span<const std::string_view>) { return Bytes(); }}),
+      std::logic_error);
 }
 
 TEST(Fork, AWorkerKilledWhileIdleIsReplacedBeforeTheNextRun) {

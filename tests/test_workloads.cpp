@@ -41,6 +41,29 @@ TEST(Fingerprint, MatchesHashlibOnAdversarialTexts) {
   }
 }
 
+// A long password reaches HMAC as its SHA-512 digest, taken in pieces without a copy of the text:
+// texts either side of the length where that starts (two blocks raw, one block translated),
+// carriage returns at the hashing buffer's edge, a line longer than the buffer.
+TEST(Fingerprint, MatchesHashlibEitherSideOfTheDigestedLength) {
+  SKIP_WITHOUT_PYTHON();
+  std::vector<std::string> texts;
+  for (std::size_t size : {127u, 128u, 129u, 255u, 256u, 257u, 258u}) {
+    texts.push_back(std::string(size, 'a'));
+    std::string crlf;
+    while (crlf.size() < size) crlf += crlf.size() % 2 == 0 ? '\r' : '\n';
+    texts.push_back(crlf);  // half as long, translated
+  }
+  std::string edges(200'000, 'b');
+  for (std::size_t at : {65'535u, 65'536u, 131'071u, 131'072u}) edges[at] = '\r';
+  edges[131'073] = '\n';
+  texts.push_back(edges);
+  texts.push_back(std::string(100'000, 'c') + "\r\n" + std::string(70'000, 'd') + "\r");
+  for (const auto& text : texts) {
+    const auto expected = run_oracle("pbkdf2.py", {"10"}, text);
+    EXPECT_EQ(pbkdf2_fingerprint(text, 10) + "\n", expected) << "text of " << text.size();
+  }
+}
+
 TEST(Fingerprint, MatchesHashlibOnRealBooks) {
   SKIP_WITHOUT_PYTHON();
   auto fixtures = testing::real_fixtures();

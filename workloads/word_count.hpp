@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,9 @@ using WordFrequencies = std::vector<WordCount>;
 
 // Counts every word of a chunk (no stop words). An empty chunk gives an empty result.
 WordFrequencies word_frequencies(std::string_view chunk);
+// The same for a chunk in pieces, each of which ends a word where it ends (at white space, or
+// at the end of a book joined to the next by a newline): the frequencies of the pieces joined.
+WordFrequencies word_frequencies(std::span<const std::string_view> pieces);
 
 // Sum of two frequency tables; merging the tables of a text's chunks equals counting the text.
 WordFrequencies merge(const WordFrequencies& a, const WordFrequencies& b);

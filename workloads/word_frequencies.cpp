@@ -78,8 +78,19 @@ using word_count_detail::Uint128;
 using word_count_detail::WordTable;
 
 WordFrequencies word_frequencies(std::string_view chunk) {
-  WordTable table(chunk.size());
-  count_all(chunk, table);
+  return word_frequencies(std::span<const std::string_view>(&chunk, 1));
+}
+
+WordFrequencies word_frequencies(std::span<const std::string_view> pieces) {
+  std::size_t bytes = 0;
+  for (const auto piece : pieces) bytes += piece.size();
+  WordTable table(bytes);
+  std::size_t at = 0;
+  for (const auto piece : pieces) {
+    table.start_lasting_piece(at);
+    count_all(piece, table);
+    at += piece.size();
+  }
   return table.sorted();
 }
 

@@ -129,6 +129,9 @@ class WordTable {
     streaming_ = true;
     hot_.base = base;
   }
+  // A text in pieces that all stay in memory while the table lives (views of the corpus): a long
+  // word is read where it is, as in one text.
+  void start_lasting_piece(std::uint64_t base) { hot_.base = base; }
 
   // Doubles the table (when its room is used up). The words move in by falling count, so that
   // the frequent ones get their home slot and most lookups stop at the first probe.
