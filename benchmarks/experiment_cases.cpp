@@ -179,6 +179,78 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   }
 }
 
+// The message a nested run's error is reported with: a deadlock says so first, whatever task it
+// happened in, so that the report and a reader see what kind of failure it is.
+std::string nested_error(const std::exception& e) {
+  const std::string what = e.what();
+  const auto at = what.find("deadlock: ");
+  if (at == std::string::npos || at == 0) return what;
+  return what.substr(at) + " (in " + what.substr(0, what.find(':')) + ")";
+}
+
+// Every root of a nested experiment through a fork-join, each result checked against the
+// reference; the first error in words, empty when all agree.
+std::string run_roots(ForkJoin& fork_join, const Prepared& p, std::vector<Bytes>& results) {
+  results.resize(p.tasks.size());
+  try {
+    for (std::size_t i = 0; i < p.tasks.size(); ++i) results[i] = fork_join.run(p.tasks[i]);
+  } catch (const std::exception& e) {
+    return nested_error(e);
+  }
+  for (std::size_t i = 0; i < p.tasks.size(); ++i) {
+    if (results[i] != p.reference[i]) {
+      return p.tasks[i].name + ": result differs from the sequential reference (got " +
+             p.experiment->task_json(results[i]) + ", expected " +
+             p.experiment->task_json(p.reference[i]) + ")";
+    }
+  }
+  return {};
+}
+
+// A nested experiment's case (docs/design.md, "Nested fork-join"): its roots through the
+// executor's fork-join with W workers, built outside the timing, warmed up and checked once, then
+// timed; a deadlock (the blocking pool, deeper than W) ends the case with its message. Counters:
+// the tree's tasks per run, tasks per second and ns per task, as libfork reports them.
+void run_nested_case(benchmark::State& state, const std::shared_ptr<Prepared>& p,
+                     std::unique_ptr<ForkJoin> (*make)(int), int workers, int cores) {
+  std::uint64_t tasks = 0;
+  for (const Bytes& r : p->reference) tasks += p->experiment->nested_tasks(r);
+  std::unique_ptr<ForkJoin> fork_join = make(workers);
+  std::vector<Bytes> results;
+  if (auto error = run_roots(*fork_join, *p, results); !error.empty()) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  double wall = 0, cpu = 0;
+  for (auto _ : state) {
+    const double cpu_start = process_cpu_seconds();
+    const auto start = Clock::now();
+    std::string error = run_roots(*fork_join, *p, results);
+    wall += std::chrono::duration<double>(Clock::now() - start).count();
+    cpu += process_cpu_seconds() - cpu_start;
+    if (!error.empty()) {
+      state.SkipWithError(error.c_str());
+      break;
+    }
+  }
+  const auto iterations = static_cast<double>(state.iterations());
+  const double all_tasks = static_cast<double>(tasks) * iterations;
+  state.counters["tasks"] = static_cast<double>(tasks);
+  state.counters["tasks_per_second"] = benchmark::Counter(all_tasks, benchmark::Counter::kIsRate);
+  state.counters["ns_per_task"] = all_tasks > 0 ? wall * 1e9 / all_tasks : 0;
+  state.counters["workers"] = workers;
+  state.counters["cores"] = cores;
+  state.counters["cpu_utilization"] = wall > 0 ? cpu / (wall * cores) : 0;
+}
+
+// An executor without nested fork-join, listed in the grid as such: one row that says so.
+void not_supported_case(benchmark::State& state, const ExecutorInfo& info) {
+  const std::string why = "not supported: " + std::string(info.name) +
+                          " has no nested fork-join (its tasks cannot spawn children and wait "
+                          "for them)";
+  state.SkipWithError(why.c_str());
+}
+
 // context_suffix: "" for the grid, "/scale:S" for the cost-against-work sweep's rows.
 std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
                                   const Corpus& corpus, const std::string& context_suffix = "") {
@@ -261,7 +333,7 @@ Options scaled_options(const Experiment& experiment, Options options, int scale)
 // in map mode: scale/workload:W/executor:E/workers:N/scale:S. Waiting workloads (sleeps,
 // downloads) are left out: their time is the waits', whatever the work.
 int register_scale_rows(const SuiteOptions& o, const Experiment& experiment, const Corpus& corpus) {
-  if (o.scales.empty() || experiment.work != WorkKind::cpu) return 0;
+  if (o.scales.empty() || experiment.work != WorkKind::cpu || experiment.nested()) return 0;
   const std::string workload(experiment.name);
   std::map<int, std::shared_ptr<Prepared>> prepared;
   int registered = 0;
@@ -299,6 +371,51 @@ int register_scale_rows(const SuiteOptions& o, const Experiment& experiment, con
   return registered;
 }
 
+// A nested experiment's grid: per executor with a fork-join, mode `fork-join` over the grid's
+// worker counts (and mode `blocking` for a variant whose waiting workers block); per executor
+// without one, a row at W = 1 of mode `not-supported`, which says so.
+int register_nested(const SuiteOptions& o, const Experiment& experiment, const Corpus& corpus) {
+  const std::string workload(experiment.name);
+  std::shared_ptr<Prepared> prepared;
+  int registered = 0;
+  for (const ExecutorInfo* info : executors()) {
+    std::vector<int> grid = grid_workers(o, *info);
+    if (grid.empty()) continue;
+    using Make = std::unique_ptr<ForkJoin> (*)(int);
+    std::vector<std::pair<std::string_view, Make>> modes;
+    if (info->fork_join != nullptr) modes.emplace_back("fork-join", info->fork_join);
+    if (info->fork_join_blocking != nullptr)
+      modes.emplace_back("blocking", info->fork_join_blocking);
+    if (modes.empty()) {
+      modes.emplace_back("not-supported", nullptr);
+      grid = {1};
+    }
+    for (const auto& [mode, make] : modes) {
+      const std::string family =
+          workload + "/executor:" + std::string(info->name) + "/mode:" + std::string(mode);
+      std::vector<int> chosen;
+      for (int w : grid) {
+        if (selected(o, family + "/workers:" + std::to_string(w))) chosen.push_back(w);
+      }
+      if (chosen.empty()) continue;
+      benchmark::internal::Benchmark* b = nullptr;
+      if (make == nullptr) {
+        b = benchmark::RegisterBenchmark(
+            family.c_str(), [info](benchmark::State& state) { not_supported_case(state, *info); });
+      } else {
+        if (!prepared)
+          prepared = prepare(experiment, experiment.defaults(preset_member(o)), corpus);
+        b = benchmark::RegisterBenchmark(
+            family.c_str(), [p = prepared, make = make, cores = o.cores](benchmark::State& state) {
+              run_nested_case(state, p, make, static_cast<int>(state.range(0)), cores);
+            });
+      }
+      registered += configure_case(b, "workers", chosen, o);
+    }
+  }
+  return registered;
+}
+
 }  // namespace
 
 int register_experiments(const SuiteOptions& o, const Corpus& corpus,
@@ -311,6 +428,10 @@ int register_experiments(const SuiteOptions& o, const Corpus& corpus,
     const Experiment& experiment = *e;
     const std::string workload(experiment.name);
     if (!wanted(o.workloads, workload)) continue;
+    if (experiment.nested()) {
+      registered += register_nested(o, experiment, corpus);
+      continue;
+    }
     const bool cold_cache = experiment.file_of != nullptr;
 
     // The grid: one family per executor and mode, its worker counts as the argument

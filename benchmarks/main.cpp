@@ -256,6 +256,7 @@ int run(int argc, char** argv) {
     total += register_experiments(options, corpus, books_url);
     total += register_overheads(options);
     total += register_granularity(options);
+    total += register_native_fib(options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cbench_bench: error while preparing the cases: %s\n", e.what());
     return 1;

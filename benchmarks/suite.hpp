@@ -65,6 +65,8 @@ int register_experiments(const SuiteOptions& o, const Corpus& corpus,
 // Overhead and granularity cases (overhead.cpp, granularity.cpp).
 int register_overheads(const SuiteOptions& o);
 int register_granularity(const SuiteOptions& o);
+// The runtimes' own fib beside the fib experiment (native_fib.cpp).
+int register_native_fib(const SuiteOptions& o);
 
 // Whether --cbench_executors keeps this executor (all are kept when it is not given).
 bool wanted_executor(const SuiteOptions& o, std::string_view name);

@@ -35,7 +35,8 @@ std::string list_json() {
            ",\"work\":" + json::quote(e->work == WorkKind::cpu ? "cpu" : "waiting") +
            ",\"uses_corpus\":" + (e->uses_corpus ? "true" : "false") +
            ",\"downloads\":" + (e->server_url_option.empty() ? "false" : "true") +
-           ",\"reads_files\":" + (e->file_of != nullptr ? "true" : "false") + ",\"options\":[";
+           ",\"reads_files\":" + (e->file_of != nullptr ? "true" : "false") +
+           ",\"nested\":" + (e->nested() ? "true" : "false") + ",\"options\":[";
     first = false;
     for (std::size_t i = 0; i < e->options.size(); ++i) {
       const OptionSpec& o = e->options[i];
@@ -56,7 +57,10 @@ std::string list_json() {
            ",\"worker_cap\":" + std::to_string(t.worker_cap) +
            ",\"tsan_visible\":" + (t.tsan_visible ? "true" : "false") +
            ",\"needs_launcher\":" + (t.needs_launcher ? "true" : "false") +
-           ",\"native_floor\":" + (e->native_floor != nullptr ? "true" : "false") + "}";
+           ",\"native_floor\":" + (e->native_floor != nullptr ? "true" : "false") +
+           ",\"fork_join\":" + (e->has_fork_join() ? "true" : "false") +
+           ",\"fork_join_blocking\":" + (e->fork_join_blocking != nullptr ? "true" : "false") +
+           ",\"native_fib\":" + (e->native_fib != nullptr ? "true" : "false") + "}";
     first = false;
   }
   return out + "]}";

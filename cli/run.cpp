@@ -220,12 +220,33 @@ int run_experiment(const RunRequest& r) {
 
   std::vector<std::optional<TaskResult>> results(tasks.size());
   const auto start = Clock::now();
-  executor->run(tasks, [&](TaskResult&& result) {
+  auto on_result = [&](TaskResult&& result) {
     if (r.as_completed && !r.json && result.ok() && e.task_line != nullptr) {
       std::cout << e.task_line(tasks[result.index], result.value) << "\n" << std::flush;
     }
     results[result.index] = std::move(result);
-  });
+  };
+  if (e.nested() && r.executor->has_fork_join()) {
+    // Each root's tree spread over the executor's fork-join; an executor without one runs each
+    // tree on one of its workers, its children spawned inline.
+    auto fork_join = r.executor->fork_join(r.workers);
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      TaskResult result;
+      result.index = i;
+      result.start = Clock::now();
+      try {
+        result.value = fork_join->run(tasks[i]);
+      } catch (const TaskError& error) {
+        result.error = std::string(error.what()).substr(error.task().size() + 2);
+      } catch (const std::exception& error) {
+        result.error = error.what();
+      }
+      result.end = Clock::now();
+      on_result(std::move(result));
+    }
+  } else {
+    executor->run(tasks, on_result);
+  }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   // This process's CPU time (for mpi, the controller's: it should wait, not spin).
   const double caller_cpu = process_cpu_seconds();

@@ -245,6 +245,63 @@ class BareCoSpawn final : public NativeFloor {
   }
 };
 
+// Nested fork-join on one event loop: the root's asynchronous form (a cbench::Async) co_awaits
+// its children, each a coroutine of its own started by symmetric transfer on the same loop; CPU
+// work runs inline, so W changes nothing here, as one asyncio loop runs one task at a time. A
+// nested kind without an asynchronous form runs inline on the caller, as CPU work does.
+class CoroForkJoin final : public ForkJoin, AsyncOwner {
+ public:
+  Bytes run(const Task& root) override {
+    try {
+      Bytes value = run_root(root);
+      FramePool::local().release_unused();
+      return value;
+    } catch (...) {
+      FramePool::local().release_unused();
+      throw TaskError(root.name, task_error(std::current_exception()));
+    }
+  }
+
+ private:
+  Bytes run_root(const Task& root) {
+    const AsyncRun form = root.kind != nullptr ? async_form(root.kind->name) : AsyncRun();
+    if (!form.light()) return run_nested_root(root, inline_spawner());
+    asio::io_context loop(1);
+    AsyncRoot done(this);
+    Async<Bytes> task = form.light()(root.input ? std::string_view(*root.input) : "");
+    task.start(loop, done);
+    loop.run();
+    if (!task.done()) throw std::logic_error("the root coroutine never ended");
+    return task.take();
+  }
+
+  void finished(AsyncRoot&) noexcept override {}
+};
+
+// Asio's own fib: an asio::awaitable per call at or above the cutoff, both halves co_awaited,
+// co_spawned on a fresh loop (one loop whatever W).
+asio::awaitable<std::uint64_t> asio_fib(int n, int cutoff) {
+  if (n < cutoff) co_return fib_sequential(n);
+  const std::uint64_t a = co_await asio_fib(n - 1, cutoff);
+  const std::uint64_t b = n - 2 < cutoff ? fib_sequential(n - 2) : co_await asio_fib(n - 2, cutoff);
+  co_return a + b;
+}
+
+class AsioFib final : public NativeFib {
+ public:
+  std::uint64_t fib(int n, int cutoff) override {
+    std::uint64_t value = 0;
+    asio::io_context loop(1);
+    asio::co_spawn(loop, asio_fib(n, std::max(cutoff, 2)),
+                   [&value](std::exception_ptr error, std::uint64_t v) {
+                     if (error) std::rethrow_exception(error);
+                     value = v;
+                   });
+    loop.run();
+    return value;
+  }
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(coro) = {
@@ -259,6 +316,8 @@ CBENCH_REGISTER_EXECUTOR(coro) = {
       return std::make_unique<BareCoSpawn>();
     },
     .native_floor_name = "asio-co_spawn",
+    .fork_join = [](int) -> std::unique_ptr<ForkJoin> { return std::make_unique<CoroForkJoin>(); },
+    .native_fib = [](int) -> std::unique_ptr<NativeFib> { return std::make_unique<AsioFib>(); },
 };
 
 }  // namespace cbench

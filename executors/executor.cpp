@@ -41,19 +41,45 @@ Bytes TaskKind::operator()(std::string_view input, std::span<const std::string_v
     throw std::invalid_argument("task kind \"" + std::string(name) + "\" reads no views, and " +
                                 std::to_string(views.size()) + " were given");
   }
+  if (run_nested != nullptr) return run_nested(input, inline_spawner());
   return run(input);
 }
 
 void register_task_kind(const TaskKind& kind) {
-  if ((kind.run == nullptr) == (kind.run_views == nullptr)) {
+  if ((kind.run != nullptr) + (kind.run_views != nullptr) + (kind.run_nested != nullptr) != 1) {
     throw std::logic_error("task kind \"" + std::string(kind.name) +
-                           "\" needs exactly one of run and run_views");
+                           "\" needs exactly one of run, run_views and run_nested");
   }
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   if (!r.kinds.emplace(std::string(kind.name), kind).second) {
     throw std::logic_error("task kind \"" + std::string(kind.name) + "\" registered twice");
   }
+}
+
+namespace {
+
+// Each child runs where it is spawned, to its end: wait() has nothing left to wait for.
+class InlineSpawner final : public Spawner {
+ public:
+  void spawn(Join& join, ChildRef child) override { join.run_child(child); }
+  void wait(Join&) override {}
+};
+
+}  // namespace
+
+Spawner& inline_spawner() {
+  static InlineSpawner spawner;
+  return spawner;
+}
+
+Bytes run_nested_root(const Task& root, Spawner& spawner) {
+  if (root.kind == nullptr || root.kind->run_nested == nullptr) {
+    throw std::invalid_argument("task kind \"" + std::string(root.kind ? root.kind->name : "") +
+                                "\" spawns no children: it is not a nested kind");
+  }
+  return root.kind->run_nested(root.input ? std::string_view(*root.input) : std::string_view{},
+                               spawner);
 }
 
 namespace {

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "executors/fork_join.hpp"
+
 namespace cbench {
 
 using Bytes = std::string;
@@ -30,7 +32,8 @@ using Bytes = std::string;
 // A kind reads its input, the task's own few bytes, and may also read views: byte strings held
 // once for every task that reads them (the corpus's books), which an in-process executor hands
 // over as they are and only a worker in another process receives as bytes (docs/design.md,
-// "Memory near the corpus"). A kind has exactly one of the two functions.
+// "Memory near the corpus"). A kind has exactly one of the three functions: the third is a nested
+// kind's (fork_join.hpp), whose task spawns children and waits for them.
 struct TaskKind {
   std::string_view name;
   // Decodes the input, computes, and encodes the result; throws on failure. For a kind that reads
@@ -38,8 +41,11 @@ struct TaskKind {
   Bytes (*run)(std::string_view input) = nullptr;
   // The same for a kind that reads views too, in the task's order.
   Bytes (*run_views)(std::string_view input, std::span<const std::string_view> views) = nullptr;
+  // The same for a nested kind: its task spawns children through the spawner and waits for them
+  // (ForkJoin). Run by an executor without the capability, it spawns inline: one sequential tree.
+  Bytes (*run_nested)(std::string_view input, Spawner& spawner) = nullptr;
 
-  // Runs whichever of the two the kind has.
+  // Runs whichever of the three the kind has (a nested one with the inline spawner).
   Bytes operator()(std::string_view input, std::span<const std::string_view> views) const;
 };
 
@@ -242,6 +248,15 @@ struct ExecutorInfo {
   // The name under which an earlier version timed the floor at W = 1 as a dispatch row
   // (overhead:dispatch/executor:asio-co_spawn), still written so that baselines compare.
   std::string_view native_floor_name;
+  // Nested fork-join (fork_join.hpp): its runtime's fork-join with W workers, null when it has
+  // none (the grid lists it as "not supported" for the nested experiments); a variant whose
+  // waiting workers block rather than help, to show the deadlock helping avoids (pool's); and
+  // its runtime's own fib, with no cbench code in the loop (the rows fib:native/executor:<name>).
+  std::unique_ptr<ForkJoin> (*fork_join)(int workers) = nullptr;
+  std::unique_ptr<ForkJoin> (*fork_join_blocking)(int workers) = nullptr;
+  std::unique_ptr<NativeFib> (*native_fib)(int workers) = nullptr;
+
+  bool has_fork_join() const { return fork_join != nullptr; }
 
   // The line `cbench list` prints: the model and, in brackets, its Python counterpart.
   std::string description() const;

@@ -10,7 +10,9 @@
 // threads between runs as an OpenMP program's parallel regions do.
 #include <omp.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -150,6 +152,79 @@ class OmpFloor final : public NativeFloor {
   std::vector<WorkerCount> counts_;
 };
 
+// Nested fork-join on OpenMP: a spawn is an `omp task` (a child of the task that spawns it), a
+// wait is `omp taskwait`, a scheduling point where the waiting thread may run other tasks. The
+// child is two words, copied into the task (firstprivate); its exception stays in the Join,
+// since none may leave an OpenMP task.
+class OmpSpawner final : public Spawner {
+ public:
+  void spawn(Join& join, ChildRef child) override {
+    Join* group = &join;
+#pragma omp task firstprivate(group, child)
+    group->run_child(child);
+  }
+  void wait(Join&) override {
+#pragma omp taskwait
+  }
+};
+
+// A parallel region of W threads on the caller, one of which runs the root (`omp single`); the
+// others, and then it too, run the tree's tasks at the region's barrier.
+class OmpForkJoin final : public ForkJoin {
+ public:
+  explicit OmpForkJoin(int workers) : workers_(workers) {}
+
+  Bytes run(const Task& root) override {
+    Bytes result;
+    std::exception_ptr error;
+#pragma omp parallel num_threads(workers_)
+    {
+#pragma omp single
+      {
+        try {
+          result = run_nested_root(root, spawner_);
+        } catch (...) {
+          error = std::current_exception();
+        }
+      }
+    }
+    if (error) throw TaskError(root.name, task_error(error));
+    return result;
+  }
+
+ private:
+  const int workers_;
+  OmpSpawner spawner_;
+};
+
+// OpenMP's own fib: an `omp task` per call at or above the cutoff, one child, the other called.
+std::uint64_t omp_fib(int n, int cutoff) {
+  if (n < cutoff) return fib_sequential(n);
+  std::uint64_t a = 0;
+#pragma omp task shared(a) firstprivate(n, cutoff)
+  a = omp_fib(n - 1, cutoff);
+  const std::uint64_t b = omp_fib(n - 2, cutoff);
+#pragma omp taskwait
+  return a + b;
+}
+
+class OmpFib final : public NativeFib {
+ public:
+  explicit OmpFib(int workers) : workers_(workers) {}
+  std::uint64_t fib(int n, int cutoff) override {
+    std::uint64_t value = 0;
+#pragma omp parallel num_threads(workers_)
+    {
+#pragma omp single
+      value = omp_fib(n, std::max(cutoff, 2));
+    }
+    return value;
+  }
+
+ private:
+  const int workers_;
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(omp) = {
@@ -166,6 +241,12 @@ CBENCH_REGISTER_EXECUTOR(omp) = {
     },
     .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
       return std::make_unique<OmpFloor>(workers);
+    },
+    .fork_join = [](int workers) -> std::unique_ptr<ForkJoin> {
+      return std::make_unique<OmpForkJoin>(workers);
+    },
+    .native_fib = [](int workers) -> std::unique_ptr<NativeFib> {
+      return std::make_unique<OmpFib>(workers);
     },
 };
 

@@ -11,7 +11,9 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "executors/completion_queue.hpp"
 #include "executors/run_task.hpp"
@@ -191,6 +193,204 @@ class CvPoolFloor final : public NativeFloor {
   std::vector<std::thread> threads_;  // last: started once everything they use is built
 };
 
+// Nested fork-join on a pool of W threads: one queue of spawned children behind a mutex, taken
+// newest first (depth first, as a worker's own deque would), and two ways to wait for a Join's
+// children (docs/design.md, "Nested fork-join"):
+//
+// - help: a worker that waits runs queued tasks (any, not only its own children) until its
+//   children have ended, so a waiting worker is never lost to the run, whatever the depth;
+// - block: a worker that waits sleeps until its children have ended. Each wait takes a worker
+//   out of the run, so a tree deeper than W leaves every worker asleep with children still
+//   queued: a deadlock. Every block is counted under the queue's lock, so the wait that would
+//   put the last worker to sleep sees it, discards the queue and ends the run with a
+//   DeadlockError instead of hanging; the tree then unwinds, each wait returning once the
+//   children it still had (running on other workers, unwinding too) are gone.
+//
+// The root is spawned by the caller, who is not one of the W and waits outside the pool.
+class PoolForkJoin final : public ForkJoin, Spawner {
+ public:
+  PoolForkJoin(int workers, bool help) : workers_(workers), help_(help) {
+    threads_.reserve(static_cast<std::size_t>(workers));
+    for (int w = 0; w < workers; ++w) threads_.emplace_back([this] { work(); });
+  }
+
+  ~PoolForkJoin() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    work_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  Bytes run(const Task& root) override {
+    Bytes result;
+    std::exception_ptr error;
+    auto body = [&] {
+      try {
+        result = run_nested_root(root, *this);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    };
+    {
+      Join join(*this);
+      join.spawn(body);
+      join.wait();  // on the caller: outside the pool, it only sleeps
+    }
+    std::string deadlock;
+    {
+      std::lock_guard lock(mutex_);
+      if (aborted_) deadlock = std::exchange(deadlock_, {});
+      aborted_ = false;
+    }
+    if (!deadlock.empty()) throw TaskError(root.name, deadlock);
+    if (error) throw TaskError(root.name, task_error(error));
+    return result;
+  }
+
+ private:
+  struct Job {
+    ChildRef child;
+    Join* join;
+  };
+
+  void spawn(Join& join, ChildRef child) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (aborted_) {  // the run is over: nothing more is queued
+        join.keep_error(std::make_exception_ptr(DeadlockError(deadlock_)));
+        return;
+      }
+      join.pending().fetch_add(1, std::memory_order_relaxed);
+      queue_.push_back({child, &join});
+    }
+    work_.notify_one();
+  }
+
+  void wait(Join& join) override {
+    if (current_pool() != this) {
+      std::unique_lock lock(mutex_);
+      done_.wait(lock, [&] { return join.pending().load(std::memory_order_acquire) == 0; });
+      return;
+    }
+    if (help_) {
+      help_until_done(join);
+    } else {
+      block_until_done(join);
+    }
+  }
+
+  void help_until_done(Join& join) {
+    while (join.pending().load(std::memory_order_acquire) != 0) {
+      std::unique_lock lock(mutex_);
+      if (!queue_.empty()) {
+        const Job job = take_locked();
+        lock.unlock();
+        execute(job);
+        continue;
+      }
+      if (join.pending().load(std::memory_order_acquire) == 0) return;
+      work_.wait(lock);
+    }
+  }
+
+  void block_until_done(Join& join) {
+    std::unique_lock lock(mutex_);
+    if (join.pending().load(std::memory_order_relaxed) == 0) return;
+    if (!aborted_) {
+      join.sleeping() = true;
+      if (++blocked_ == workers_) abort_locked();
+    }
+    // After a deadlock too: children still running elsewhere refer to this frame.
+    done_.wait(lock, [&] { return join.pending().load(std::memory_order_relaxed) == 0; });
+    if (join.sleeping()) {
+      join.sleeping() = false;
+      --blocked_;
+    }
+    if (aborted_) throw DeadlockError(deadlock_);
+  }
+
+  // Every worker sleeps in a wait: the queued children will never run. They are discarded, each
+  // failing its Join, and every waiter is woken to unwind.
+  void abort_locked() {
+    aborted_ = true;
+    deadlock_ = "deadlock: all " + std::to_string(workers_) +
+                (workers_ == 1 ? " worker waits" : " workers wait") + " for children, and the " +
+                std::to_string(queue_.size()) +
+                (queue_.size() == 1 ? " queued task has" : " queued tasks have") +
+                " no worker left to run it (a pool whose waiting workers help would run them)";
+    for (const Job& job : queue_) {
+      job.join->keep_error(std::make_exception_ptr(DeadlockError(deadlock_)));
+      finish_locked(*job.join);
+    }
+    queue_.clear();
+    done_.notify_all();
+  }
+
+  Job take_locked() {
+    const Job job = queue_.back();
+    queue_.pop_back();
+    return job;
+  }
+
+  void execute(const Job& job) {
+    job.join->run_child(job.child);
+    if (help_) {
+      // The waiter may return (and its Join go) the moment the count is 0: only the pool's own
+      // lock and condition variables are touched after it.
+      if (job.join->pending().fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        { std::lock_guard lock(mutex_); }
+        work_.notify_all();
+        done_.notify_all();
+      }
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    finish_locked(*job.join);
+  }
+
+  // A blocking waiter's count changes under the lock, so that the wait and the count of blocked
+  // workers always agree: a worker is counted as blocked exactly while its children are pending.
+  void finish_locked(Join& join) {
+    if (join.pending().fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (join.sleeping()) {
+      join.sleeping() = false;
+      --blocked_;
+    }
+    done_.notify_all();
+  }
+
+  void work() {
+    current_pool() = this;
+    std::unique_lock lock(mutex_);
+    while (true) {
+      work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      const Job job = take_locked();
+      lock.unlock();
+      execute(job);
+      lock.lock();
+    }
+  }
+
+  static PoolForkJoin*& current_pool() {
+    thread_local PoolForkJoin* pool = nullptr;
+    return pool;
+  }
+
+  const int workers_;
+  const bool help_;
+  std::mutex mutex_;
+  std::condition_variable work_, done_;
+  std::vector<Job> queue_;
+  int blocked_ = 0;
+  bool aborted_ = false;
+  bool stopping_ = false;
+  std::string deadlock_;
+  std::vector<std::thread> threads_;  // last: started once everything they use is built
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(pool) = {
@@ -204,6 +404,12 @@ CBENCH_REGISTER_EXECUTOR(pool) = {
     },
     .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
       return std::make_unique<CvPoolFloor>(workers);
+    },
+    .fork_join = [](int workers) -> std::unique_ptr<ForkJoin> {
+      return std::make_unique<PoolForkJoin>(workers, /*help=*/true);
+    },
+    .fork_join_blocking = [](int workers) -> std::unique_ptr<ForkJoin> {
+      return std::make_unique<PoolForkJoin>(workers, /*help=*/false);
     },
 };
 

@@ -80,6 +80,24 @@ class PlainLoop final : public NativeFloor {
   void (*volatile run_)(WorkerCount&, const FloorTask&) = one;
 };
 
+// The reference's fork-join: each child runs where it is spawned (inline_spawner).
+class InlineForkJoin final : public ForkJoin {
+ public:
+  Bytes run(const Task& root) override {
+    try {
+      return run_nested_root(root, inline_spawner());
+    } catch (...) {
+      throw TaskError(root.name, task_error(std::current_exception()));
+    }
+  }
+};
+
+// fib as plain recursion, no task at all: what the work of a fib tree costs by itself.
+class PlainFib final : public NativeFib {
+ public:
+  std::uint64_t fib(int n, int) override { return fib_sequential(n); }
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(sequential) = {
@@ -90,6 +108,10 @@ CBENCH_REGISTER_EXECUTOR(sequential) = {
     .native_floor = [](int) -> std::unique_ptr<NativeFloor> {
       return std::make_unique<PlainLoop>();
     },
+    .fork_join = [](int) -> std::unique_ptr<ForkJoin> {
+      return std::make_unique<InlineForkJoin>();
+    },
+    .native_fib = [](int) -> std::unique_ptr<NativeFib> { return std::make_unique<PlainFib>(); },
 };
 
 }  // namespace cbench

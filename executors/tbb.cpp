@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <map>
+#include <new>
 #include <thread>
 
 #include "executors/completion_queue.hpp"
@@ -153,6 +154,86 @@ class TbbFloor final : public NativeFloor {
   std::vector<WorkerCount> counts_;
 };
 
+// Nested fork-join on oneTBB: a task_group per Join, built in the Join's own room, run and waited
+// as oneTBB's own fork-join is; a thread that waits in task_group::wait takes other tasks.
+class TbbSpawner final : public Spawner {
+ public:
+  static_assert(sizeof(tbb::task_group) <= Join::kStateBytes);
+
+  void open(Join& join) override { new (join.state()) tbb::task_group; }
+  void close(Join& join) noexcept override { group(join).~task_group(); }
+  void spawn(Join& join, ChildRef child) override {
+    group(join).run([&join, child] { join.run_child(child); });
+  }
+  void wait(Join& join) override { group(join).wait(); }
+
+ private:
+  static tbb::task_group& group(Join& join) {
+    return *std::launder(static_cast<tbb::task_group*>(join.state()));
+  }
+};
+
+// The root runs on the caller, inside an arena of W whose one reserved slot it takes: W threads
+// in all run the tree, the caller among them (it waits for the root anyway).
+class TbbForkJoin final : public ForkJoin {
+ public:
+  explicit TbbForkJoin(int workers)
+      : control_(tbb::global_control::max_allowed_parallelism,
+                 static_cast<std::size_t>(workers) + 1),
+        arena_(workers, /*reserved_for_masters=*/1) {
+    arena_.initialize();
+  }
+
+  Bytes run(const Task& root) override {
+    Bytes result;
+    std::exception_ptr error;
+    arena_.execute([&] {
+      try {
+        result = run_nested_root(root, spawner_);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    });
+    if (error) throw TaskError(root.name, task_error(error));
+    return result;
+  }
+
+ private:
+  tbb::global_control control_;
+  tbb::task_arena arena_;
+  TbbSpawner spawner_;
+};
+
+// oneTBB's own fib: a task_group per call at or above the cutoff, one child run, the other called.
+std::uint64_t tbb_fib(int n, int cutoff) {
+  if (n < cutoff) return fib_sequential(n);
+  std::uint64_t a = 0;
+  tbb::task_group group;
+  group.run([&] { a = tbb_fib(n - 1, cutoff); });
+  const std::uint64_t b = tbb_fib(n - 2, cutoff);
+  group.wait();
+  return a + b;
+}
+
+class TbbFib final : public NativeFib {
+ public:
+  explicit TbbFib(int workers)
+      : control_(tbb::global_control::max_allowed_parallelism,
+                 static_cast<std::size_t>(workers) + 1),
+        arena_(workers, 1) {
+    arena_.initialize();
+  }
+  std::uint64_t fib(int n, int cutoff) override {
+    std::uint64_t value = 0;
+    arena_.execute([&] { value = tbb_fib(n, std::max(cutoff, 2)); });
+    return value;
+  }
+
+ private:
+  tbb::global_control control_;
+  tbb::task_arena arena_;
+};
+
 }  // namespace
 
 CBENCH_REGISTER_EXECUTOR(tbb) = {
@@ -165,6 +246,12 @@ CBENCH_REGISTER_EXECUTOR(tbb) = {
     },
     .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
       return std::make_unique<TbbFloor>(workers);
+    },
+    .fork_join = [](int workers) -> std::unique_ptr<ForkJoin> {
+      return std::make_unique<TbbForkJoin>(workers);
+    },
+    .native_fib = [](int workers) -> std::unique_ptr<NativeFib> {
+      return std::make_unique<TbbFib>(workers);
     },
 };
 

@@ -118,6 +118,14 @@ struct Experiment {
   std::uint64_t (*bytes)(const Task& task, const Bytes& result) = nullptr;
   std::string (*file_of)(const Task& task) = nullptr;
 
+  // A nested experiment (executors/fork_join.hpp): each task is the root of a tree whose kind
+  // spawns children and waits for them. The benchmarks run it through every executor's fork-join
+  // (ExecutorInfo::fork_join), sweeping W, and list the executors without one as not supported;
+  // this gives how many tasks a root's tree ran, from its result, for tasks/s and ns per task.
+  std::uint64_t (*nested_tasks)(const Bytes& result) = nullptr;
+
+  bool nested() const { return nested_tasks != nullptr; }
+
   const OptionSpec* option(std::string_view name) const;
   // Every declared option at its default; with `preset`, at the benchmarks' value for it.
   Options defaults() const;

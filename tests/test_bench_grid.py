@@ -56,6 +56,8 @@ class Grid(unittest.TestCase):
         self.assertEqual(len(reference), 1)
         names = listed("--cbench_preset=quick", "--cbench_workers=1,2,4")
         for w in found["workloads"]:
+            if w["nested"]:
+                continue  # test_nested_workloads_sweep_the_executors_with_fork_join
             w = w["name"]
             self.assertIn(f"{w}/executor:{reference[0]}/mode:map/workers:1", names)
             for e in executors:
@@ -92,8 +94,9 @@ class Grid(unittest.TestCase):
                        "--benchmark_filter=^scale/")
         for w in found["workloads"]:
             mine = {n for n in names if n.startswith(f"scale/workload:{w['name']}/")}
-            if w["work"] != "cpu":
-                self.assertEqual(mine, set(), w["name"])  # sleeps and downloads do not scale
+            if w["work"] != "cpu" or w["nested"]:
+                # Sleeps and downloads do not scale; nor do the nested trees, swept over W alone.
+                self.assertEqual(mine, set(), w["name"])
                 continue
             for e, t in traits.items():
                 if t["needs_launcher"]:
@@ -108,6 +111,35 @@ class Grid(unittest.TestCase):
                              capture_output=True, text=True)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("--cbench_scale", bad.stderr)
+
+    def test_nested_workloads_sweep_the_executors_with_fork_join(self):
+        found = registries()
+        nested = [w["name"] for w in found["workloads"] if w["nested"]]
+        self.assertEqual(sorted(nested), ["fib", "uts"])
+        names = listed("--cbench_preset=quick", "--cbench_workers=1,2,4")
+        for w in nested:
+            for e in found["executors"]:
+                if e["needs_launcher"]:
+                    continue
+                mine = {n for n in names if n.startswith(f"{w}/executor:{e['name']}/")}
+                counts = (1,) if e["workers"] == "caller" else (1, 2, 4)
+                expected = set()
+                if e["fork_join"]:
+                    expected |= {f"{w}/executor:{e['name']}/mode:fork-join/workers:{n}"
+                                 for n in counts}
+                    if e["fork_join_blocking"]:
+                        expected |= {f"{w}/executor:{e['name']}/mode:blocking/workers:{n}"
+                                     for n in counts}
+                else:
+                    # Listed, as not supported, rather than left out.
+                    expected = {f"{w}/executor:{e['name']}/mode:not-supported/workers:1"}
+                self.assertEqual(mine, expected, (w, e["name"]))
+        for e in found["executors"]:
+            native = {n for n in names if n.startswith(f"fib:native/executor:{e['name']}/")}
+            if e["native_fib"] and not e["needs_launcher"]:
+                self.assertIn(f"fib:native/executor:{e['name']}/workers:1", native)
+            else:
+                self.assertEqual(native, set(), e["name"])
 
     def test_filters_narrow_the_grid(self):
         names = listed("--cbench_workloads=pbkdf2", "--cbench_executors=pool", "--cbench_workers=3")

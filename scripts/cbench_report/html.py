@@ -12,6 +12,9 @@ from .languages import HEADERS as LANGUAGE_HEADERS
 from .languages import language_tables
 from .load import Run
 from .metg import Metg
+from .nested import HEADERS as NESTED_HEADERS
+from .nested import NOTE as NESTED_NOTE
+from .nested import nested_tables, table_note
 from .scale import HEADERS as SCALE_HEADERS
 from .scale import NOTE as SCALE_NOTE
 from .scale import scale_fits, scale_points, scale_rows
@@ -73,7 +76,7 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
         body += [_figure(c) for c in charts if c.stem in mine]
         placed |= mine
     body.append(f"<p>Intervals: {escape(CI_METHOD)}.</p>")
-    others = [c for c in charts if c.stem not in placed]
+    others = [c for c in charts if c.stem not in placed and not c.stem.startswith("nested-")]
     if others:
         body.append("<h2>Utilisation, overheads, granularity</h2>")
         body += [_figure(c) for c in others]
@@ -87,6 +90,15 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
                     "</h2>" + _table(WAKE_HEADERS, wakes))
     if metgs:
         body.append("<h2>METG (smallest task at 50% efficiency)</h2>" + _table(METG_HEADERS, metg_rows(metgs)))
+    nested = nested_tables(run)
+    if nested:
+        body.append("<h2 id=\"nested\">Nested fork-join (ns per task, beside the runtime's own fib)</h2>")
+        for t in nested:
+            body.append(f"<h3>{escape(t.workload)}</h3>" + _table(NESTED_HEADERS, t.rows))
+            if table_note(t):
+                body.append(f"<p>{escape(table_note(t))}</p>")
+        body += [_figure(c) for c in charts if c.stem.startswith("nested-")]
+        body.append(f"<p>{escape(NESTED_NOTE)}</p>")
     fits = scale_fits(scale_points(run))
     if fits:
         body.append("<h2>Cost against work (--cbench_scale)</h2>"

@@ -8,6 +8,9 @@ from .languages import HEADERS as LANGUAGE_HEADERS
 from .languages import language_tables
 from .load import Run
 from .metg import Metg
+from .nested import HEADERS as NESTED_HEADERS
+from .nested import NOTE as NESTED_NOTE
+from .nested import nested_tables, table_note
 from .scale import HEADERS as SCALE_HEADERS
 from .scale import NOTE as SCALE_NOTE
 from .scale import scale_fits, scale_points, scale_rows
@@ -46,6 +49,12 @@ def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> 
     if metgs:
         parts.append("### METG (smallest task at 50% efficiency)\n\n"
                      + markdown_table(METG_HEADERS, metg_rows(metgs)))
+    nested = nested_tables(run)
+    if nested:
+        parts.append("### Nested fork-join (ns per task, beside the runtime's own fib)\n\n"
+                     + "\n\n".join(f"#### {t.workload}\n\n{markdown_table(NESTED_HEADERS, t.rows)}"
+                                   + (f"\n\n{table_note(t)}" if table_note(t) else "")
+                                   for t in nested) + "\n\n" + NESTED_NOTE)
     fits = scale_fits(scale_points(run))
     if fits:
         parts.append("### Cost against work (--cbench_scale)\n\n"

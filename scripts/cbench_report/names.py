@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 GB_FLAG_SEGMENTS = frozenset({"process_time", "real_time", "manual_time"})
 GB_KEYED_SEGMENTS = frozenset({"min_time", "min_warmup_time", "iterations", "repeats", "threads"})
 AGGREGATE_SUFFIX = re.compile(r"_(mean|median|stddev|cv)$")
+# The modes of a nested experiment's rows (fib, uts): through an executor's fork-join, through the
+# pool's variant whose waiting workers block, and the row of an executor without the capability.
+NESTED_MODES = frozenset({"fork-join", "blocking", "not-supported"})
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,11 @@ class Name:
 
     @property
     def is_experiment(self) -> bool:
-        """An experiment row: a workload family (not an overhead or granularity case)."""
+        """An experiment row: a workload family (not an overhead or granularity case, nor a
+        nested experiment's fork-join row or a runtime's own fib: nested.py reads those)."""
         return (not self.family.startswith("overhead:") and not self.family.startswith("granularity")
-                and self.family != "scale"
+                and self.family != "scale" and not self.family.endswith(":native")
+                and self.mode not in NESTED_MODES
                 and "executor" in self.params and "workers" in self.params)
 
 
