@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from . import registry
 from .load import Benchmark, Run
 from .metg import GranularityPoint, Metg, granularity_points, metg_table
+from .nested import is_nested
 from .scale import ScaleFit, describe_exponent, scale_fits, scale_points
 from .scaling import Point, by_series, experiment_points
 from .stats import CI_METHOD, bootstrap_median_ci
@@ -51,6 +52,7 @@ def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
                granularity_chart(granularity, metg_table(granularity), run.context)]
     charts += [timeline_chart(w, trace, run.context) for w in workloads]
     charts.append(scale_chart(scale_fits(scale_points(run)), run.context))
+    charts += nested_charts(run)
     return [c for c in charts if c is not None]
 
 
@@ -243,6 +245,40 @@ def tax_chart(run: Run) -> Chart | None:
     ax.set_xlabel("workers")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return Chart("interface-tax", title, figure)
+
+
+def nested_charts(run: Run) -> list[Chart]:
+    """Per nested workload (fib, uts): ns per task against workers, a line per executor's
+    fork-join, and dashed in the same colour its runtime's own fib at the same W (fib:native)."""
+    charts = []
+    nested = [b for b in run.benchmarks.values() if is_nested(b) and b.median]
+    for workload in dict.fromkeys(b.name.family for b in nested):
+        mine = [b for b in nested if b.name.family == workload]
+        native = [b for b in _family(run, f"{workload}:native") if b.counter("ns_per_task")]
+        title = f"{workload}: ns per task of the tree, through cbench and the runtime alone"
+        figure, ax = _figure(title, run.context, (10, 5.5))
+        lines: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        for b in mine + native:
+            mode = "native" if b.name.family.endswith(":native") else b.name.mode
+            lines.setdefault((b.name.executor or "?", mode), []).append(
+                (b.name.int_param("workers") or 1, b.counter("ns_per_task") or b.median))
+        for (executor, mode), values in sorted(lines.items(),
+                                               key=lambda kv: (executor_rank(kv[0][0]), kv[0][1])):
+            style = line_style(executor)
+            if mode == "native":
+                style.update(linestyle="--", markerfacecolor="white")
+                label = f"{executor}: the runtime's own fib"
+            else:
+                label = executor if mode == "fork-join" else f"{executor} ({mode})"
+            ax.plot(*zip(*sorted(values)), label=label, **style)
+        ax.set_yscale("log")
+        _plain_axis(ax.yaxis)
+        ax.set_ylabel("ns per task (log scale)")
+        _workers_axis(ax, [w for values in lines.values() for w, _ in values])
+        ax.set_xlabel("workers")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+        charts.append(Chart(f"nested-{file_stem(workload)}", title, figure))
+    return charts
 
 
 def lifecycle_chart(run: Run) -> Chart | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import registry
 from .load import Benchmark, Run
 from .names import NESTED_MODES
 from .style import executor_rank
@@ -73,7 +74,7 @@ def nested_tables(run: Run) -> list[NestedTable]:
                                      b.name.int_param("workers") or 1))
         reference = next((b for b in mine if b.name.mode == "fork-join" and b.median
                           and (b.name.int_param("workers") or 1) == 1
-                          and executor_rank(b.name.executor or "?")[0] == 0), None)
+                          and registry.current().is_reference(b.name.executor or "")), None)
         rows, unsupported, deadlocks = [], [], []
         for b in mine:
             executor, workers = b.name.executor or "?", b.name.int_param("workers") or 1
