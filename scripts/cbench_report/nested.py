@@ -16,6 +16,7 @@ from .names import NESTED_MODES
 from .style import executor_rank
 
 NATIVE_FAMILY_SUFFIX = ":native"
+MODE_ORDER = {"fork-join": 0, "blocking": 1, "not-supported": 2}
 HEADERS = ["executor", "mode", "workers", "ns per task", "tasks/s", "speedup",
            "runtime's own (ns per task)"]
 NOTE = ("ns per task: the run's wall time divided by the tasks of its tree (fib: every call at or "
@@ -70,7 +71,8 @@ def nested_tables(run: Run) -> list[NestedTable]:
     tables: list[NestedTable] = []
     for workload in dict.fromkeys(b.name.family for b in nested):
         mine = sorted((b for b in nested if b.name.family == workload),
-                      key=lambda b: (executor_rank(b.name.executor or "?"), b.name.mode,
+                      key=lambda b: (executor_rank(b.name.executor or "?"),
+                                     MODE_ORDER.get(b.name.mode, 9),
                                      b.name.int_param("workers") or 1))
         reference = next((b for b in mine if b.name.mode == "fork-join" and b.median
                           and (b.name.int_param("workers") or 1) == 1
