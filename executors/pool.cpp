@@ -318,8 +318,9 @@ class PoolForkJoin final : public ForkJoin, Spawner {
     deadlock_ = "deadlock: all " + std::to_string(workers_) +
                 (workers_ == 1 ? " worker waits" : " workers wait") + " for children, and the " +
                 std::to_string(queue_.size()) +
-                (queue_.size() == 1 ? " queued task has" : " queued tasks have") +
-                " no worker left to run it (a pool whose waiting workers help would run them)";
+                (queue_.size() == 1 ? " queued task has no worker left to run it"
+                                    : " queued tasks have no worker left to run them") +
+                " (a pool whose waiting workers help would run them)";
     for (const Job& job : queue_) {
       job.join->keep_error(std::make_exception_ptr(DeadlockError(deadlock_)));
       finish_locked(*job.join);

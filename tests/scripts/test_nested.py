@@ -9,6 +9,7 @@ from pathlib import Path
 import synth
 from helpers import write_json
 
+from cbench_report import registry
 from cbench_report.charts import nested_charts
 from cbench_report.load import load_run
 from cbench_report.nested import nested_tables, table_note
@@ -48,6 +49,7 @@ class NestedTest(unittest.TestCase):
 
     def tearDown(self):
         self.dir.cleanup()
+        registry.use({})  # the run's registry is global: the other tests expect the default one
 
     def test_table_puts_the_runtimes_own_fib_beside_each_row(self):
         [table] = nested_tables(self.run)
