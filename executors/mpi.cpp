@@ -10,14 +10,17 @@
 //   kTagWatched engine -> controller: one byte, 1 when its watch connection is up
 // The watch: under mpirun, an engine on another host cannot be seen by its process id, so each
 // engine holds a TCP connection to the controller for as long as it lives. The kernel closes it
-// when the engine dies, however it dies, and the controller sees the end of the stream: the task
-// the engine held fails, named. (mpirun ends the whole job when a rank dies unless recovery is
-// enabled, orte_enable_recovery; with it, the controller names the task and the run ends.)
+// when the engine dies, however it dies, and a thread of the controller's that waits on these
+// connections sees the end of the stream at once and names, on standard error, the task the
+// engine held. It must be at once: mpirun ends the whole job when a rank dies, the controller
+// included, a moment later. (With recovery enabled, orte_enable_recovery, the controller
+// outlives it: the task then also fails, named, as a spawned engine's does.)
 // The controller knows which task each engine holds, so a result needs no lookup by index, and an
 // engine never holds more than one task.
 #include "executors/mpi.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <mpi.h>
 #include <net/if.h>
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -37,6 +41,8 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -70,7 +76,14 @@ struct Session {
   std::vector<pid_t> world_pids;  // of ranks 1..N-1
   std::vector<int> watch_fds;     // of ranks 1..N-1: the watch connection, -1 when there is none
   std::vector<bool> world_dead;   // of ranks 1..N-1: seen to have died, sent nothing more
-  std::set<ExecutorImpl*> live;   // spawned engines still to stop
+  // Shared with the watch thread: the name of the task each of ranks 1..N-1 holds ("" for none),
+  // and whether its watch connection has ended.
+  std::mutex held_mutex;
+  std::vector<std::string> held;
+  std::unique_ptr<std::atomic<bool>[]> ended;
+  std::thread watcher;
+  int stop_watcher = -1;         // the write end of the pipe that ends the watch thread
+  std::set<ExecutorImpl*> live;  // spawned engines still to stop
 };
 Session& session() {
   static Session s;
@@ -295,7 +308,8 @@ void start_watch(Session& s) {
   here.sin_family = AF_INET;
   here.sin_addr.s_addr = htonl(INADDR_ANY);
   socklen_t length = sizeof here;
-  if (listener < 0 || ::bind(listener, reinterpret_cast<const sockaddr*>(&here), sizeof here) != 0 ||
+  if (listener < 0 ||
+      ::bind(listener, reinterpret_cast<const sockaddr*>(&here), sizeof here) != 0 ||
       ::listen(listener, static_cast<int>(std::min<std::size_t>(engines + 16, SOMAXCONN))) != 0 ||
       ::getsockname(listener, reinterpret_cast<sockaddr*>(&here), &length) != 0) {
     std::fprintf(stderr, "cbench: mpi: no watch port (%s): an engine that dies ends the job\n",
@@ -354,6 +368,65 @@ void start_watch(Session& s) {
                    e + 1);
     }
   }
+}
+
+// The watch thread: waits on every watch connection and on the pipe that stops it; makes no MPI
+// call. An engine's connection that ends is its death, said at once (mpirun may end this
+// process a moment later), and marked for the controller's main thread.
+void watch_engines(Session& s, int stop) {
+  for (;;) {
+    std::vector<pollfd> fds{{stop, POLLIN, 0}};
+    std::vector<std::size_t> ranks;
+    for (std::size_t e = 0; e < s.watch_fds.size(); ++e) {
+      if (s.watch_fds[e] >= 0 && !s.ended[e].load()) {
+        fds.push_back({s.watch_fds[e], POLLIN, 0});
+        ranks.push_back(e);
+      }
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents != 0) return;
+    for (std::size_t i = 1; i < fds.size(); ++i) {
+      const std::size_t e = ranks[i - 1];
+      if (fds[i].revents == 0 || !watch_ended(fds[i].fd)) continue;
+      std::string task;
+      {
+        const std::lock_guard lock(s.held_mutex);
+        task = s.held[e];
+      }
+      s.ended[e].store(true);
+      // The same words as the task's error, engines numbered as the executor numbers them.
+      if (task.empty()) {
+        std::fprintf(stderr, "cbench: mpi: engine %zu (pid %d) died, holding no task\n", e,
+                     static_cast<int>(s.world_pids[e]));
+      } else {
+        std::fprintf(stderr, "cbench: mpi: %s: engine %zu (pid %d) died while running it\n",
+                     task.c_str(), e, static_cast<int>(s.world_pids[e]));
+      }
+      std::fflush(stderr);
+    }
+  }
+}
+
+void start_watcher(Session& s) {
+  const std::size_t engines = s.watch_fds.size();
+  s.held.assign(engines, std::string());
+  s.ended = std::make_unique<std::atomic<bool>[]>(engines);
+  int pipe_fds[2];
+  if (engines == 0 || ::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+  s.stop_watcher = pipe_fds[1];
+  s.watcher = std::thread(watch_engines, std::ref(s), pipe_fds[0]);
+}
+
+void stop_watcher(Session& s) {
+  if (!s.watcher.joinable()) return;
+  const char byte = 0;
+  if (::write(s.stop_watcher, &byte, 1) == 1)
+    s.watcher.join();
+  else
+    s.watcher.detach();
 }
 
 void initialize() {
@@ -621,6 +694,7 @@ class ExecutorImpl final : public MpiExecutor {
     // One buffer per message: the task's views are copied into it as it leaves.
     const std::string payload = without_length(task_frame::whole_task(
         index, task.kind ? task.kind->name : std::string_view{}, input, task.views.views));
+    held_by(engine, task.name);
     send(comm_, ranks_[engine], kTagTask, payload);
     holding_[engine] = index;
     in_flight_.enter();
@@ -671,6 +745,7 @@ class ExecutorImpl final : public MpiExecutor {
     const auto engine = static_cast<std::size_t>(found - ranks_.begin());
     const std::size_t held = *holding_[engine];
     holding_[engine].reset();
+    held_by(engine, {});
     in_flight_.leave();
     TaskResult result;
     try {
@@ -695,16 +770,25 @@ class ExecutorImpl final : public MpiExecutor {
   std::optional<std::size_t> dead_engine() const {
     for (std::size_t e = 0; e < holding_.size(); ++e) {
       if (!holding_[e] || dead_[e]) continue;
-      if (spawned_ ? ::kill(pids_[e], 0) != 0 && errno == ESRCH : watch_ended(watch_fd(e))) return e;
+      if (spawned_ ? ::kill(pids_[e], 0) != 0 && errno == ESRCH : watch_said_ended(e)) return e;
     }
     return std::nullopt;
   }
 
-  // The watch connection of one of mpirun's engines, -1 when it has none.
-  int watch_fd(std::size_t engine) const {
-    const auto& fds = session().watch_fds;
+  // Whether the watch thread saw the connection of one of mpirun's engines end.
+  bool watch_said_ended(std::size_t engine) const {
+    const Session& s = session();
     const auto at = static_cast<std::size_t>(ranks_[engine] - 1);
-    return at < fds.size() ? fds[at] : -1;
+    return s.ended && at < s.watch_fds.size() && s.ended[at].load();
+  }
+
+  // What the watch thread names when one of mpirun's engines dies: the task it holds.
+  void held_by(std::size_t engine, std::string_view task) {
+    if (spawned_) return;
+    Session& s = session();
+    if (s.held.empty()) return;
+    const std::lock_guard lock(s.held_mutex);
+    s.held[static_cast<std::size_t>(ranks_[engine] - 1)] = task;
   }
 
   TaskResult engine_died(std::size_t engine) {
@@ -763,6 +847,7 @@ void finish() {
     MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, MPI_COMM_WORLD);
   }
   s.finalized = true;
+  stop_watcher(s);
   // MPI_Finalize would wait for the engine that died, for ever; a controller that exits without
   // it makes mpirun end the job, with a non-zero status.
   if (!lost) MPI_Finalize();
@@ -813,6 +898,7 @@ void enter(int& argc, char**& argv) {
   }
   s.world_dead.assign(static_cast<std::size_t>(s.world_size - 1), false);
   start_watch(s);
+  start_watcher(s);
   std::atexit(finish);
 }
 
