@@ -6,13 +6,15 @@
 #   cbench::experiments  the experiments' registry and the task kinds (experiments/experiment.hpp)
 #   cbench::bench        the benchmark suite as a library (benchmarks/suite.hpp, run_suite)
 #   cbench::bench_main   a main that runs it: a program with experiments of its own links this
+#   cbench::cli          the `cbench` CLI as a library (cli/commands.hpp, run_cli)
+#   cbench::cli_main     a main that runs it: `run` and `list` over the program's experiments
 #
 # and the others they need (options, coro, workloads, fixtures, http_server). Included at the end
 # of the top-level CMakeLists.txt, once every target exists.
 include(CMakePackageConfigHelpers)
 
 set(_cbench_exported cbench_options cbench_coro cbench_workloads cbench_fixtures cbench_executors
-                     cbench_experiments cbench_http_server)
+                     cbench_experiments cbench_http_server cbench_cli cbench_cli_main)
 if(CBENCH_BUILD_BENCHMARKS)
   list(APPEND _cbench_exported cbench_suite cbench_bench_main)
 endif()
@@ -42,7 +44,7 @@ install(TARGETS ${_cbench_exported} EXPORT cbenchTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cbench)
 install(EXPORT cbenchTargets NAMESPACE cbench:: DESTINATION ${_cbench_config_dir})
 # The headers, at the paths the sources include them by ("experiments/experiment.hpp").
-install(DIRECTORY coro workloads fixtures executors experiments benchmarks
+install(DIRECTORY coro workloads fixtures executors experiments benchmarks cli
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cbench
         FILES_MATCHING PATTERN "*.hpp")
 # The CLI: `cbench serve` is the fixture server the suite starts for downloading experiments.

@@ -62,7 +62,7 @@ class Package(unittest.TestCase):
              f"-DCMAKE_CXX_COMPILER={CXX}", "-DCMAKE_BUILD_TYPE=Release",
              f"-DCMAKE_PREFIX_PATH={cls.prefix}", "-DPRIMES_WITH_PITFALL=ON"])
         run(["nice", "-n", "19", "cmake", "--build", cls.build, "-j1"])
-        cls.bench = cls.build / "primes_bench"
+        cls.bench, cls.cli = cls.build / "primes_bench", cls.build / "primes"
         listing = json.loads(run([cls.prefix / "bin" / "cbench", "list", "--json"]).stdout)
         cls.executors = {e["name"]: e for e in listing["executors"]}
         cls.env = dict(os.environ)
@@ -130,6 +130,26 @@ class Package(unittest.TestCase):
                 self.assertFalse(row.get("error_occurred"), f"{name}: {row.get('error_message')}")
             else:
                 self.assertIn('task kind "primes-pitfall" under mpi with', row["error_message"])
+
+    def test_the_cli_runs_the_experiment(self):
+        listing = run([self.cli, "list"]).stdout
+        self.assertIn("primes", listing)
+        args = ["run", "--workload", "primes", "--ranges", "4", "--width", "2000"]
+
+        def values(out):
+            return [line for line in out.splitlines()
+                    if not line.startswith(("Elapsed time", "CPU time"))]
+
+        sequential = values(run([self.cli, *args], env=self.env).stdout)
+        self.assertEqual(sequential[0], "Primes in [0, 2000): 303")
+        # An independent reference: there are 1007 primes below 8000.
+        self.assertEqual(sequential[-1], "Primes in all ranges: 1007")
+        runs = [["--executor", "fork", "--workers", "2"]]
+        if self.mpi:  # engines spawned by the executor: this binary, started again
+            runs.append(["--executor", "mpi", "--workers", "2"])
+        for extra in runs:
+            self.assertEqual(values(run([self.cli, *args, *extra], env=self.env).stdout),
+                             sequential, extra)
 
     def test_the_report_reads_the_run(self):
         if subprocess.run([SOURCE / "scripts" / "find-python", "numpy", "scipy", "matplotlib"],
