@@ -26,7 +26,7 @@ MPIRUN = ["mpirun", "-n", "3", "--oversubscribe", "--bind-to", "none"]
 
 def run(cmd, **kwargs):
     """Runs cmd; its output is shown when it fails, so that ctest's log says why."""
-    done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=600,
+    done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=240,
                           **kwargs)
     if done.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, cmd))} exited {done.returncode}\n"
