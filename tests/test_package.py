@@ -52,6 +52,8 @@ class Package(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="cbench-package-"))
+        # A class cleanup, unlike tearDownClass, runs when the set-up itself fails.
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         # The example as a user's project: a copy, outside cbench's tree.
         cls.project = cls.tmp / "project"
         shutil.copytree(EXAMPLE, cls.project)
@@ -79,10 +81,6 @@ class Package(unittest.TestCase):
             run([*MPIRUN, cls.bench, *SMOKE, "--cbench_workloads=primes,primes-pitfall",
                  "--cbench_executors=sequential,mpi", "--benchmark_filter=^primes",
                  f"--benchmark_out={cls.mpi_out}", "--benchmark_out_format=json"], env=cls.env)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_installed_layout(self):
         config = self.prefix / "lib" / "cmake" / "cbench" / "cbenchConfig.cmake"
