@@ -160,6 +160,16 @@ class Package(unittest.TestCase):
         # The failed rows are listed by name, with the task the check named.
         self.assertIn("primes-pitfall/executor:fork", summary)
         run([SOURCE / "scripts" / "report", "compare", self.out, self.out])
+        # The gate measures the binary against itself: its verdict is the machine's noise, so only
+        # that it read the runs (exit 0 or 1, not 2) and judged the project's families is checked.
+        gate = subprocess.run(
+            [SOURCE / "scripts" / "report", "gate", "--builds", self.bench, self.bench,
+             "--pairs", "3", "--confirm-pairs", "3", "--no-profile", "-o", self.tmp / "gate", "--",
+             "--cbench_preset=quick", "--cbench_workloads=primes", "--cbench_workers=1,2",
+             "--benchmark_filter=^primes/executor:(sequential|pool)/mode:map"],
+            capture_output=True, text=True, timeout=240)
+        self.assertIn(gate.returncode, (0, 1), gate.stderr[-4000:])
+        self.assertIn("primes/pool", gate.stdout)
 
     def test_add_subdirectory_configures(self):
         build = self.tmp / "subdirectory"
