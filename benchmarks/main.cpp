@@ -1,4 +1,6 @@
-// cbench_bench: the benchmark suite's entry point.
+// cbench_bench: the benchmark suite's entry point, run_suite (suite.hpp), which a program of
+// its own calls from its main (bench_main.cpp is cbench_bench's, and any program's that links
+// cbench::bench_main).
 //
 //   cbench_bench [--cbench_preset=quick|standard|seed|full] [--cbench_workers=1:16:*2]
 //                [--cbench_workloads=a,b] [--cbench_executors=a,b] [--cbench_fixtures=DIR]
@@ -65,12 +67,14 @@ class ProgressReporter : public benchmark::ConsoleReporter {
 };
 
 // The cbench CLI, whose `serve` subcommand is the fixture server: CBENCH_CLI when set, else the
-// one built beside this binary.
+// one built beside this binary, else the one this library was built with, else the installed one
+// (a program of its own, linked against the installed package).
 std::filesystem::path cli_path() {
   if (const char* env = std::getenv("CBENCH_CLI"); env != nullptr && *env != '\0') return env;
   auto beside = current_executable().parent_path().parent_path() / "cli" / "cbench";
   if (std::filesystem::exists(beside)) return beside;
-  return CBENCH_CLI_PATH;
+  if (std::filesystem::exists(CBENCH_CLI_PATH)) return CBENCH_CLI_PATH;
+  return CBENCH_INSTALLED_CLI_PATH;
 }
 
 std::string read_first_line(const std::string& path) {
@@ -157,7 +161,9 @@ void resume_from(SuiteOptions& o, const Corpus& corpus) {
                o.resume.c_str(), journal.finished.size(), journal.cases);
 }
 
-int run(int argc, char** argv) {
+}  // namespace
+
+int run_suite(int argc, char** argv) {
   // A background job of a shell script starts with SIGINT ignored; scripts/bench forwards the
   // user's Ctrl-C to it, which must then end the run (the journal holds every finished case).
   std::signal(SIGINT, SIG_DFL);
@@ -315,9 +321,4 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace
 }  // namespace cbench::bench
-
-int main(int argc, char** argv) {
-  return cbench::bench::run(argc, argv);
-}

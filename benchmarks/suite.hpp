@@ -20,6 +20,13 @@
 
 namespace cbench::bench {
 
+// The whole suite, as cbench_bench runs it: call from main, first thing (it starts the fork server
+// and, under mpirun, turns ranks other than 0 into engines). A program of its own with experiments
+// or task kinds registered during static initialisation gets them in the grid, verified against
+// the sequential reference, in the same JSON (docs/design.md, "cbench as a package"). Returns the
+// exit status: 0, 1 when the set-up failed, 2 for a mistake on the command line.
+int run_suite(int argc, char** argv);
+
 enum class Preset { quick, standard, seed, full };
 
 // The seed of the generated corpus, for the run and for its scaled copies (--cbench_scale).

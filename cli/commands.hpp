@@ -8,6 +8,10 @@
 
 namespace cbench::cli {
 
+// The whole CLI, as `cbench` runs it: call from main, first thing (it starts the fork server and,
+// under mpirun, turns ranks other than 0 into engines). Returns the exit status.
+int run_cli(int argc, char** argv);
+
 inline constexpr std::string_view kUsage = "usage: cbench {list,run,version} [--help] ...";
 
 // Prints "cbench COMMAND: error: MESSAGE" and the usage line on standard error; returns 2.

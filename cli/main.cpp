@@ -1,4 +1,6 @@
-// cbench: run one experiment with one executor and print what the original printed.
+// cbench: run one experiment with one executor and print what the original printed. run_cli
+// (commands.hpp) is all of it; cli_main.cpp is cbench's main, and any program's that links
+// cbench::cli_main, with experiments of its own.
 //
 //   cbench list [--json]
 //   cbench run --workload W [--executor E] [--workers N] [--fixtures DIR] ...
@@ -66,23 +68,24 @@ int main_with_args(const std::vector<std::string>& argv) {
 }
 
 }  // namespace
-}  // namespace cbench::cli
 
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   // Before anything else, while this is the only thread: the fork executor's workers are forked
   // from this server, never from a process that runs other threads (executors/fork_server.hpp).
   try {
-    cbench::start_fork_server();
+    start_fork_server();
   } catch (const std::exception& e) {
     std::cerr << "cbench: error: cannot start the fork server: " << e.what() << "\n";
     return 1;
   }
   // Under mpirun, ranks other than 0 become engines here and never return (executors/mpi.hpp).
   try {
-    cbench::mpi::enter(argc, argv);
+    mpi::enter(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "cbench: error: " << e.what() << "\n";
     return 1;
   }
-  return cbench::cli::main_with_args(std::vector<std::string>(argv + 1, argv + argc));
+  return main_with_args(std::vector<std::string>(argv + 1, argv + argc));
 }
+
+}  // namespace cbench::cli

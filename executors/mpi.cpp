@@ -5,16 +5,34 @@
 //   kTagStop    controller -> engine: no bytes; the engine leaves
 //   kTagPing    controller -> engine: no bytes; the engine answers kTagPong at once (no bytes):
 //               the ping-pong of the native floor
+//   kTagWatch   controller -> mpirun's engines, once: a port, a token and the controller's IPv4
+//               addresses; the engine connects to one (the watch, below) and answers
+//   kTagWatched engine -> controller: one byte, 1 when its watch connection is up
+// The watch: under mpirun, an engine on another host cannot be seen by its process id, so each
+// engine holds a TCP connection to the controller for as long as it lives. The kernel closes it
+// when the engine dies, however it dies, and a thread of the controller's that waits on these
+// connections sees the end of the stream at once and names, on standard error, the task the
+// engine held. It must be at once: mpirun ends the whole job when a rank dies, the controller
+// included, a moment later. (With recovery enabled, orte_enable_recovery, the controller
+// outlives it: the task then also fails, named, as a spawned engine's does.)
 // The controller knows which task each engine holds, so a result needs no lookup by index, and an
 // engine never holds more than one task.
 #include "executors/mpi.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
 #include <mpi.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -23,7 +41,10 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -38,7 +59,8 @@ namespace cbench {
 namespace mpi {
 namespace {
 
-constexpr int kTagHello = 1, kTagTask = 2, kTagResult = 3, kTagStop = 4, kTagPing = 5, kTagPong = 6;
+constexpr int kTagHello = 1, kTagTask = 2, kTagResult = 3, kTagStop = 4, kTagPing = 5, kTagPong = 6,
+              kTagWatch = 7, kTagWatched = 8;
 constexpr auto kSpin = std::chrono::microseconds(200);  // then sleeps, doubling
 constexpr auto kShortestSleep = std::chrono::microseconds(25);
 constexpr auto kLongestSleep = std::chrono::microseconds(1000);
@@ -52,7 +74,16 @@ struct Session {
   bool finalized = false;
   int world_size = 1;             // > 1: under mpirun, this is rank 0
   std::vector<pid_t> world_pids;  // of ranks 1..N-1
-  std::set<ExecutorImpl*> live;   // spawned engines still to stop
+  std::vector<int> watch_fds;     // of ranks 1..N-1: the watch connection, -1 when there is none
+  std::vector<bool> world_dead;   // of ranks 1..N-1: seen to have died, sent nothing more
+  // Shared with the watch thread: the name of the task each of ranks 1..N-1 holds ("" for none),
+  // and whether its watch connection has ended.
+  std::mutex held_mutex;
+  std::vector<std::string> held;
+  std::unique_ptr<std::atomic<bool>[]> ended;
+  std::thread watcher;
+  int stop_watcher = -1;         // the write end of the pipe that ends the watch thread
+  std::set<ExecutorImpl*> live;  // spawned engines still to stop
 };
 Session& session() {
   static Session s;
@@ -171,6 +202,233 @@ std::string without_length(std::string frame) {
   return frame.erase(0, sizeof(std::uint64_t));
 }
 
+// The watch (the top of the file). The offer: the port (network order, 2 bytes), a token
+// (8 bytes) and the controller's IPv4 addresses (network order, 4 bytes each).
+struct WatchOffer {
+  std::uint16_t port = 0;
+  std::uint64_t token = 0;
+  std::vector<std::uint32_t> addresses;
+};
+
+std::string encode_offer(const WatchOffer& offer) {
+  std::string bytes(sizeof offer.port + sizeof offer.token, '\0');
+  std::memcpy(bytes.data(), &offer.port, sizeof offer.port);
+  std::memcpy(bytes.data() + sizeof offer.port, &offer.token, sizeof offer.token);
+  for (const std::uint32_t a : offer.addresses)
+    bytes.append(reinterpret_cast<const char*>(&a), sizeof a);
+  return bytes;
+}
+
+WatchOffer decode_offer(std::string_view bytes) {
+  WatchOffer offer;
+  const std::size_t head = sizeof offer.port + sizeof offer.token;
+  if (bytes.size() < head || (bytes.size() - head) % sizeof(std::uint32_t) != 0)
+    throw std::runtime_error("mpi: a malformed watch offer from the controller");
+  std::memcpy(&offer.port, bytes.data(), sizeof offer.port);
+  std::memcpy(&offer.token, bytes.data() + sizeof offer.port, sizeof offer.token);
+  for (std::size_t at = head; at < bytes.size(); at += sizeof(std::uint32_t)) {
+    std::uint32_t a = 0;
+    std::memcpy(&a, bytes.data() + at, sizeof a);
+    offer.addresses.push_back(a);
+  }
+  return offer;
+}
+
+// What an engine writes on its watch connection: the token, then its rank.
+constexpr std::size_t kWatchHello = sizeof(std::uint64_t) + sizeof(std::int32_t);
+constexpr int kWatchTimeoutMs = 1000;  // per address: a host may have addresses others cannot reach
+
+// The engine's side: the first of the controller's addresses that takes the connection and
+// acknowledges the token. The socket stays open, unread, for as long as the engine lives.
+bool connect_watch(const WatchOffer& offer, int rank) {
+  for (const std::uint32_t address : offer.addresses) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return false;
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = offer.port;
+    to.sin_addr.s_addr = address;
+    bool up = false;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 ||
+        errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int error = 0;
+      socklen_t length = sizeof error;
+      if (::poll(&p, 1, kWatchTimeoutMs) == 1 &&
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
+        char hello[kWatchHello];
+        const std::int32_t r = rank;
+        std::memcpy(hello, &offer.token, sizeof offer.token);
+        std::memcpy(hello + sizeof offer.token, &r, sizeof r);
+        char ack = 0;
+        p = {fd, POLLIN, 0};
+        up = ::send(fd, hello, sizeof hello, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof hello) &&
+             ::poll(&p, 1, kWatchTimeoutMs) == 1 && ::recv(fd, &ack, 1, 0) == 1 && ack == 1;
+      }
+    }
+    if (up) return true;
+    ::close(fd);
+  }
+  return false;
+}
+
+// Whether a watch connection has ended: its engine is gone (it never writes after its hello).
+bool watch_ended(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) != 1) return false;
+  char byte = 0;
+  const ssize_t r = ::recv(fd, &byte, 1, MSG_DONTWAIT);
+  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+// This host's IPv4 addresses, loopback last: an engine on this host reaches any of them, one on
+// another host one of the first.
+std::vector<std::uint32_t> local_addresses() {
+  std::vector<std::uint32_t> outside, loopback;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {htonl(INADDR_LOOPBACK)};
+  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+      continue;
+    const std::uint32_t a = reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
+    ((i->ifa_flags & IFF_LOOPBACK) ? loopback : outside).push_back(a);
+  }
+  ::freeifaddrs(list);
+  outside.insert(outside.end(), loopback.begin(), loopback.end());
+  return outside;
+}
+
+// The controller's side, once, after the hellos: offers the watch to every engine of mpirun's
+// and takes each one's connection. An engine that cannot connect stays unwatched, said once.
+void start_watch(Session& s) {
+  const std::size_t engines = static_cast<std::size_t>(s.world_size - 1);
+  s.watch_fds.assign(engines, -1);
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_in here{};
+  here.sin_family = AF_INET;
+  here.sin_addr.s_addr = htonl(INADDR_ANY);
+  socklen_t length = sizeof here;
+  if (listener < 0 ||
+      ::bind(listener, reinterpret_cast<const sockaddr*>(&here), sizeof here) != 0 ||
+      ::listen(listener, static_cast<int>(std::min<std::size_t>(engines + 16, SOMAXCONN))) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&here), &length) != 0) {
+    std::fprintf(stderr, "cbench: mpi: no watch port (%s): an engine that dies ends the job\n",
+                 std::strerror(errno));
+    if (listener >= 0) ::close(listener);
+    return;
+  }
+  WatchOffer offer;
+  offer.port = here.sin_port;
+  offer.token = (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  offer.addresses = local_addresses();
+  const std::string bytes = encode_offer(offer);
+  for (int rank = 1; rank < s.world_size; ++rank) send(MPI_COMM_WORLD, rank, kTagWatch, bytes);
+  std::vector<int> unnamed;  // accepted, their hello not read yet
+  std::size_t answers = 0;
+  wait_until([&] {
+    for (int fd; (fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0;)
+      unnamed.push_back(fd);
+    std::erase_if(unnamed, [&](int fd) {
+      char hello[kWatchHello];
+      const ssize_t r = ::recv(fd, hello, sizeof hello, MSG_PEEK);
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
+      if (r > 0 && r < static_cast<ssize_t>(sizeof hello)) return false;  // the rest is coming
+      std::uint64_t token = 0;
+      std::int32_t rank = 0;
+      if (r == static_cast<ssize_t>(sizeof hello) && ::recv(fd, hello, sizeof hello, 0) == r) {
+        std::memcpy(&token, hello, sizeof token);
+        std::memcpy(&rank, hello + sizeof token, sizeof rank);
+      }
+      const char ack = 1;
+      if (token == offer.token && rank >= 1 && rank < s.world_size &&
+          s.watch_fds[static_cast<std::size_t>(rank - 1)] < 0 &&
+          ::send(fd, &ack, 1, MSG_NOSIGNAL) == 1) {
+        s.watch_fds[static_cast<std::size_t>(rank - 1)] = fd;
+      } else {
+        ::close(fd);
+      }
+      return true;
+    });
+    int found = 0;
+    MPI_Status status{};
+    check(MPI_Iprobe(MPI_ANY_SOURCE, kTagWatched, MPI_COMM_WORLD, &found, &status), "MPI_Iprobe");
+    if (found) {
+      receive(MPI_COMM_WORLD, status);
+      ++answers;
+    }
+    return answers == engines;
+  });
+  for (const int fd : unnamed) ::close(fd);
+  ::close(listener);
+  for (std::size_t e = 0; e < engines; ++e) {
+    if (s.watch_fds[e] < 0) {
+      std::fprintf(stderr,
+                   "cbench: mpi: engine at rank %zu could not connect to the controller's watch "
+                   "port: if it dies, mpirun's own handling ends the job\n",
+                   e + 1);
+    }
+  }
+}
+
+// The watch thread: waits on every watch connection and on the pipe that stops it; makes no MPI
+// call. An engine's connection that ends is its death, said at once (mpirun may end this
+// process a moment later), and marked for the controller's main thread.
+void watch_engines(Session& s, int stop) {
+  for (;;) {
+    std::vector<pollfd> fds{{stop, POLLIN, 0}};
+    std::vector<std::size_t> ranks;
+    for (std::size_t e = 0; e < s.watch_fds.size(); ++e) {
+      if (s.watch_fds[e] >= 0 && !s.ended[e].load()) {
+        fds.push_back({s.watch_fds[e], POLLIN, 0});
+        ranks.push_back(e);
+      }
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents != 0) return;
+    for (std::size_t i = 1; i < fds.size(); ++i) {
+      const std::size_t e = ranks[i - 1];
+      if (fds[i].revents == 0 || !watch_ended(fds[i].fd)) continue;
+      std::string task;
+      {
+        const std::lock_guard lock(s.held_mutex);
+        task = s.held[e];
+      }
+      s.ended[e].store(true);
+      // The same words as the task's error, engines numbered as the executor numbers them.
+      if (task.empty()) {
+        std::fprintf(stderr, "cbench: mpi: engine %zu (pid %d) died, holding no task\n", e,
+                     static_cast<int>(s.world_pids[e]));
+      } else {
+        std::fprintf(stderr, "cbench: mpi: %s: engine %zu (pid %d) died while running it\n",
+                     task.c_str(), e, static_cast<int>(s.world_pids[e]));
+      }
+      std::fflush(stderr);
+    }
+  }
+}
+
+void start_watcher(Session& s) {
+  const std::size_t engines = s.watch_fds.size();
+  s.held.assign(engines, std::string());
+  s.ended = std::make_unique<std::atomic<bool>[]>(engines);
+  int pipe_fds[2];
+  if (engines == 0 || ::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+  s.stop_watcher = pipe_fds[1];
+  s.watcher = std::thread(watch_engines, std::ref(s), pipe_fds[0]);
+}
+
+void stop_watcher(Session& s) {
+  if (!s.watcher.joinable()) return;
+  const char byte = 0;
+  if (::write(s.stop_watcher, &byte, 1) == 1)
+    s.watcher.join();
+  else
+    s.watcher.detach();
+}
+
 void initialize() {
   Session& s = session();
   if (s.initialized) return;
@@ -194,6 +452,13 @@ void initialize() {
       if (status.MPI_TAG == kTagStop) break;
       if (status.MPI_TAG == kTagPing) {
         check(MPI_Send(nullptr, 0, MPI_BYTE, 0, kTagPong, controller_comm), "MPI_Send");
+        continue;
+      }
+      if (status.MPI_TAG == kTagWatch) {
+        int rank = 0;
+        MPI_Comm_rank(controller_comm, &rank);
+        const char up = connect_watch(decode_offer(payload), rank) ? 1 : 0;
+        send(controller_comm, 0, kTagWatched, std::string_view(&up, 1));
         continue;
       }
       std::string reply;
@@ -248,12 +513,14 @@ class ExecutorImpl final : public MpiExecutor {
       for (int e = 0; e < workers; ++e) {
         ranks_.push_back(e + 1);
         pids_.push_back(s.world_pids[static_cast<std::size_t>(e)]);
+        // An engine an earlier executor saw die is handed nothing: a send to it would fail.
+        dead_.push_back(s.world_dead[static_cast<std::size_t>(e)]);
       }
     } else {
       spawn();
+      dead_.assign(static_cast<std::size_t>(workers), false);
     }
     holding_.assign(static_cast<std::size_t>(workers), std::nullopt);
-    dead_.assign(static_cast<std::size_t>(workers), false);
   }
 
   ~ExecutorImpl() override {
@@ -427,6 +694,7 @@ class ExecutorImpl final : public MpiExecutor {
     // One buffer per message: the task's views are copied into it as it leaves.
     const std::string payload = without_length(task_frame::whole_task(
         index, task.kind ? task.kind->name : std::string_view{}, input, task.views.views));
+    held_by(engine, task.name);
     send(comm_, ranks_[engine], kTagTask, payload);
     holding_[engine] = index;
     in_flight_.enter();
@@ -444,9 +712,10 @@ class ExecutorImpl final : public MpiExecutor {
 
   // The next result from any engine, as the engine's index and the result of the task it held.
   std::pair<std::size_t, TaskResult> collect() {
-    // Spawned engines run on this host: one that died (killed, crashed) is seen by its process id,
-    // and fails the task it held instead of leaving the controller waiting for ever. (Under
-    // mpirun, a rank that dies ends the whole job.)
+    // An engine that died (killed, crashed) fails the task it held instead of leaving the
+    // controller waiting for ever: a spawned one, on this host, is seen by its process id, one
+    // of mpirun's, maybe on another host, by the end of its watch connection. (Under mpirun
+    // without recovery enabled, mpirun ends the whole job first.)
     std::optional<MPI_Status> arrived;
     std::optional<std::size_t> died;
     auto last_check = std::chrono::steady_clock::now();
@@ -458,8 +727,7 @@ class ExecutorImpl final : public MpiExecutor {
         arrived = status;
         return true;
       }
-      if (spawned_ &&
-          std::chrono::steady_clock::now() - last_check > std::chrono::milliseconds(100)) {
+      if (std::chrono::steady_clock::now() - last_check > std::chrono::milliseconds(100)) {
         last_check = std::chrono::steady_clock::now();
         died = dead_engine();
       }
@@ -477,6 +745,7 @@ class ExecutorImpl final : public MpiExecutor {
     const auto engine = static_cast<std::size_t>(found - ranks_.begin());
     const std::size_t held = *holding_[engine];
     holding_[engine].reset();
+    held_by(engine, {});
     in_flight_.leave();
     TaskResult result;
     try {
@@ -500,13 +769,31 @@ class ExecutorImpl final : public MpiExecutor {
   // An engine holding a task whose process is gone.
   std::optional<std::size_t> dead_engine() const {
     for (std::size_t e = 0; e < holding_.size(); ++e) {
-      if (holding_[e] && !dead_[e] && ::kill(pids_[e], 0) != 0 && errno == ESRCH) return e;
+      if (!holding_[e] || dead_[e]) continue;
+      if (spawned_ ? ::kill(pids_[e], 0) != 0 && errno == ESRCH : watch_said_ended(e)) return e;
     }
     return std::nullopt;
   }
 
+  // Whether the watch thread saw the connection of one of mpirun's engines end.
+  bool watch_said_ended(std::size_t engine) const {
+    const Session& s = session();
+    const auto at = static_cast<std::size_t>(ranks_[engine] - 1);
+    return s.ended && at < s.watch_fds.size() && s.ended[at].load();
+  }
+
+  // What the watch thread names when one of mpirun's engines dies: the task it holds.
+  void held_by(std::size_t engine, std::string_view task) {
+    if (spawned_) return;
+    Session& s = session();
+    if (s.held.empty()) return;
+    const std::lock_guard lock(s.held_mutex);
+    s.held[static_cast<std::size_t>(ranks_[engine] - 1)] = task;
+  }
+
   TaskResult engine_died(std::size_t engine) {
     dead_[engine] = true;
+    if (!spawned_) session().world_dead[static_cast<std::size_t>(ranks_[engine] - 1)] = true;
     TaskResult result;
     result.index = *holding_[engine];
     result.worker = static_cast<int>(engine);
@@ -551,10 +838,19 @@ void finish() {
   Session& s = session();
   if (!s.initialized || s.finalized) return;
   for (ExecutorImpl* e : std::vector<ExecutorImpl*>(s.live.begin(), s.live.end())) e->shutdown();
-  for (int rank = 1; rank < s.world_size; ++rank)
+  bool lost = false;
+  for (int rank = 1; rank < s.world_size; ++rank) {
+    if (s.world_dead[static_cast<std::size_t>(rank - 1)]) {
+      lost = true;
+      continue;
+    }
     MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, MPI_COMM_WORLD);
-  MPI_Finalize();
+  }
   s.finalized = true;
+  stop_watcher(s);
+  // MPI_Finalize would wait for the engine that died, for ever; a controller that exits without
+  // it makes mpirun end the job, with a non-zero status.
+  if (!lost) MPI_Finalize();
 }
 
 }  // namespace
@@ -600,6 +896,9 @@ void enter(int& argc, char**& argv) {
   for (int e = 1; e < s.world_size; ++e) {
     s.world_pids[static_cast<std::size_t>(e - 1)] = receive_hello(MPI_COMM_WORLD, e);
   }
+  s.world_dead.assign(static_cast<std::size_t>(s.world_size - 1), false);
+  start_watch(s);
+  start_watcher(s);
   std::atexit(finish);
 }
 

@@ -126,6 +126,29 @@ TEST(CustomCorpus, KeepsCanonicalOrderThenOthersByNameAndIsCalledCustom) {
   EXPECT_NE(corpus.describe().find("custom"), std::string::npos);
 }
 
+// The books are views of the files, mapped: an empty file is an empty book, and a copy of the
+// corpus keeps what its books view alive after the corpus it was copied from is gone.
+TEST(CustomCorpus, BooksAreViewsThatEveryCopyKeepsAlive) {
+  testing::TempDir dir;
+  dir.write("books/Gulliver.txt", "lilliput blefuscu\n");
+  dir.write("books/Empty.txt", "");
+  dir.write("stop-words/english.txt", "the\n");
+  Corpus copy;
+  {
+    const Corpus corpus = load_corpus_from(dir.path());
+    copy = corpus;
+  }
+  ASSERT_EQ(copy.books.size(), 2u);
+  EXPECT_EQ(copy.book("Gulliver").text, "lilliput blefuscu\n");
+  EXPECT_EQ(copy.book("Empty").text, "");
+  EXPECT_EQ(copy.total_bytes(), 18u);
+  Corpus made;
+  made.add_book("Made", std::string(100'000, 'x'));
+  const Corpus kept = made;
+  made = Corpus{};
+  EXPECT_EQ(kept.book("Made").text, std::string(100'000, 'x'));
+}
+
 TEST(CustomCorpus, MissingPartsAreErrorsNamingThem) {
   testing::TempDir dir;
   dir.write("books/Gulliver.txt", "lilliput\n");

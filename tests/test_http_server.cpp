@@ -67,12 +67,11 @@ Corpus tiny_corpus() {
   Corpus corpus;
   corpus.kind = CorpusKind::custom;
   corpus.origin = "test";
-  corpus.books = {
-      {"Alpha", "It was the best of times, it was the worst of times.\nAlpha beta.\n"},
-      {"A Tale of Two Cities", "A tale with spaces in its name.\n"},
-      {"Large",
-       repeat_text("the quick brown fox jumps over the lazy dog, again and again\n", 40'000)},
-  };
+  corpus.add_book("Alpha", "It was the best of times, it was the worst of times.\nAlpha beta.\n");
+  corpus.add_book("A Tale of Two Cities", "A tale with spaces in its name.\n");
+  corpus.add_book(
+      "Large",
+      repeat_text("the quick brown fox jumps over the lazy dog, again and again\n", 40'000));
   corpus.stop_words_text = "the\na\nof\n";
   corpus.checksum = "test";
   return corpus;
@@ -82,8 +81,14 @@ std::string url_of(const HttpServer& server, std::string_view book) {
   return book_url(server.books_url_template(), book);
 }
 
+// The server serves views of its corpus: one that lives as long as the test binary.
+const Corpus& shared_tiny_corpus() {
+  static const Corpus corpus = tiny_corpus();
+  return corpus;
+}
+
 std::unique_ptr<HttpServer> start_server(HttpServerOptions options = {},
-                                         const Corpus& corpus = tiny_corpus()) {
+                                         const Corpus& corpus = shared_tiny_corpus()) {
   auto server = std::make_unique<HttpServer>(corpus, std::move(options));
   server->start();
   return server;
@@ -741,7 +746,7 @@ TEST(HttpServerScale, AThousandConcurrentConnectionsAllComplete) {
   HttpServerOptions options;
   options.latency = 50ms;  // every response waits, so the connections overlap
   auto server = start_server(options);
-  const std::string expected = tiny_corpus().book("Alpha").text;
+  const std::string expected(tiny_corpus().book("Alpha").text);
 
   asio::io_context context;
   int connected = 0, settled = 0, completed = 0;

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from . import registry
 from .load import Benchmark, Run
-from .metg import GranularityPoint, Metg, granularity_points, metg_table
+from .metg import GranularityPoint, Metg, granularity_points, metg, metg_table
 from .nested import is_nested
 from .scale import ScaleFit, describe_exponent, scale_fits, scale_points
 from .scaling import Point, by_series, experiment_points
@@ -49,7 +49,8 @@ def run_charts(run: Run, trace: Sequence[TraceCase] = ()) -> list[Chart]:
         charts += [speedup_chart(w, mine, run.context, hidden), time_chart(w, mine, run.context)]
     charts += [cpu_utilization_chart(points, run.context), dispatch_chart(run), tax_chart(run),
                lifecycle_chart(run), memory_chart(run),
-               granularity_chart(granularity, metg_table(granularity), run.context)]
+               granularity_chart(granularity, metg_table(granularity), run.context),
+               link_chart(run)]
     charts += [timeline_chart(w, trace, run.context) for w in workloads]
     charts.append(scale_chart(scale_fits(scale_points(run)), run.context))
     charts += nested_charts(run)
@@ -364,6 +365,41 @@ def granularity_chart(points: Sequence[GranularityPoint], metgs: Sequence[Metg],
     for ax in flat[len(workers):]:
         ax.set_visible(False)
     return Chart("granularity", title, figure)
+
+
+def link_chart(run: Run, executor: str = "mpi") -> Chart | None:
+    """A run across hosts swept once per link setting (``Run.links``): the executor's
+    granularity efficiency at its largest worker count, one line per setting, METG marked."""
+    curves = []
+    for link, benchmarks in run.links.items():
+        points = [p for p in granularity_points(Run(run.path, run.context, benchmarks))
+                  if p.executor == executor and not p.native]
+        if points:
+            w = max(p.workers for p in points)
+            curves.append((link, [p for p in points if p.workers == w]))
+    if len(curves) < 2:
+        return None
+    title = f"{executor} across hosts: efficiency against task size, per link (METG at 50%)"
+    figure, axes = _figure(title, run.context, (7.5, 4.5), squeeze=False)
+    ax = axes[0][0]
+    styles = ["-", "--", ":", "-."]
+    for i, (link, line) in enumerate(curves):
+        seconds, at_smallest = metg([p.task_seconds for p in line], [p.efficiency for p in line])
+        m = Metg(executor, line[0].workers, seconds, at_smallest)
+        ax.plot([p.task_seconds * 1e6 for p in line], [p.efficiency for p in line],
+                color=executor_colour(executor), linestyle=styles[i % len(styles)], marker="o",
+                label=f"links {link}, W = {line[0].workers} (METG {m.describe()})")
+        if seconds is not None:
+            ax.plot([seconds * 1e6], [0.5], marker="*", markersize=14,
+                    color=executor_colour(executor), markeredgecolor="black", zorder=5)
+    ax.axhline(0.5, color="0.4", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    _plain_axis(ax.xaxis)
+    ax.set_xlabel("task size (µs of CPU work)")
+    ax.set_ylabel("efficiency")
+    ax.set_ylim(0, 1.1)
+    ax.legend(fontsize="small", loc="lower right")
+    return Chart("links", title, figure)
 
 
 # ---- cost against work ---------------------------------------------------------------------

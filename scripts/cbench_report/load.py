@@ -6,6 +6,7 @@ CLI prints (file and problem), so a broken file never ends in a traceback.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import statistics
@@ -82,6 +83,10 @@ class Run:
     path: str
     context: dict[str, Any]
     benchmarks: dict[str, Benchmark]
+    # A run across hosts swept once per link setting (scripts/bench --links): each setting's
+    # benchmarks, keyed as a run of one setting is; ``benchmarks`` holds the first setting's, so
+    # that every table and chart reads as for one run, and the link chart compares them.
+    links: dict[str, dict[str, Benchmark]] = field(default_factory=dict)
 
     def ctx(self, key: str, default: str = "") -> str:
         value = self.context.get(key, default)
@@ -171,7 +176,26 @@ def load_run(path: str | Path) -> Run:
     rows = [parse_row(raw, i, path) for i, raw in enumerate(doc["benchmarks"])]
     if "cbench_executors" in doc["context"]:
         registry.use(doc["context"])  # a run of the binary, not of a peer: its registry
-    return Run(str(path), dict(doc["context"]), group_rows(rows))
+    links = split_links(rows)
+    if not links:
+        return Run(str(path), dict(doc["context"]), group_rows(rows))
+    by_link = {link: group_rows(mine) for link, mine in links.items()}
+    return Run(str(path), dict(doc["context"]), next(iter(by_link.values())), by_link)
+
+
+def split_links(rows: list[Row]) -> dict[str, list[Row]]:
+    """The rows of each link setting (``link:SETTING`` in their names), in the order first
+    seen, each name without that segment; empty when no row has one."""
+    if not any("link" in r.name.params for r in rows):
+        return {}
+    links: dict[str, list[Row]] = {}
+    for r in rows:
+        link = r.name.params.get("link", "")
+        params = {k: v for k, v in r.name.params.items() if k != "link"}
+        key = "/".join(s for s in r.name.key.split("/") if s != f"link:{link}")
+        name = Name(key, r.name.family, params, r.name.aggregate)
+        links.setdefault(link, []).append(dataclasses.replace(r, name=name))
+    return links
 
 
 def _benchmark(rows: list[Row]) -> Benchmark:

@@ -7,20 +7,48 @@ from collections.abc import Sequence
 from .languages import HEADERS as LANGUAGE_HEADERS
 from .languages import language_tables
 from .load import Run
-from .metg import Metg
+from .metg import Metg, granularity_points, metg_table
 from .nested import HEADERS as NESTED_HEADERS
 from .nested import NOTE as NESTED_NOTE
 from .nested import nested_tables, table_note
 from .scale import HEADERS as SCALE_HEADERS
 from .scale import NOTE as SCALE_NOTE
 from .scale import scale_fits, scale_points, scale_rows
-from .scaling import Point
+from .scaling import Point, experiment_points
 from .stats import CI_METHOD
 from .style import machine_line
 from .tables import (FASTEST_HEADERS, METG_HEADERS, TAX_HEADERS, TAX_NOTE, WORKLOAD_HEADERS,
                      anomaly_warnings, fastest_rows, interface_tax, metg_rows, ranking_note,
                      tax_rows, wake_rows, warnings, workload_rows, WAKE_HEADERS)
-from .text import markdown_table
+from .text import markdown_table, seconds
+
+
+LINK_HEADERS = ["links", "workload", "mpi W", "mpi time", "sequential time", "speedup"]
+
+
+def link_rows(run: Run, executor: str = "mpi") -> list[list[str]]:
+    """A run swept once per link setting (``Run.links``): per setting and workload, the
+    executor at its fastest worker count (map mode) against that setting's sequential row, then
+    its METG at each worker count."""
+    if len(run.links) < 2:
+        return []
+    rows = []
+    for link, benchmarks in run.links.items():
+        setting = Run(run.path, run.context, benchmarks)
+        points = [p for p in experiment_points(setting) if p.mode == "map" and p.lang == "cpp"]
+        for workload in dict.fromkeys(p.workload for p in points):
+            mine = [p for p in points if p.workload == workload and p.executor == executor]
+            reference = [p for p in points if p.workload == workload and p.executor == "sequential"]
+            if not mine or not reference:
+                continue
+            best = min(mine, key=lambda p: p.seconds)
+            rows.append([link, workload, str(best.workers), seconds(best.seconds),
+                         seconds(reference[0].seconds),
+                         f"{reference[0].seconds / best.seconds:.2f}"])
+        for m in metg_table(granularity_points(setting)):
+            if m.executor == executor and not m.native:
+                rows.append([link, "METG (granularity)", str(m.workers), m.describe(), "", ""])
+    return rows
 
 
 def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> str:
@@ -55,6 +83,10 @@ def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> 
                      + "\n\n".join(f"#### {t.workload}\n\n{markdown_table(NESTED_HEADERS, t.rows)}"
                                    + (f"\n\n{table_note(t)}" if table_note(t) else "")
                                    for t in nested) + "\n\n" + NESTED_NOTE)
+    links = link_rows(run)
+    if links:
+        parts.append("### Across hosts, per link setting (mpi against sequential)\n\n"
+                     + markdown_table(LINK_HEADERS, links))
     fits = scale_fits(scale_points(run))
     if fits:
         parts.append("### Cost against work (--cbench_scale)\n\n"

@@ -274,11 +274,13 @@ def warnings(run: Run) -> list[str]:
     worst = max((s for s in steal if s is not None), default=0.0)
     if worst > 0.02:
         found.append(f"The hypervisor stole up to {worst:.1%} of the CPU time during a case.")
-    # A nested row's deadlock (shown on purpose) or "not supported" is its result (nested.py).
-    failed = [b.key for b in run.benchmarks.values()
+    # Each failed case with why: the check names the task, its kind and the executor whose
+    # results differed, which a list of case names alone would not say. A nested row's deadlock
+    # (shown on purpose) or "not supported" is its result, not a failure (nested.py).
+    failed = [f"{b.key} ({_short(b.errors[0], 240)})" for b in run.benchmarks.values()
               if b.errors and not all(is_expected_outcome(e) for e in b.errors)]
     if failed:
-        found.append(f"{len(failed)} case(s) failed: " + ", ".join(failed[:10])
+        found.append(f"{len(failed)} case(s) failed: " + "; ".join(failed[:10])
                      + (" …" if len(failed) > 10 else ""))
     return found
 

@@ -66,6 +66,20 @@ class LoadTest(unittest.TestCase):
         self.assertEqual(bench.real_times, (1.0,))
         self.assertEqual(bench.errors, ("Gulliver: result differs",))
 
+    def test_a_failed_case_is_reported_with_why(self):
+        from cbench_report.tables import warnings
+        why = ('range 0: result differs from the sequential reference (got 1998, expected 303): '
+               'task kind "primes-pitfall" under fork with 2 workers, 4 of 4 tasks differ')
+        doc = {"context": context(),
+               "benchmarks": rows("primes-pitfall/executor:fork/mode:map/workers:2", [1.0])
+               + rows("primes-pitfall/executor:pool/mode:map/workers:2", [1.0])}
+        doc["benchmarks"][0].update(error_occurred=True, error_message=why)
+        with tempfile.TemporaryDirectory() as tmp:
+            run = load_run(write_json(Path(tmp) / "r.json", doc))
+        failed = [w for w in warnings(run) if "failed" in w]
+        self.assertEqual(failed, ["1 case(s) failed: primes-pitfall/executor:fork/mode:map/workers:2"
+                                  f" ({why})"])
+
     def test_row_problems_name_the_row(self):
         doc = {"context": {}, "benchmarks": [{"name": "x/executor:a/workers:1", "real_time": 1,
                                               "time_unit": "fortnights"}]}
