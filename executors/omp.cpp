@@ -175,21 +175,13 @@ class OmpForkJoin final : public ForkJoin {
   explicit OmpForkJoin(int workers) : workers_(workers) {}
 
   Bytes run(const Task& root) override {
-    Bytes result;
-    std::exception_ptr error;
+    return run_root_on(root, spawner_, [&](auto&& body) {
 #pragma omp parallel num_threads(workers_)
-    {
-#pragma omp single
       {
-        try {
-          result = run_nested_root(root, spawner_);
-        } catch (...) {
-          error = std::current_exception();
-        }
+#pragma omp single
+        body();
       }
-    }
-    if (error) throw TaskError(root.name, task_error(error));
-    return result;
+    });
   }
 
  private:

@@ -224,22 +224,11 @@ class StealingForkJoin final : public ForkJoin, Spawner {
   }
 
   Bytes run(const Task& root) override {
-    Bytes result;
-    std::exception_ptr error;
-    auto body = [&] {
-      try {
-        result = run_nested_root(root, *this);
-      } catch (...) {
-        error = std::current_exception();
-      }
-    };
-    {
+    return run_root_on(root, *this, [&](auto&& body) {
       Join join(*this);
       join.spawn(body);  // from the caller: into worker 0's deque
       join.wait();       // on the caller: outside the pool, it only sleeps
-    }
-    if (error) throw TaskError(root.name, task_error(error));
-    return result;
+    });
   }
 
  private:
@@ -396,29 +385,21 @@ class BlockingForkJoin final : public ForkJoin, Spawner {
   }
 
   Bytes run(const Task& root) override {
-    Bytes result;
-    std::exception_ptr error;
-    auto body = [&] {
-      try {
-        result = run_nested_root(root, *this);
-      } catch (...) {
-        error = std::current_exception();
+    return run_root_on(root, *this, [&](auto&& body) {
+      {
+        Join join(*this);
+        join.spawn(body);
+        join.wait();  // on the caller: outside the pool, it only sleeps
       }
-    };
-    {
-      Join join(*this);
-      join.spawn(body);
-      join.wait();  // on the caller: outside the pool, it only sleeps
-    }
-    std::string deadlock;
-    {
-      std::lock_guard lock(mutex_);
-      if (aborted_) deadlock = std::exchange(deadlock_, {});
-      aborted_ = false;
-    }
-    if (!deadlock.empty()) throw TaskError(root.name, deadlock);
-    if (error) throw TaskError(root.name, task_error(error));
-    return result;
+      std::string deadlock;
+      {
+        std::lock_guard lock(mutex_);
+        if (aborted_) deadlock = std::exchange(deadlock_, {});
+        aborted_ = false;
+      }
+      // Before the tree's own error: the abort is what ended it.
+      if (!deadlock.empty()) throw TaskError(root.name, deadlock);
+    });
   }
 
  private:

@@ -29,6 +29,25 @@ bool task_cpu_timing();
 // from std::exception. Every executor, in process or not, words a failure this way.
 std::string task_error(std::exception_ptr error);
 
+// A ForkJoin::run on a runtime's threads (executors/fork_join.hpp): `start` calls the body it is
+// given once, on one of them, and returns when the tree has ended; the body runs the root with
+// `spawner`. An exception from the tree is caught there and thrown here, on the caller, as the
+// root's TaskError.
+template <typename Start>
+Bytes run_root_on(const Task& root, Spawner& spawner, Start&& start) {
+  Bytes result;
+  std::exception_ptr error;
+  start([&] {
+    try {
+      result = run_nested_root(root, spawner);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  if (error) throw TaskError(root.name, task_error(error));
+  return result;
+}
+
 // Never throws: an exception from the task becomes the result's error (task_error). cpu_seconds is
 // 0 when per-task CPU timing is off. The task's span is timed with the run's clock: it starts at
 // `start`, a time the caller has just read (the end of the task before it on the same worker, when

@@ -185,17 +185,7 @@ class TbbForkJoin final : public ForkJoin {
   }
 
   Bytes run(const Task& root) override {
-    Bytes result;
-    std::exception_ptr error;
-    arena_.execute([&] {
-      try {
-        result = run_nested_root(root, spawner_);
-      } catch (...) {
-        error = std::current_exception();
-      }
-    });
-    if (error) throw TaskError(root.name, task_error(error));
-    return result;
+    return run_root_on(root, spawner_, [&](auto&& body) { arena_.execute(body); });
   }
 
  private:
