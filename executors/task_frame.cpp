@@ -29,13 +29,6 @@ std::int64_t monotonic_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size,
-                        std::span<const std::string_view> views) {
-  std::string out;
-  append_task_header(out, index, kind, input_size, views);
-  return out;
-}
-
 void append_task_header(std::string& out, std::uint64_t index, std::string_view kind,
                         std::size_t input_size, std::span<const std::string_view> views) {
   // As wire::Writer would write u64 length, u64 index, str kind, u64 input size (the input's
@@ -61,7 +54,8 @@ void append_views_table(std::string& out, std::span<const std::string_view> view
 
 std::string whole_task(std::uint64_t index, std::string_view kind, std::string_view input,
                        std::span<const std::string_view> views) {
-  std::string out = task_header(index, kind, input.size(), views);
+  std::string out;
+  append_task_header(out, index, kind, input.size(), views);
   out.append(input);
   append_views_table(out, views);
   for (auto v : views) out.append(v);

@@ -16,12 +16,10 @@
 namespace cbench::task_frame {
 
 // caller -> worker: u64 index, str kind name, str input, u64 view count, a u64 length per view,
-// then the views' bytes one after another. task_header returns the length prefix and everything
-// before the input's bytes; the caller sends the input straight after (a socket: without copying
-// it), then views_table(views), then each view's bytes (without copying them either).
-std::string task_header(std::uint64_t index, std::string_view kind, std::size_t input_size,
-                        std::span<const std::string_view> views = {});
-// The same header, appended to `out` (several frames sent in one write).
+// then the views' bytes one after another. append_task_header appends the length prefix and
+// everything before the input's bytes to `out` (several frames sent in one write); the caller
+// sends the input straight after (a socket: without copying it), then views_table(views), then
+// each view's bytes (without copying them either).
 void append_task_header(std::string& out, std::uint64_t index, std::string_view kind,
                         std::size_t input_size, std::span<const std::string_view> views = {});
 // What comes between the input and the views' bytes.

@@ -24,15 +24,6 @@ class Writer {
     bytes_.append(s.data(), s.size());
     return *this;
   }
-  // A string's length, then its bytes appended piece by piece (the pieces must add up to it).
-  Writer& str_header(std::uint64_t length) {
-    bytes_.reserve(bytes_.size() + sizeof length + length);
-    return u64(length);
-  }
-  Writer& append(std::string_view piece) {
-    bytes_.append(piece.data(), piece.size());
-    return *this;
-  }
   std::string take() { return std::move(bytes_); }
   const std::string& bytes() const { return bytes_; }
 
