@@ -214,7 +214,15 @@ int run_experiment(const RunRequest& r) {
   }
   const Corpus empty_corpus;
   const std::vector<Task> tasks = e.make_tasks(corpus ? *corpus : empty_corpus, options);
-  auto executor = r.executor->make(checked_workers(r.workers));
+  // A nested workload's trees go through the executor's fork-join when it has one; otherwise
+  // the executor runs each tree as a task, its children spawned inline. Either is built here,
+  // before the timing starts, and only the one that runs.
+  const int workers = checked_workers(r.workers);
+  const bool through_fork_join = e.nested() && r.executor->has_fork_join();
+  auto executor = through_fork_join ? nullptr : r.executor->make(workers);
+  auto fork_join = through_fork_join ? r.executor->fork_join(workers) : nullptr;
+  // What the executor made of the request (mpi under mpirun takes all its engines by default).
+  const int used_workers = executor ? executor->workers() : workers;
 
   if (corpus && !r.json) std::cout << "Corpus: " << corpus->describe() << "\n" << std::flush;
 
@@ -226,10 +234,7 @@ int run_experiment(const RunRequest& r) {
     }
     results[result.index] = std::move(result);
   };
-  if (e.nested() && r.executor->has_fork_join()) {
-    // Each root's tree spread over the executor's fork-join; an executor without one runs each
-    // tree on one of its workers, its children spawned inline.
-    auto fork_join = r.executor->fork_join(r.workers);
+  if (fork_join) {
     for (std::size_t i = 0; i < tasks.size(); ++i) {
       TaskResult result;
       result.index = i;
@@ -248,6 +253,8 @@ int run_experiment(const RunRequest& r) {
     executor->run(tasks, on_result);
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  // A fork-join's workers are threads of this process: its CPU clock counts them.
+  const double worker_cpu = executor ? executor->worker_cpu_seconds() : 0;
   // This process's CPU time (for mpi, the controller's: it should wait, not spin).
   const double caller_cpu = process_cpu_seconds();
   double server_cpu = 0;
@@ -279,8 +286,8 @@ int run_experiment(const RunRequest& r) {
 
   if (r.json || r.output) {
     std::string out =
-        "{\"workload\":" + json::quote(e.name) + ",\"executor\":" + json::quote(executor->name()) +
-        ",\"workers\":" + std::to_string(executor->workers()) + ",\"cores\":" + human_cores();
+        "{\"workload\":" + json::quote(e.name) + ",\"executor\":" + json::quote(r.executor->name) +
+        ",\"workers\":" + std::to_string(used_workers) + ",\"cores\":" + human_cores();
     if (corpus) {
       out += ",\"corpus\":{\"kind\":" + json::quote(to_string(corpus->kind)) +
              ",\"origin\":" + json::quote(corpus->origin) +
@@ -316,7 +323,7 @@ int run_experiment(const RunRequest& r) {
       out += "],\"elapsed_seconds\":" + json::number(elapsed);
     }
     out += ",\"cpu_seconds\":{\"this_process\":" + json::number(caller_cpu) +
-           ",\"worker_processes\":" + json::number(executor->worker_cpu_seconds()) + "}";
+           ",\"worker_processes\":" + json::number(worker_cpu) + "}";
     out += ",\"build\":" + build_info_json() + "}\n";
     if (r.json) std::cout << out;
     if (r.output) {
@@ -337,10 +344,9 @@ int run_experiment(const RunRequest& r) {
     }
     for (const auto& line : summary) std::cout << line << "\n";
     std::cout << "Elapsed time: " << seconds_text(elapsed) << " seconds\n";
-    if (executor->worker_cpu_seconds() > 0) {
-      std::cout << "CPU time: " << seconds_text(executor->worker_cpu_seconds())
-                << " seconds in the " << executor->workers() << " worker processes, "
-                << seconds_text(caller_cpu) << " in this one\n";
+    if (worker_cpu > 0) {
+      std::cout << "CPU time: " << seconds_text(worker_cpu) << " seconds in the " << used_workers
+                << " worker processes, " << seconds_text(caller_cpu) << " in this one\n";
     }
     if (server) {
       std::cout << "Server CPU time: " << seconds_text(server_cpu) << " seconds (profile "

@@ -84,11 +84,7 @@ class PlainLoop final : public NativeFloor {
 class InlineForkJoin final : public ForkJoin {
  public:
   Bytes run(const Task& root) override {
-    try {
-      return run_nested_root(root, inline_spawner());
-    } catch (...) {
-      throw TaskError(root.name, task_error(std::current_exception()));
-    }
+    return run_root_on(root, inline_spawner(), [](auto&& body) { body(); });
   }
 };
 
