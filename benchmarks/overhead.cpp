@@ -5,7 +5,9 @@
 //                       cbench code in the loop (ExecutorInfo::native_floor): the floor that
 //                       dispatch is measured against, at the same worker counts;
 //   overhead:wake       one run of W empty tasks after the workers have gone to sleep: the
-//                       start-up a run pays, in µs per run;
+//                       start-up a run pays, in µs per run, over a fixed number of runs (each
+//                       sleeps 2 ms outside the timing: iterating until the *measured* time
+//                       reached a minimum would spend thousands of sleeps on a row);
 //   overhead:lifecycle  building and destroying the executor;
 //   overhead:memory     the memory each waiting task adds, with 10 to 10,000 tasks waiting at
 //                       once (threads: a stack; coroutines: a frame; processes: a process): the
@@ -27,6 +29,9 @@ namespace cbench::bench {
 namespace {
 
 constexpr int kDispatchTasks = 10'000;
+// overhead:wake: runs per row, and how long the workers are left to fall asleep before each.
+constexpr int kWakeRuns = 100;
+constexpr auto kWakeSleep = std::chrono::milliseconds(2);
 
 Bytes run_noop(std::string_view) {
   return {};
@@ -146,7 +151,7 @@ void native_floor(benchmark::State& state, const ExecutorInfo& info) {
 }
 
 // The start-up of one run: W empty tasks, one per worker, after the workers have gone to sleep
-// (2 ms apart, outside the timing), in µs per run: what a run of few tasks pays before any of
+// (kWakeSleep apart, outside the timing), in µs per run: what a run of few tasks pays before any of
 // them starts, and what the granularity sweep's many tasks per run amortise.
 void wake(benchmark::State& state, const ExecutorInfo& info) {
   const int workers = static_cast<int>(state.range(0));
@@ -156,7 +161,7 @@ void wake(benchmark::State& state, const ExecutorInfo& info) {
   double seconds = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(kWakeSleep);
     state.ResumeTiming();
     const auto start = Clock::now();
     auto results = map(*executor, tasks);
@@ -220,9 +225,10 @@ void memory(benchmark::State& state, const ExecutorInfo& info) {
 int register_overheads(const SuiteOptions& o) {
   if (!o.workloads.empty()) return 0;  // asked for particular workloads only
   int registered = 0;
-  // once: a measurement of memory, taken in a single iteration, not a timing.
+  // iterations: a fixed count (a measurement of memory is taken once; a wake-up row runs a fixed
+  // number of runs), or 0: the preset's minimum time.
   auto add = [&](const std::string& name, auto fn, const std::string& arg_name,
-                 const std::vector<int>& args, bool once = false) {
+                 const std::vector<int>& args, int iterations = 0) {
     std::vector<int> chosen;
     for (int a : args) {
       if (selected(o, name + "/" + arg_name + ":" + std::to_string(a))) chosen.push_back(a);
@@ -232,8 +238,8 @@ int register_overheads(const SuiteOptions& o) {
     b->ArgName(arg_name);
     for (int a : chosen) b->Arg(a);
     b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
-    if (once) {
-      b->Iterations(1);
+    if (iterations > 0) {
+      b->Iterations(iterations);
     } else if (o.min_time > 0) {
       b->MinTime(o.min_time);
     }
@@ -270,7 +276,8 @@ int register_overheads(const SuiteOptions& o) {
     if (!builds_workers(*info)) continue;
     add(
         "overhead:wake/executor:" + std::string(info->name),
-        [info](benchmark::State& s) { wake(s, *info); }, "workers", grid_workers(o, *info));
+        [info](benchmark::State& s) { wake(s, *info); }, "workers", grid_workers(o, *info),
+        o.smoke ? 3 : kWakeRuns);
   }
   for (const ExecutorInfo* info : executors()) {
     if (!builds_workers(*info)) continue;
@@ -291,7 +298,7 @@ int register_overheads(const SuiteOptions& o) {
     }
     add(
         "overhead:memory/executor:" + std::string(info->name),
-        [info](benchmark::State& s) { memory(s, *info); }, "tasks", counts, true);
+        [info](benchmark::State& s) { memory(s, *info); }, "tasks", counts, 1);
   }
   return registered;
 }

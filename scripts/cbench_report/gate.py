@@ -44,7 +44,7 @@ from .stats import benjamini_hochberg, crossover_change, holm, t_two_sided_p
 # left out: they time the page cache and process creation, or measure memory, not time.
 GATE_SUBSET = ("executor:[^/]+/mode:map/"
                "|executor:[^/]+/mode:as-completed/workers:2(/|$)"
-               "|executor:[^/]+/workers:[0-9]+(/min_time|/process_time|$)"
+               "|executor:[^/]+/workers:[0-9]+(/min_time|/iterations|/process_time|$)"
                "|executor:[^/]+/workers:2/task_us:(10|1000)(/|$)")
 GATE_BENCH_ARGS = ("--cbench_preset=quick", "--cbench_workers=1,2", "--benchmark_min_time=0.05")
 SCREEN_PAIRS = 6
