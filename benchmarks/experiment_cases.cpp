@@ -140,17 +140,21 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   std::vector<TaskResult> last;
   Clock::time_point last_start{};
   const CpuTimes steal_before = read_cpu_times();
+  auto worker_pids = [&] { return executor ? executor->worker_pids() : std::vector<pid_t>{}; };
+  const Usage usage_before = usage_now(worker_pids());
   for (auto _ : state) {
     if (mode == Mode::cold_cache) {
       state.PauseTiming();
       drop_from_page_cache(p->files);
       state.ResumeTiming();
     }
+    count_begin(executor.get());
     const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     if (mode == Mode::cold) executor = info.make(workers);
     std::vector<TaskResult> results = run_tasks(*executor, tasks, mode);
     Bytes reduced = reduce(*p, results);
+    count_end(state, executor.get(), static_cast<double>(tasks.size()));
     worker_cpu += executor->worker_cpu_seconds();
     if (mode == Mode::cold) executor.reset();  // teardown is part of a cold run
     wall += std::chrono::duration<double>(Clock::now() - start).count();
@@ -172,6 +176,8 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   }
   const CpuTimes steal_after = read_cpu_times();
   const auto iterations = static_cast<double>(state.iterations());
+  set_usage_counters(state, usage_before, usage_now(worker_pids()),
+                     static_cast<double>(tasks.size()) * iterations);
   state.counters["tasks_per_second"] = benchmark::Counter(
       static_cast<double>(tasks.size()) * iterations, benchmark::Counter::kIsRate);
   if (p->experiment->bytes != nullptr)
@@ -236,10 +242,12 @@ void run_nested_case(benchmark::State& state, const std::shared_ptr<Prepared>& p
   }
   double wall = 0, cpu = 0;
   for (auto _ : state) {
+    count_begin(nullptr);
     const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     std::string error = run_roots(*fork_join, *p, results);
     wall += std::chrono::duration<double>(Clock::now() - start).count();
+    count_end(state, nullptr, static_cast<double>(tasks));
     cpu += process_cpu_seconds() - cpu_start;
     if (!error.empty()) {
       state.SkipWithError(error.c_str());
@@ -319,8 +327,7 @@ int configure_case(benchmark::internal::Benchmark* b, const char* arg_name,
   b->ArgName(arg_name);
   for (int a : args) b->Arg(a);
   b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-  if (o.min_time > 0) b->MinTime(o.min_time);
-  if (o.repetitions > 0) b->Repetitions(o.repetitions);
+  set_run_length(b, o, true);
   return static_cast<int>(args.size());
 }
 

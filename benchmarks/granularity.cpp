@@ -91,7 +91,9 @@ void granularity(benchmark::State& state, const ExecutorInfo& info, int workers,
   auto executor = info.make(workers);
   map(*executor, tasks);  // warm-up
   for (auto _ : state) {
+    count_begin(executor.get());
     auto results = map(*executor, tasks);
+    count_end(state, executor.get(), n);
     state.PauseTiming();
     for (const auto& r : results) {
       if (r.value != spin.expected) {
@@ -114,10 +116,10 @@ void native_granularity(benchmark::State& state, const ExecutorInfo& info, int w
   auto floor = info.native_floor(workers);
   floor->run(static_cast<std::size_t>(n), task);  // warm-up
   for (auto _ : state) {
-    if (!check_floor_run(state, floor->run(static_cast<std::size_t>(n), task),
-                         static_cast<std::size_t>(n))) {
-      break;
-    }
+    count_begin(nullptr);
+    const FloorCount count = floor->run(static_cast<std::size_t>(n), task);
+    count_end(state, nullptr, n);
+    if (!check_floor_run(state, count, static_cast<std::size_t>(n))) break;
   }
   set_counters(state, task_us, n, workers, cores);
 }
@@ -151,7 +153,7 @@ int register_granularity(const SuiteOptions& o) {
         b->ArgName("task_us");
         for (int t : chosen) b->Arg(t);
         b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-        if (o.min_time > 0) b->MinTime(o.min_time);
+        set_run_length(b, o, false);
         registered += static_cast<int>(chosen.size());
       }
     }

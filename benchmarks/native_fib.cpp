@@ -18,9 +18,11 @@ void native_fib(benchmark::State& state, const ExecutorInfo& info, int n, int cu
   double wall = 0;
   for (auto _ : state) {
     if (value != expected) break;
+    count_begin(nullptr);
     const auto start = Clock::now();
     value = fib->fib(n, cutoff);
     wall += std::chrono::duration<double>(Clock::now() - start).count();
+    count_end(state, nullptr, static_cast<double>(fib_tasks(n, cutoff)));
   }
   if (value != expected) {
     state.SkipWithError(("fib(" + std::to_string(n) + ") came out as " + std::to_string(value) +
@@ -69,8 +71,7 @@ int register_native_fib(const SuiteOptions& o) {
     b->ArgName("workers");
     for (int w : chosen) b->Arg(w);
     b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-    if (o.min_time > 0) b->MinTime(o.min_time);
-    if (o.repetitions > 0) b->Repetitions(o.repetitions);
+    set_run_length(b, o, true);
     registered += static_cast<int>(chosen.size());
   }
   return registered;

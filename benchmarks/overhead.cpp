@@ -127,12 +127,17 @@ void dispatch(benchmark::State& state, const ExecutorInfo& info) {
   const auto tasks = tasks_of("bench-noop", kDispatchTasks);
   auto executor = info.make(workers);
   map(*executor, tasks);  // warm-up
+  const Usage usage_before = usage_now(executor->worker_pids());
   const auto start = Clock::now();
   for (auto _ : state) {
+    count_begin(executor.get());
     auto results = map(*executor, tasks);
+    count_end(state, executor.get(), kDispatchTasks);
     benchmark::DoNotOptimize(results.data());
   }
   set_ns_per_task(state, std::chrono::duration<double>(Clock::now() - start).count());
+  set_usage_counters(state, usage_before, usage_now(executor->worker_pids()),
+                     static_cast<double>(kDispatchTasks) * static_cast<double>(state.iterations()));
   state.counters["workers"] = workers;
 }
 
@@ -144,7 +149,10 @@ void native_floor(benchmark::State& state, const ExecutorInfo& info) {
   floor->run(kDispatchTasks, {});  // warm-up: threads started, caches filled
   const auto start = Clock::now();
   for (auto _ : state) {
-    if (!check_floor_run(state, floor->run(kDispatchTasks, {}), kDispatchTasks)) break;
+    count_begin(nullptr);
+    const FloorCount count = floor->run(kDispatchTasks, {});
+    count_end(state, nullptr, kDispatchTasks);
+    if (!check_floor_run(state, count, kDispatchTasks)) break;
   }
   set_ns_per_task(state, std::chrono::duration<double>(Clock::now() - start).count());
   state.counters["workers"] = workers;
@@ -163,9 +171,11 @@ void wake(benchmark::State& state, const ExecutorInfo& info) {
     state.PauseTiming();
     std::this_thread::sleep_for(kWakeSleep);
     state.ResumeTiming();
+    count_begin(executor.get());
     const auto start = Clock::now();
     auto results = map(*executor, tasks);
     seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    count_end(state, executor.get(), workers);
     benchmark::DoNotOptimize(results.data());
   }
   const auto runs = static_cast<double>(state.iterations());
@@ -176,8 +186,12 @@ void wake(benchmark::State& state, const ExecutorInfo& info) {
 void lifecycle(benchmark::State& state, const ExecutorInfo& info) {
   const int workers = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    auto executor = info.make(workers);
-    benchmark::DoNotOptimize(executor.get());
+    count_begin(nullptr);
+    {
+      auto executor = info.make(workers);
+      benchmark::DoNotOptimize(executor.get());
+    }
+    count_end(state, nullptr, 0);  // no task: building and destroying
   }
   state.counters["workers"] = workers;
 }
@@ -238,10 +252,10 @@ int register_overheads(const SuiteOptions& o) {
     b->ArgName(arg_name);
     for (int a : chosen) b->Arg(a);
     b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
-    if (iterations > 0) {
+    if (iterations > 0 && !o.count) {
       b->Iterations(iterations);
-    } else if (o.min_time > 0) {
-      b->MinTime(o.min_time);
+    } else {
+      set_run_length(b, o, false);
     }
     registered += static_cast<int>(chosen.size());
     return b;

@@ -188,13 +188,15 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
       }
     } else if (name == "cbench_smoke") {
       o.smoke = true;
+    } else if (name == "cbench_count") {
+      o.count = true;
     } else {
       throw std::invalid_argument(
           "unknown flag --" + std::string(name) +
           " (ours: --cbench_preset, --cbench_workers, --cbench_workloads, "
           "--cbench_executors, --cbench_fixtures, --cbench_profile, "
           "--cbench_cpus, --cbench_trace, --cbench_journal, --cbench_resume, "
-          "--cbench_scale, --cbench_smoke)");
+          "--cbench_scale, --cbench_smoke, --cbench_count)");
     }
   }
   argc = kept;
@@ -256,7 +258,20 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     o.min_time = 0.001;
     o.repetitions = 0;
   }
+  if (o.count) {
+    o.min_time = 0;
+    o.repetitions = 0;
+  }
   return o;
+}
+
+void set_run_length(benchmark::internal::Benchmark* b, const SuiteOptions& o, bool repeat) {
+  if (o.count) {
+    b->Iterations(1);
+    return;
+  }
+  if (o.min_time > 0) b->MinTime(o.min_time);
+  if (repeat && o.repetitions > 0) b->Repetitions(o.repetitions);
 }
 
 // ---- context, trace, /proc -------------------------------------------------------------------

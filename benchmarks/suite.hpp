@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "executors/run_task.hpp"  // process_cpu_seconds
+#include "benchmarks/counts.hpp"
 #include "experiments/experiment.hpp"
 
 namespace cbench::bench {
@@ -47,6 +48,7 @@ struct SuiteOptions {
   std::set<std::string> finished;  // the cases that journal already holds: not registered again
   std::vector<int> scales;  // --cbench_scale: the cost-against-work sweep's scales (empty: none)
   bool smoke = false;       // --cbench_smoke: tiny sizes, for ctest
+  bool count = false;       // --cbench_count: one measured run per case, for callgrind (counted.md)
   int cores = 1;            // cores this run may use
   double min_time = 0;      // seconds per case; 0: Google Benchmark's default
   int repetitions = 0;      // 0: Google Benchmark's default (1)
@@ -74,6 +76,10 @@ int register_overheads(const SuiteOptions& o);
 int register_granularity(const SuiteOptions& o);
 // The runtimes' own fib beside the fib experiment (native_fib.cpp).
 int register_native_fib(const SuiteOptions& o);
+
+// How long a case runs: one measured run in a counted run (--cbench_count); otherwise the preset's
+// minimum time and, with `repeat`, its repetitions (Google Benchmark's flags win over both).
+void set_run_length(benchmark::internal::Benchmark* b, const SuiteOptions& o, bool repeat);
 
 // Whether --cbench_executors keeps this executor (all are kept when it is not given).
 bool wanted_executor(const SuiteOptions& o, std::string_view name);

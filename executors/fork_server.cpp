@@ -40,6 +40,7 @@
 #include <system_error>
 #include <vector>
 
+#include "executors/counting.hpp"
 #include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "executors/task_frame.hpp"
@@ -267,6 +268,7 @@ class Server {
         ::sigprocmask(SIG_SETMASK, &caller_mask_, nullptr);
         ::sigaction(SIGINT, &caller_sigint_, nullptr);
         ::prctl(PR_SET_NAME, "cbench-worker", 0, 0, 0);
+        counting::install_worker_reset();
         worker_main(pair[1]);
       }
       ::close(pair[1]);

@@ -1,4 +1,4 @@
-"""The command line: ``scripts/report load|assemble|plot|report|compare|gate|calibrate|history``. Thin: it
+"""The command line: ``scripts/report load|assemble|plot|report|compare|gate|calibrate|count|history``. Thin: it
 parses arguments, calls the package's functions and turns ``UnusableInput`` into one line on
 standard error and exit status 2 (compare and gate: 0 no regression, 1 a regression, 2 unusable
 input)."""
@@ -36,9 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(args_list)
     if extra and not ((args.command == "compare" and (args.builds or args.commits))
-                      or args.command in ("gate", "calibrate")):
+                      or args.command in ("gate", "calibrate", "count")):
         parser.error("arguments after -- are for the benchmark binaries of compare --builds/"
-                     "--commits, gate and calibrate")
+                     "--commits, gate, calibrate and count")
     try:
         return args.handler(args, extra)
     except UnusableInput as error:
@@ -153,9 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the noise profile to use (default: the one in results/baselines/ for "
                         "this machine's class, if any)")
     p.add_argument("--no-profile", action="store_true", help="use no noise profile")
+    p.add_argument("--no-count", action="store_true",
+                   help="skip the counted stage (instructions under callgrind): time alone")
+    p.add_argument("--expected-change", metavar="FAMILIES",
+                   help="families whose counted change is on purpose (comma-separated; commits "
+                        "mode also reads the commits' Cbench-Expected-Change trailers)")
     p.add_argument("--repo", type=Path, default=Path("."),
                    help="commits mode: the git repository (default: the current folder)")
     p.set_defaults(handler=cmd_gate)
+
+    from .count_cli import add_count_parser
+
+    add_count_parser(sub)
 
     p = sub.add_parser(
         "calibrate", help="measure the gate's false-alarm and detection rates on this machine",
@@ -341,10 +350,15 @@ def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
     if extra and args.pairs_dir:
         return _usage("gate: arguments after -- are for the benchmark binaries, which --pairs-dir "
                       "does not run")
+    from . import count_cli
+
     profile = _profile(args)
     bench_args, subset = _gate_bench_args(extra)
+    stages = count_cli.Stages(_log)
+    counted = None
     if args.pairs_dir:
         out = args.pairs_dir
+        counted = count_cli.load_counted(out, args)
         screen_manifest = out / "screen" / pairs.MANIFEST
         confirm_manifest = out / "confirm" / pairs.MANIFEST
         screen_rows = pairs.load_pairs(screen_manifest)
@@ -356,14 +370,18 @@ def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
         if args.commits:
             repo = _git_toplevel(args.repo)
             _log(f"building {args.commits[0]} and {args.commits[1]} under {out / 'builds'}")
-            a, b = builds.build_commits(repo, args.commits, out / "builds")
+            with stages("builds"):
+                a, b = builds.build_commits(repo, args.commits, out / "builds")
         else:
             a, b = (Path(x) for x in args.builds)
         binaries = {"A": a, "B": b}
+        with stages("counted"):
+            counted = count_cli.counted_stage(binaries, out, subset, args, extra, _log)
         blocks = pairs.list_blocks(a, subset, bench_args)
         _log(f"screening: {args.pairs} pairs of {len(blocks)} blocks ({', '.join(blocks)})")
-        screen_manifest = pairs.run_pairs(binaries, out / "screen", blocks, args.pairs, seed,
-                                          subset, bench_args, log=_log)
+        with stages("screening"):
+            screen_manifest = pairs.run_pairs(binaries, out / "screen", blocks, args.pairs, seed,
+                                              subset, bench_args, log=_log)
         screen_rows = pairs.load_pairs(screen_manifest)
         result = gate.decide(screen_rows, None, profile, threshold, args.alpha)
         confirm_manifest = None
@@ -371,18 +389,17 @@ def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
             again = gate.suspect_blocks(result.suspects)
             _log(f"confirming {len(result.suspects)} suspect(s) on {args.confirm_pairs} fresh "
                  f"pairs of {', '.join(again)}")
-            confirm_manifest = pairs.run_pairs(binaries, out / "confirm", again,
-                                               args.confirm_pairs, seed + 1, subset, bench_args,
-                                               log=_log)
+            with stages("confirmation"):
+                confirm_manifest = pairs.run_pairs(binaries, out / "confirm", again,
+                                                   args.confirm_pairs, seed + 1, subset,
+                                                   bench_args, log=_log)
             result = gate.decide(screen_rows, pairs.load_pairs(confirm_manifest), profile,
                                  threshold, args.alpha)
         manifests = [m for m in (screen_manifest, confirm_manifest) if m is not None]
         for side in pairs.SIDES:
             (out / f"{side}.json").write_text(json.dumps(pairs.merged_side(manifests, side)) + "\n")
         _log(f"runs of each side merged into {out / 'A.json'} and {out / 'B.json'}")
-    (out / "gate.json").write_text(json.dumps(gate.result_json(result), indent=1) + "\n")
-    print(gate.format_result(result, markdown=args.markdown), end="")
-    return 1 if result.regressions else 0
+    return count_cli.finish_gate(out, result, counted, stages, args.markdown)
 
 
 def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
