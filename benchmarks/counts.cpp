@@ -90,8 +90,7 @@ void set_usage_counters(benchmark::State& state, const Usage& before, const Usag
   state.counters["involuntary_switches_per_task"] =
       (after.involuntary_switches - before.involuntary_switches) / tasks;
   state.counters["page_faults_per_task"] =
-      (after.minor_faults + after.major_faults - before.minor_faults - before.major_faults) /
-      tasks;
+      (after.minor_faults + after.major_faults - before.minor_faults - before.major_faults) / tasks;
 }
 
 }  // namespace cbench::bench

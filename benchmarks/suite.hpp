@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "executors/run_task.hpp"  // process_cpu_seconds
 #include "benchmarks/counts.hpp"
+#include "executors/run_task.hpp"  // process_cpu_seconds
 #include "experiments/experiment.hpp"
 
 namespace cbench::bench {
