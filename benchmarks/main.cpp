@@ -86,6 +86,9 @@ std::string read_first_line(const std::string& path) {
 
 void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
   const auto& b = build_info();
+  // The results format's version (docs/results-format.md): 2 added the counted lens's and the
+  // structural counters; a run without the key is version 1.
+  add_context("cbench_results_format", "2");
   add_context("cbench_version", std::string(b.version));
   add_context("cbench_commit", std::string(b.commit));
   add_context("cbench_compiler", std::string(b.compiler));
@@ -266,6 +269,10 @@ int run_suite(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cbench_bench: error while preparing the cases: %s\n", e.what());
     return 1;
+  }
+  if (options.plan) {
+    print_plan_notes();
+    return 0;
   }
   if (total == 0) {
     if (!options.resume.empty()) {

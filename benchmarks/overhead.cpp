@@ -286,6 +286,7 @@ int register_overheads(const SuiteOptions& o) {
     return !info.traits.is_reference() && !info.traits.needs_launcher &&
            wanted_executor(o, info.name);
   };
+  note_unmeasured("overhead:wake", std::chrono::duration<double>(kWakeSleep).count());
   for (const ExecutorInfo* info : executors()) {
     if (!builds_workers(*info)) continue;
     add(

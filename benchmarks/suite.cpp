@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -190,13 +191,15 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
       o.smoke = true;
     } else if (name == "cbench_count") {
       o.count = true;
+    } else if (name == "cbench_plan") {
+      o.plan = true;
     } else {
       throw std::invalid_argument(
           "unknown flag --" + std::string(name) +
           " (ours: --cbench_preset, --cbench_workers, --cbench_workloads, "
           "--cbench_executors, --cbench_fixtures, --cbench_profile, "
           "--cbench_cpus, --cbench_trace, --cbench_journal, --cbench_resume, "
-          "--cbench_scale, --cbench_smoke, --cbench_count)");
+          "--cbench_scale, --cbench_smoke, --cbench_count, --cbench_plan)");
     }
   }
   argc = kept;
@@ -263,6 +266,23 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     o.repetitions = 0;
   }
   return o;
+}
+
+namespace {
+std::vector<std::pair<std::string, double>>& unmeasured_notes() {
+  static std::vector<std::pair<std::string, double>> notes;
+  return notes;
+}
+}  // namespace
+
+void note_unmeasured(const std::string& family, double seconds_per_iteration) {
+  unmeasured_notes().emplace_back(family, seconds_per_iteration);
+}
+
+void print_plan_notes() {
+  for (const auto& [family, seconds] : unmeasured_notes()) {
+    std::printf("unmeasured %s %.9g\n", family.c_str(), seconds);
+  }
 }
 
 void set_run_length(benchmark::internal::Benchmark* b, const SuiteOptions& o, bool repeat) {

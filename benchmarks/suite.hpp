@@ -49,6 +49,7 @@ struct SuiteOptions {
   std::vector<int> scales;  // --cbench_scale: the cost-against-work sweep's scales (empty: none)
   bool smoke = false;       // --cbench_smoke: tiny sizes, for ctest
   bool count = false;       // --cbench_count: one measured run per case, for callgrind (counted.md)
+  bool plan = false;        // --cbench_plan: print what the plan of a run needs, run nothing
   int cores = 1;            // cores this run may use
   double min_time = 0;      // seconds per case; 0: Google Benchmark's default
   int repetitions = 0;      // 0: Google Benchmark's default (1)
@@ -80,6 +81,12 @@ int register_native_fib(const SuiteOptions& o);
 // How long a case runs: one measured run in a counted run (--cbench_count); otherwise the preset's
 // minimum time and, with `repeat`, its repetitions (Google Benchmark's flags win over both).
 void set_run_length(benchmark::internal::Benchmark* b, const SuiteOptions& o, bool repeat);
+
+// What the plan of a run (scripts/report plan) needs to know of a family that its rows' times
+// do not show: the time each iteration spends outside the timing (overhead:wake sleeps 2 ms before
+// each run). --cbench_plan prints one line per family noted, `unmeasured FAMILY SECONDS`.
+void note_unmeasured(const std::string& family, double seconds_per_iteration);
+void print_plan_notes();
 
 // Whether --cbench_executors keeps this executor (all are kept when it is not given).
 bool wanted_executor(const SuiteOptions& o, std::string_view name);

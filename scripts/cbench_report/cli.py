@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", metavar="RUN.json")
     p.add_argument("-o", "--out", type=Path, metavar="DIR",
                    help="where to write them (default: report/ beside the run)")
+    p.add_argument("--counted", type=Path, metavar="COUNTED.json",
+                   help="the counted run whose instructions and system calls per task the "
+                        "per-task table shows (default: the newest under results/counted/)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser(
@@ -247,6 +250,7 @@ def cmd_report(args: argparse.Namespace, _: list[str]) -> int:
     from .html import EmbeddedChart, render_html
     from .markdown import render_summary
     from .metg import granularity_points, metg_table
+    from .per_task import latest_counted, read_counted
     from .scaling import experiment_points
 
     out = args.out or Path(args.run).parent / "report"
@@ -256,8 +260,14 @@ def cmd_report(args: argparse.Namespace, _: list[str]) -> int:
     for chart in run_charts(run, _trace_of(run)):
         png, _svg = save_chart(chart, out)
         embedded.append(EmbeddedChart(chart.stem, chart.title, png.read_bytes()))
-    (out / "report.html").write_text(render_html(run, points, metgs, embedded), encoding="utf-8")
-    (out / "summary.md").write_text(render_summary(run, points, metgs), encoding="utf-8")
+    counted_path = args.counted or latest_counted(ROOT)
+    counted = read_counted(counted_path)
+    if args.counted and counted is None:
+        raise UnusableInput(f"{args.counted}: not a counted run (scripts/report count writes one)")
+    (out / "report.html").write_text(render_html(run, points, metgs, embedded, counted,
+                                                 counted_path), encoding="utf-8")
+    (out / "summary.md").write_text(render_summary(run, points, metgs, counted, counted_path),
+                                    encoding="utf-8")
     print(out / "report.html")
     print(out / "summary.md")
     return 0
@@ -379,9 +389,12 @@ def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
             counted = count_cli.counted_stage(binaries, out, subset, args, extra, _log)
         blocks = pairs.list_blocks(a, subset, bench_args)
         _log(f"screening: {args.pairs} pairs of {len(blocks)} blocks ({', '.join(blocks)})")
+        def subset_of(block: str) -> str:
+            return gate.block_subset(block, subset, counted is not None)
+
         with stages("screening"):
             screen_manifest = pairs.run_pairs(binaries, out / "screen", blocks, args.pairs, seed,
-                                              subset, bench_args, log=_log)
+                                              subset, bench_args, log=_log, subset_of=subset_of)
         screen_rows = pairs.load_pairs(screen_manifest)
         result = gate.decide(screen_rows, None, profile, threshold, args.alpha)
         confirm_manifest = None
@@ -392,7 +405,7 @@ def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
             with stages("confirmation"):
                 confirm_manifest = pairs.run_pairs(binaries, out / "confirm", again,
                                                    args.confirm_pairs, seed + 1, subset,
-                                                   bench_args, log=_log)
+                                                   bench_args, log=_log, subset_of=subset_of)
             result = gate.decide(screen_rows, pairs.load_pairs(confirm_manifest), profile,
                                  threshold, args.alpha)
         manifests = [m for m in (screen_manifest, confirm_manifest) if m is not None]

@@ -6,7 +6,6 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
@@ -109,73 +108,110 @@ def add_count_parser(sub) -> None:
     p.add_argument("--binary", type=Path, metavar="BINARY",
                    help="the benchmark binary (default build/release/benchmarks/cbench_bench)")
     p.add_argument("--runs", type=int, default=1, help="counted runs (default 1)")
+    p.add_argument("--runs-dir", type=Path, nargs="+", metavar="DIR",
+                   help="read the counted runs earlier `count` runs wrote instead of counting")
+    p.add_argument("--spread-out", type=Path, metavar="FILE",
+                   help="write the A/A spread of every family (what the gate's counted stage "
+                        "reads from results/baselines/count-spread.json)")
     p.add_argument("--filter", metavar="REGEX",
                    help="--benchmark_filter of the runs (default: the counted subset, "
                         "counted.COUNT_SUBSET)")
     p.add_argument("-o", "--out", type=Path, metavar="DIR",
-                   help="where the runs go (default: a new temporary folder)")
+                   help="where the runs go (default: results/counted/<time>, which the "
+                        "report's per-task table reads)")
     p.set_defaults(handler=cmd_count)
 
 
 def cmd_count(args: argparse.Namespace, extra: list[str]) -> int:
     from .builds import BENCH_BINARY
     from .cli import ROOT
-    from .counted import COUNT_SUBSET, CountUnavailable, instructions, run_count
+    from .counted import COUNT_SUBSET, COUNTED_JSON, CountUnavailable, instructions, run_count
+    from .per_task import COUNTED_DIR
     from .text import text_table
 
     if args.runs < 1:
         print(f"{PROG}: error: count: --runs must be at least 1", file=sys.stderr)
         return 2
-    binary = args.binary or ROOT / BENCH_BINARY
-    if not Path(binary).is_file():
-        raise UnusableInput(f"{binary}: no benchmark binary (cmake --build --preset release)")
-    out = args.out or Path(tempfile.mkdtemp(prefix="cbench-count-"))
-    regex = args.filter or COUNT_SUBSET
-    runs, calls = [], []
-    for i in range(args.runs):
-        print(f"{PROG}: counted run {i + 1}/{args.runs} of {binary} into {out / f'run-{i}'}",
-              file=sys.stderr)
-        try:
-            path = run_count(binary, out / f"run-{i}", regex, extra)
-        except CountUnavailable as error:
-            print(f"{PROG}: error: the counted lens cannot run here: {error}", file=sys.stderr)
-            return 2
-        doc = json.loads(path.read_text())
-        runs.append(instructions(doc))
-        calls.append(instructions(doc, "syscalls"))
-    first = runs[0]
+    docs = []
+    if args.runs_dir:
+        for d in args.runs_dir:
+            for path in sorted(d.glob(f"run-*/{COUNTED_JSON}")) or [d / COUNTED_JSON]:
+                try:
+                    docs.append(json.loads(path.read_text()))
+                except (OSError, ValueError) as error:
+                    raise UnusableInput(f"{path}: not a counted run ({error})") from None
+        out = args.runs_dir[0]
+    else:
+        binary = args.binary or ROOT / BENCH_BINARY
+        if not Path(binary).is_file():
+            raise UnusableInput(f"{binary}: no benchmark binary (cmake --build --preset release)")
+        out = args.out or ROOT / COUNTED_DIR / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        for i in range(args.runs):
+            print(f"{PROG}: counted run {i + 1}/{args.runs} of {binary} into {out / f'run-{i}'}",
+                  file=sys.stderr)
+            try:
+                path = run_count(binary, out / f"run-{i}", args.filter or COUNT_SUBSET, extra)
+            except CountUnavailable as error:
+                print(f"{PROG}: error: the counted lens cannot run here: {error}",
+                      file=sys.stderr)
+                return 2
+            docs.append(json.loads(path.read_text()))
+    runs = [instructions(doc) for doc in docs]
+    calls = [instructions(doc, "syscalls") for doc in docs]
     rows = []
-    for key, (total, per_task) in first.items():
+    for key, (total, per_task) in runs[0].items():
         spread = max((abs(r[key][0] / total - 1) for r in runs[1:]
                       if key in r and r[key][0] > 0 and total > 0), default=0.0)
-        call_spread = max((abs(r[key][0] - calls[0][key][0]) for r in calls[1:] if key in r),
+        call_spread = max((abs(r[key][1] - calls[0][key][1]) for r in calls[1:] if key in r),
                           default=0.0)
+        many = len(runs) > 1
         rows.append([key, f"{total:,.0f}", f"{per_task:,.0f}",
-                     f"{spread * 100:.4f}%" if len(runs) > 1 else "–",
-                     f"{calls[0][key][1]:.2f}", f"{call_spread:.0f}" if len(runs) > 1 else "–"])
-    print(text_table(["case", "instructions", "per task", "spread", "syscalls per task",
-                      "syscalls spread"], rows))
+                     f"{spread * 100:.4f}%" if many else "–", f"{calls[0][key][1]:.2f}",
+                     f"{call_spread:.2f}" if many else "–"])
+    print(text_table(["case", "instructions", "per task", "spread", "system calls per task",
+                      "its spread"], rows))
     if len(runs) > 1:
-        print("\n" + spread_summary(runs))
-    print(f"\n{len(first)} cases counted; runs in {out}")
+        spreads = family_spreads(docs)
+        print("\n" + spread_summary(spreads, len(docs)))
+        if args.spread_out:
+            args.spread_out.write_text(json.dumps(
+                {"runs": len(docs), "commit": docs[0].get("context", {}).get("cbench_commit"),
+                 "counted": docs[0].get("context", {}).get("cbench_counted"),
+                 "families": spreads}, indent=1, sort_keys=True) + "\n")
+            print(f"A/A spreads written to {args.spread_out}")
+    print(f"\n{len(runs[0])} cases counted; runs in {out}")
     return 0
 
 
-def spread_summary(runs: Sequence[Mapping[str, tuple[float, float]]]) -> str:
-    """The largest difference of any row, and of any family's median change, from the first
-    run to each other: what the gate's counted stage must see past (count_gate.COUNT_SPREAD)."""
-    from .count_gate import effects
+def family_spreads(docs: Sequence[Mapping]) -> dict[str, dict[str, float]]:
+    """Per metric and family, the largest change between any two of these counted runs of one
+    binary, as the gate measures a change (count_gate.effects)."""
+    from itertools import combinations
 
-    first = {k: v[0] for k, v in runs[0].items()}
-    worst_row, worst_family = (0.0, ""), (0.0, "")
-    for other in runs[1:]:
-        values = {k: v[0] for k, v in other.items()}
-        for k in first.keys() & values.keys():
-            if first[k] > 0 and values[k] > 0:
-                d = abs(values[k] / first[k] - 1)
-                worst_row = max(worst_row, (d, k))
-        for e in effects(first, values):
-            worst_family = max(worst_family, (abs(e.change), e.family.name))
-    return (f"largest row difference over {len(runs)} runs: {worst_row[0] * 100:.4f}% "
-            f"({worst_row[1]}); largest family change: {worst_family[0] * 100:.4f}% "
-            f"({worst_family[1]})")
+    from .count_gate import METRICS, effects
+    from .counted import instructions
+
+    out: dict[str, dict[str, float]] = {m: {} for m in METRICS}
+    for metric in METRICS:
+        per_task = [{k: v[1] for k, v in instructions(doc, metric).items()} for doc in docs]
+        for a, b in combinations(per_task, 2):
+            for e in effects(a, b, metric):
+                name = e.family.name
+                out[metric][name] = max(out[metric].get(name, 0.0), abs(e.change))
+    return out
+
+
+def spread_summary(spreads: Mapping[str, Mapping[str, float]], runs: int) -> str:
+    """The families whose counts moved most between any two runs."""
+    from .count_gate import SPREAD_LIMIT
+
+    lines = [f"A/A spread over {runs} runs (the largest change of a family between any two):"]
+    for metric, unit in (("instructions", "%"), ("syscalls", " per task")):
+        worst = sorted(spreads.get(metric, {}).items(), key=lambda kv: -kv[1])[:6]
+        scale = 100 if unit == "%" else 1
+        lines.append(f"  {metric}: " + ", ".join(f"{f} {s * scale:.3g}{unit}" for f, s in worst))
+        over = [f for f, s in spreads.get(metric, {}).items() if s > SPREAD_LIMIT[metric]]
+        if over:
+            lines.append(f"  {metric}, beyond the limit (left to the timing lens): "
+                         + ", ".join(sorted(over)))
+    return "\n".join(lines)

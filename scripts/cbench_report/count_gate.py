@@ -21,18 +21,60 @@ from pathlib import Path
 
 from .gate import REGRESSION, IMPROVEMENT, Family, families
 
+# A verdict needs a change beyond the threshold and beyond SPREAD_MARGIN times the family's
+# A/A spread (the largest change between any two of the counted runs of one binary that
+# `scripts/report count --runs N --spread-out` measured, results/baselines/count-spread.json);
+# a family whose spread is beyond SPREAD_LIMIT is left to the timing lens. Instructions compare
+# as a ratio; system calls per task as a difference (a path without any has none to divide by).
 COUNT_THRESHOLD = 0.01
-# The largest change of any family between two counted runs of one binary (20 A/A runs on the
-# project's 2-vCPU VM; docs/counted.md): a verdict needs a change beyond it as well.
-COUNT_SPREAD = 0.002
+SYSCALL_THRESHOLD = 0.5  # system calls per task
+SPREAD_MARGIN = 1.5
+SPREAD_LIMIT = {"instructions": 0.05, "syscalls": 2.0}
+SPREAD_FILE = Path(__file__).resolve().parents[2] / "results" / "baselines" / "count-spread.json"
 TRAILER = "Cbench-Expected-Change"
+METRICS = ("instructions", "syscalls")
+
+
+@dataclass(frozen=True)
+class Spreads:
+    """Per metric and family, the largest A/A change measured (a fraction for instructions,
+    system calls per task for syscalls), and where it comes from."""
+
+    families: Mapping[str, Mapping[str, float]]
+    source: str = ""
+    runs: int = 0
+
+    def of(self, metric: str, family: str) -> float:
+        """The family's spread; an executor's family not measured takes its workload's."""
+        measured = self.families.get(metric, {})
+        return measured.get(family, measured.get(family.split("/", 1)[0], 0.0))
+
+
+NO_SPREADS = Spreads({})
+
+
+def read_spreads(path: Path = SPREAD_FILE) -> Spreads:
+    import json
+
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return NO_SPREADS
+    return Spreads(doc.get("families", {}), str(path), int(doc.get("runs", 0)))
 
 
 @dataclass(frozen=True)
 class CountEffect:
     family: Family
-    change: float  # exp(median ln(B/A)) - 1 over the family's rows
+    change: float  # instructions: exp(median ln(B/A)) - 1; syscalls: median (B - A) per task
     rows: int
+    metric: str = "instructions"
+    bound: float = COUNT_THRESHOLD
+
+    def text(self) -> str:
+        if self.metric == "syscalls":
+            return f"{self.change:+.2f} system calls per task (counted)"
+        return f"{self.change * 100:+.1f}% instructions per task (counted)"
 
 
 @dataclass
@@ -46,8 +88,7 @@ class CountVerdict:
 
     def describe(self) -> str:
         who = "every executor" if not self.executors else "executor " + ", ".join(self.executors)
-        text = (f"{self.kind}: {self.workload} ({who}) {self.effect.change * 100:+.1f}% "
-                f"instructions per task (counted)")
+        text = f"{self.kind}: {self.workload} ({who}) {self.effect.text()}"
         return text + (" — expected, named by a commit's " + TRAILER if self.expected else "")
 
     @property
@@ -61,30 +102,42 @@ class CountResult:
     verdicts: list[CountVerdict]
     rows: int
     threshold: float
-    spread: float
+    spreads: Spreads = NO_SPREADS
     missing: list[str] = field(default_factory=list)  # rows counted on one side only
+    unjudged: list[str] = field(default_factory=list)  # families left to the timing lens
 
     @property
     def regressions(self) -> list[CountVerdict]:
         return [v for v in self.verdicts if v.kind == REGRESSION and not v.expected]
 
 
-def effects(a: Mapping[str, float], b: Mapping[str, float]) -> list[CountEffect]:
-    keys = [k for k in a if k in b and a[k] > 0 and b[k] > 0]
-    out = []
-    for fam in families(keys):
-        logs = [math.log(b[k] / a[k]) for k in fam.rows]
-        out.append(CountEffect(fam, math.expm1(statistics.median(logs)), len(logs)))
-    return out
+def effects(a: Mapping[str, float], b: Mapping[str, float], metric: str = "instructions",
+            bound=lambda family: COUNT_THRESHOLD) -> list[CountEffect]:
+    """Each family's change: the median over its rows of ln(B/A) (instructions) or B - A
+    (system calls per task)."""
+    if metric == "syscalls":
+        keys = [k for k in a if k in b]
+        change = lambda rows: statistics.median([b[k] - a[k] for k in rows])  # noqa: E731
+    else:
+        keys = [k for k in a if k in b and a[k] > 0 and b[k] > 0]
+        change = lambda rows: math.expm1(statistics.median(  # noqa: E731
+            [math.log(b[k] / a[k]) for k in rows]))
+    return [CountEffect(f, change(f.rows), len(f.rows), metric, bound(f.name))
+            for f in families(keys)]
 
 
 def judge(a: Mapping[str, float], b: Mapping[str, float], threshold: float = COUNT_THRESHOLD,
-          spread: float = COUNT_SPREAD, expected: Iterable[str] = ()) -> CountResult:
-    """The counted verdicts from A's and B's instructions per row key. A workload moved as a
+          spreads: Spreads = NO_SPREADS, expected: Iterable[str] = (),
+          metric: str = "instructions") -> CountResult:
+    """The counted verdicts from A's and B's counts per task per row key. A workload moved as a
     whole when the median of its executor families' changes is beyond the bounds: one verdict
-    naming no executor; otherwise each executor family beyond them is named."""
-    bound = max(threshold, spread)
-    found = effects(a, b)
+    naming no executor; otherwise each executor family beyond its bound is named. A family
+    whose A/A spread is beyond SPREAD_LIMIT is not judged (``unjudged``)."""
+    limit = SPREAD_LIMIT[metric]
+    unjudged = sorted({f for f, s in spreads.families.get(metric, {}).items() if s > limit})
+    found = [e for e in effects(a, b, metric,
+                                lambda f: max(threshold, SPREAD_MARGIN * spreads.of(metric, f)))
+             if e.family.name not in unjudged]
     by_name = {e.family.name: e for e in found}
     verdicts: list[CountVerdict] = []
     for kind, sign in ((REGRESSION, 1.0), (IMPROVEMENT, -1.0)):
@@ -93,17 +146,32 @@ def judge(a: Mapping[str, float], b: Mapping[str, float], threshold: float = COU
             parts = [e for e in found if e.family.workload == workload and e.family.executor]
             typical = (statistics.median([e.change * sign for e in parts]) if parts
                        else (whole.change * sign if whole else 0.0))
-            if whole is not None and typical > bound:
+            if whole is not None and typical > whole.bound:
                 verdicts.append(CountVerdict(kind, workload, (), whole))
                 continue
             for e in sorted(parts, key=lambda e: -abs(e.change)):
-                if e.change * sign > bound:
+                if e.change * sign > e.bound:
                     verdicts.append(CountVerdict(kind, workload, (e.family.executor,), e))
     names = set(expected)
     for v in verdicts:
         v.expected = v.workload in names or v.family_name in names
     missing = sorted(set(a) ^ set(b))
-    return CountResult(found, verdicts, len(set(a) & set(b)), threshold, spread, missing)
+    return CountResult(found, verdicts, len(set(a) & set(b)), threshold, spreads, missing,
+                       unjudged)
+
+
+def judge_both(a: Mapping[str, Mapping[str, float]], b: Mapping[str, Mapping[str, float]],
+               spreads: Spreads = NO_SPREADS, expected: Iterable[str] = ()) -> CountResult:
+    """Both counted metrics (``a[metric][row key]``: per task), one result: instructions'
+    verdicts, then the system calls' verdicts of families whose instructions said nothing."""
+    result = judge(a["instructions"], b["instructions"], COUNT_THRESHOLD, spreads, expected)
+    calls = judge(a["syscalls"], b["syscalls"], SYSCALL_THRESHOLD, spreads, expected,
+                  "syscalls")
+    named = {(v.kind, v.family_name) for v in result.verdicts}
+    result.verdicts += [v for v in calls.verdicts if (v.kind, v.family_name) not in named]
+    result.effects += calls.effects
+    result.unjudged += [f"{f} (system calls)" for f in calls.unjudged]
+    return result
 
 
 def expected_families(repo: Path, base: str, head: str) -> list[str]:
@@ -130,9 +198,15 @@ def format_result(result: CountResult, markdown: bool = False) -> str:
             change = f"{(now - was) / was * 100:+.1f}%" if was else "new"
             lines.append(("  " + lead if markdown else "      ")
                          + f"{name}: {was:,} -> {now:,} instructions ({change})")
-    lines.append(lead + f"{result.rows} rows in {len(result.effects)} families counted once a "
-                 f"side; a verdict needs a change beyond {max(result.threshold, result.spread) * 100:g}% "
-                 f"(threshold {result.threshold * 100:g}%, A/A spread {result.spread * 100:g}%).")
+    source = (f"the A/A spreads of {result.spreads.source} ({result.spreads.runs} runs)"
+              if result.spreads.source else "no measured A/A spread")
+    lines.append(lead + f"{result.rows} rows counted once a side; a verdict needs a change beyond "
+                 f"{result.threshold * 100:g}% of instructions or {SYSCALL_THRESHOLD:g} system "
+                 f"calls per task, and beyond {SPREAD_MARGIN:g}x its family's A/A spread "
+                 f"({source}).")
+    if result.unjudged:
+        lines.append(lead + "left to the timing lens (A/A spread too large to judge): "
+                     + ", ".join(result.unjudged))
     if result.missing:
         lines.append(lead + f"{len(result.missing)} rows counted on one side only (left out): "
                      + ", ".join(result.missing[:5]) + (" ..." if len(result.missing) > 5 else ""))
@@ -143,9 +217,10 @@ def result_json(result: CountResult) -> dict:
     return {"verdicts": [{"kind": v.kind, "workload": v.workload, "executors": list(v.executors),
                           "change": v.effect.change, "expected": v.expected, "text": v.describe(),
                           "functions": [list(f) for f in v.functions]} for v in result.verdicts],
-            "families": [{"family": e.family.name, "change": e.change, "rows": e.rows}
-                         for e in result.effects],
-            "threshold": result.threshold, "spread": result.spread, "missing": result.missing}
+            "families": [{"family": e.family.name, "metric": e.metric, "change": e.change,
+                          "bound": e.bound, "rows": e.rows} for e in result.effects],
+            "threshold": result.threshold, "spreads": result.spreads.source,
+            "unjudged": result.unjudged, "missing": result.missing}
 
 
 def largest_row(family: Family, a: Mapping[str, float], b: Mapping[str, float]) -> str | None:
@@ -169,16 +244,18 @@ def name_functions(result: CountResult, docs: Sequence[tuple[dict, Path]],
 
 
 def judge_docs(docs: Mapping[str, tuple[dict, Path]], expected: Iterable[str] = (),
-               threshold: float = COUNT_THRESHOLD, spread: float = COUNT_SPREAD) -> CountResult:
+               spreads: Spreads | None = None) -> CountResult:
     """The counted stage on two counted runs ({"A": (doc, dir), "B": ...}): verdicts, each
     with the functions that moved."""
     from .counted import instructions
 
-    a = {k: v[1] for k, v in instructions(docs["A"][0]).items()}
-    b = {k: v[1] for k, v in instructions(docs["B"][0]).items()}
+    per_task = {side: {m: {k: v[1] for k, v in instructions(doc, m).items()} for m in METRICS}
+                for side, (doc, _) in docs.items()}
+    a, b = per_task["A"]["instructions"], per_task["B"]["instructions"]
     kernels = {side: doc.get("context", {}).get("cbench_word_scan_kernel", "")
                for side, (doc, _) in docs.items()}
-    result = judge(a, b, threshold, spread, expected)
+    result = judge_both(per_task["A"], per_task["B"],
+                        read_spreads() if spreads is None else spreads, expected)
     if kernels["A"] != kernels["B"]:
         # Counts of different kernels are not one change: say so rather than compare them.
         result.missing.append(f"(word-scan kernels differ: A {kernels['A']}, B {kernels['B']})")

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,7 @@ def run_count(binary: str | Path, out_dir: Path, filter_regex: str, extra: Seque
         raise UnusableInput(f"{binary}: the counted run exited with status {result.returncode} "
                             f"(standard error in {errors}, Valgrind's logs beside it)")
     doc = read_document(out_dir / "bench.json")
-    counts = case_counts(doc, read_dumps(out_dir), read_syscalls(out_dir))
+    counts = case_counts(doc, read_dumps(out_dir, settle=30), read_syscalls(out_dir))
     if not counts:
         raise CountUnavailable(f"{binary}: no case was counted (a build without Valgrind's "
                                "headers cannot mark its regions)")
@@ -169,20 +170,28 @@ _TOTALS = re.compile(r"^totals: (\d+)", re.M)
 _LABEL = re.compile(r"^Client Request: (cbench-count\|.*)$")
 
 
-def read_dumps(out_dir: Path) -> list[Dump]:
-    """Every callgrind dump in ``out_dir`` (only its header is read)."""
-    dumps = []
-    for path in sorted(out_dir.glob("cg.*")):
-        head = _head(path)
-        pid, totals = _PID.search(head), _TOTALS.search(head)
-        if pid is None or totals is None:
-            # A process killed before it wrote its dump whole: its count is unknown.
-            raise UnusableInput(f"{path}: not a whole callgrind dump")
-        desc = _DESC.search(head)
-        label = _LABEL.match(desc.group(1)) if desc else None
-        dumps.append(Dump(int(pid.group(1)), int(totals.group(1)),
-                          label.group(1) if label else "", path))
-    return dumps
+def read_dumps(out_dir: Path, settle: float = 0.0) -> list[Dump]:
+    """Every whole callgrind dump in ``out_dir`` (only its header and totals are read). A
+    process of the run may still be writing its dump when the program's own process has ended
+    (the fork server and its last workers exit after it): a dump without its totals is read
+    again for up to ``settle`` seconds, then left out; a row that needs it says so
+    (``case_counts``)."""
+    deadline = time.monotonic() + settle
+    while True:
+        dumps, cut = [], []
+        for path in sorted(out_dir.glob("cg.*")):
+            head = _head(path)
+            pid, totals = _PID.search(head), _TOTALS.search(head)
+            if pid is None or totals is None:
+                cut.append(path)
+                continue
+            desc = _DESC.search(head)
+            label = _LABEL.match(desc.group(1)) if desc else None
+            dumps.append(Dump(int(pid.group(1)), int(totals.group(1)),
+                              label.group(1) if label else "", path))
+        if not cut or time.monotonic() >= deadline:
+            return dumps
+        time.sleep(0.2)
 
 
 def _head(path: Path) -> str:
@@ -257,6 +266,10 @@ def case_counts(doc: Mapping[str, Any], dumps: Iterable[Dump],
         if syscalls is not None:
             count.syscalls = syscalls.regions.get(dump.label, 0)
         for pid in workers:
+            if pid not in ends:
+                # A worker killed before it wrote its dump whole: the row's count is unknown.
+                raise UnusableInput(f"{row['name']}: worker process {pid} wrote no whole "
+                                    f"callgrind dump")
             for end in ends.get(pid, []):
                 count.instructions += end.instructions
                 count.dumps.append(end.path)

@@ -47,6 +47,20 @@ GATE_SUBSET = ("executor:[^/]+/mode:map/"
                "|executor:[^/]+/workers:[0-9]+(/min_time|/iterations|/process_time|$)"
                "|executor:[^/]+/workers:2/task_us:(10|1000)(/|$)")
 GATE_BENCH_ARGS = ("--cbench_preset=quick", "--cbench_workers=1,2", "--benchmark_min_time=0.05")
+# When the counted stage ran, the timing pairs keep of the workloads whose work it counts only
+# what time alone shows: the reference and every executor at W = 2, map mode (scaling,
+# contention). The waiting workloads (count, wordcount-http), the trivial map (double), the
+# overheads and the granularity points keep their whole subset (docs/counted.md).
+COUNTED_WORKLOADS = frozenset({"wordcount", "read", "pbkdf2", "eigen", "wordfreq", "stream"})
+TRIMMED_SUBSET = "executor:sequential/mode:map/|executor:[^/]+/mode:map/workers:2(/|$)"
+
+
+def block_subset(block: str, subset: str, counted: bool) -> str:
+    """The subset of ``block`` the timing pairs run: trimmed for a counted workload when the
+    counted stage ran and the gate runs its own subset."""
+    if counted and subset == GATE_SUBSET and block in COUNTED_WORKLOADS:
+        return TRIMMED_SUBSET
+    return subset
 SCREEN_PAIRS = 6
 CONFIRM_PAIRS = 8
 SCREEN_Q = 0.10

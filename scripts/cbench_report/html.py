@@ -3,8 +3,10 @@ file or script), so it can be uploaded as a single CI artifact and opened anywhe
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from html import escape
 
 from .charts import file_stem
@@ -15,6 +17,7 @@ from .metg import Metg
 from .nested import HEADERS as NESTED_HEADERS
 from .nested import NOTE as NESTED_NOTE
 from .nested import nested_tables, table_note
+from .per_task import PER_TASK_HEADERS, per_task_note, per_task_rows
 from .scale import HEADERS as SCALE_HEADERS
 from .scale import NOTE as SCALE_NOTE
 from .scale import scale_fits, scale_points, scale_rows
@@ -48,7 +51,8 @@ class EmbeddedChart:
 
 
 def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
-                charts: Sequence[EmbeddedChart]) -> str:
+                charts: Sequence[EmbeddedChart], counted: Mapping[str, Any] | None = None,
+                counted_path: Path | None = None) -> str:
     """The page: the answers (fastest per workload with its ties) and the warnings, then per
     workload its table and charts, then the other charts, METG and the whole context."""
     placed: set[str] = set()
@@ -84,6 +88,11 @@ def render_html(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
     if taxes:
         body.append("<h2>Interface tax (dispatch ÷ the runtime's own floor)</h2>"
                     + _table(TAX_HEADERS, tax_rows(taxes)) + f"<p>{escape(TAX_NOTE)}</p>")
+    per_task = per_task_rows(run, counted)
+    if per_task:
+        body.append("<h2>Per task, by executor (10,000 empty tasks)</h2>"
+                    + _table(PER_TASK_HEADERS, per_task)
+                    + f"<p>{escape(per_task_note(counted, counted_path))}</p>")
     wakes = wake_rows(run)
     if wakes:
         body.append("<h2>Start-up of a run (overhead:wake: W empty tasks after the workers slept)"

@@ -2,7 +2,9 @@
 (``$GITHUB_STEP_SUMMARY``), the full tables folded away."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from .languages import HEADERS as LANGUAGE_HEADERS
 from .languages import language_tables
@@ -11,6 +13,7 @@ from .metg import Metg, granularity_points, metg_table
 from .nested import HEADERS as NESTED_HEADERS
 from .nested import NOTE as NESTED_NOTE
 from .nested import nested_tables, table_note
+from .per_task import PER_TASK_HEADERS, per_task_note, per_task_rows
 from .scale import HEADERS as SCALE_HEADERS
 from .scale import NOTE as SCALE_NOTE
 from .scale import scale_fits, scale_points, scale_rows
@@ -51,7 +54,9 @@ def link_rows(run: Run, executor: str = "mpi") -> list[list[str]]:
     return rows
 
 
-def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> str:
+def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg],
+                   counted: Mapping[str, Any] | None = None, counted_path: Path | None = None
+                   ) -> str:
     parts = [f"## cbench results\n\n{machine_line(run.context)}"]
     parts += [f"> :warning: {w}" for w in warnings(run) + anomaly_warnings(points)]
     if points:
@@ -70,6 +75,11 @@ def render_summary(run: Run, points: Sequence[Point], metgs: Sequence[Metg]) -> 
     if taxes:
         parts.append("### Interface tax (dispatch ÷ the runtime's own floor)\n\n"
                      + markdown_table(TAX_HEADERS, tax_rows(taxes)) + "\n\n" + TAX_NOTE)
+    per_task = per_task_rows(run, counted)
+    if per_task:
+        parts.append("### Per task, by executor (10,000 empty tasks)\n\n"
+                     + markdown_table(PER_TASK_HEADERS, per_task) + "\n\n"
+                     + per_task_note(counted, counted_path))
     wakes = wake_rows(run)
     if wakes:
         parts.append("### Start-up of a run (overhead:wake: W empty tasks after the workers slept)"

@@ -89,9 +89,11 @@ def list_blocks(binary: str | Path, gate_filter: str, extra: Sequence[str],
 
 def run_pairs(binaries: dict[str, str | Path], out_dir: Path, blocks: Sequence[str], pairs: int,
               seed: int, gate_filter: str = "", extra: Sequence[str] = (),
-              run: Runner = subprocess.run, log: Callable[[str], None] = lambda _: None) -> Path:
+              run: Runner = subprocess.run, log: Callable[[str], None] = lambda _: None,
+              subset_of: Callable[[str], str] | None = None) -> Path:
     """Runs ``pairs`` pairs of every block (A and B in a balanced random order per block) and
-    writes their JSON and the manifest into ``out_dir``; returns the manifest's path."""
+    writes their JSON and the manifest into ``out_dir``; returns the manifest's path.
+    ``subset_of(block)``: the subset of that block to run (default ``gate_filter``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     orders = {block: balanced_orders(pairs, rng) for block in blocks}
@@ -106,7 +108,8 @@ def run_pairs(binaries: dict[str, str | Path], out_dir: Path, blocks: Sequence[s
                 out = out_dir / f"p{i:02d}-{_file_part(block)}-{side}.json"
                 done += 1
                 log(f"pair {i + 1}/{pairs}, {block}, {side} ({done}/{total})")
-                _run_one(binaries[side], out, block_filter(block, gate_filter), extra, run)
+                subset = subset_of(block) if subset_of else gate_filter
+                _run_one(binaries[side], out, block_filter(block, subset), extra, run)
                 entry[side] = out.name
             entries.append(entry)
             # After every pair of runs, so that an interrupted gate keeps what it measured.
