@@ -1,5 +1,7 @@
 #include "benchmarks/journal.hpp"
 
+#include "benchmarks/host_watch.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -108,8 +110,10 @@ bool JournalingJsonReporter::ReportContext(const Context& context) {
   return ok;
 }
 
-void JournalingJsonReporter::ReportRuns(const std::vector<Run>& runs) {
-  if (runs.empty()) return;
+void JournalingJsonReporter::ReportRuns(const std::vector<Run>& reported) {
+  if (reported.empty()) return;
+  std::vector<Run> runs = reported;
+  annotate_runs(runs);  // the host's speed around the case (host_watch.hpp)
   std::string rows = written_by([&] { JSONReporter::ReportRuns(runs); });
   rows.erase(0, rows.find('{'));  // the separator from the case before
   // Google Benchmark reports a case's repetitions, then its aggregates, in two calls: the case

@@ -30,6 +30,7 @@
 #include <optional>
 #include <thread>
 
+#include "benchmarks/host_watch.hpp"
 #include "benchmarks/journal.hpp"
 #include "benchmarks/suite.hpp"
 #include "executors/fork_server.hpp"
@@ -48,7 +49,9 @@ class ProgressReporter : public benchmark::ConsoleReporter {
  public:
   explicit ProgressReporter(int total) : total_(total), start_(std::chrono::steady_clock::now()) {}
 
-  void ReportRuns(const std::vector<Run>& reports) override {
+  void ReportRuns(const std::vector<Run>& reported) override {
+    std::vector<Run> reports = reported;
+    annotate_runs(reports);  // the host's speed around the case (host_watch.hpp)
     ConsoleReporter::ReportRuns(reports);
     for (const auto& run : reports) {
       if (run.run_type != Run::RT_Iteration || run.repetition_index + 1 < run.repetitions) continue;
@@ -160,6 +163,8 @@ void resume_from(SuiteOptions& o, const Corpus& corpus) {
     }
   }
   o.finished = journal.finished;
+  // Cases measured while the host was slow, which scripts/bench measures again (host_watch.hpp).
+  for (const auto& name : o.remeasure) o.finished.erase(name);
   std::fprintf(stderr, "cbench_bench: resuming %s: %zu of %d cases already measured\n",
                o.resume.c_str(), journal.finished.size(), journal.cases);
 }
@@ -226,6 +231,12 @@ int run_suite(int argc, char** argv) {
                std::string(to_string(options.preset)).c_str(), corpus.describe().c_str(),
                options.cores);
   add_machine_context(options, corpus);
+  if (!options.remeasure.empty() && options.resume.empty()) {
+    std::fprintf(stderr,
+                 "cbench_bench: error: --cbench_remeasure needs --cbench_resume (the "
+                 "journal whose cases it measures again)\n");
+    return 2;
+  }
   if (!options.resume.empty()) {
     try {
       resume_from(options, corpus);
@@ -307,6 +318,19 @@ int run_suite(int argc, char** argv) {
   }
   benchmark::BenchmarkReporter* file_reporter = journal ? &*journal : nullptr;
   ProgressReporter progress(total);
+  // The host's speed around each case (host_watch.hpp); not in a counted run, whose counts do
+  // not depend on it.
+  std::optional<HostWatch> watch;
+  if (!options.count) {
+    watch.emplace(options.cores);
+    watch->calibrate(options.host_limit);
+    std::fprintf(stderr,
+                 "cbench_bench: host probe %.2f ms on %d cores; a case is measured again "
+                 "when a probe around it takes over %.2fx that\n",
+                 watch->clean_seconds() * 1e3, options.cores, watch->limit());
+    set_host_watch(&*watch);
+    watch->start();
+  }
   // A counted run's first region would also carry what the process's first counted instructions
   // cost once (measured: 2.5 million, whatever the case): an empty region takes it.
   if (options.count) count_prime();
@@ -316,6 +340,7 @@ int run_suite(int argc, char** argv) {
     benchmark::RunSpecifiedBenchmarks(nullptr, file_reporter);
   }
   benchmark::Shutdown();
+  set_host_watch(nullptr);
   if (server) {
     std::fprintf(stderr,
                  "cbench_bench: the fixture server used %.2f s of CPU (not in any case's time)\n",

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -193,13 +195,31 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
       o.count = true;
     } else if (name == "cbench_plan") {
       o.plan = true;
+    } else if (name == "cbench_host_limit") {
+      need();
+      o.host_limit = value == "off" ? std::numeric_limits<double>::infinity()
+                                    : std::strtod(value.c_str(), nullptr);
+      if (!(o.host_limit > 0)) {
+        throw std::invalid_argument(
+            "--cbench_host_limit: expected a ratio above 0 (1.5: a probe "
+            "50% slower than calibrated) or off, got \"" +
+            value + "\"");
+      }
+    } else if (name == "cbench_remeasure") {
+      need();
+      std::ifstream in(value);
+      if (!in) throw std::invalid_argument("--cbench_remeasure: cannot read " + value);
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) o.remeasure.insert(line);
+      }
     } else {
       throw std::invalid_argument(
           "unknown flag --" + std::string(name) +
           " (ours: --cbench_preset, --cbench_workers, --cbench_workloads, "
           "--cbench_executors, --cbench_fixtures, --cbench_profile, "
           "--cbench_cpus, --cbench_trace, --cbench_journal, --cbench_resume, "
-          "--cbench_scale, --cbench_smoke, --cbench_count, --cbench_plan)");
+          "--cbench_scale, --cbench_smoke, --cbench_count, --cbench_plan, "
+          "--cbench_remeasure, --cbench_host_limit)");
     }
   }
   argc = kept;

@@ -43,9 +43,11 @@ struct SuiteOptions {
   std::string http_profile;                       // --cbench_profile
   std::vector<int> cpus;                          // --cbench_cpus (empty: every core)
   std::filesystem::path trace;                    // --cbench_trace (empty: beside --benchmark_out)
-  std::filesystem::path journal;   // --cbench_journal (empty: beside --benchmark_out, journal.hpp)
-  std::filesystem::path resume;    // --cbench_resume: the journal of the run this one completes
-  std::set<std::string> finished;  // the cases that journal already holds: not registered again
+  std::filesystem::path journal;    // --cbench_journal (empty: beside --benchmark_out, journal.hpp)
+  std::filesystem::path resume;     // --cbench_resume: the journal of the run this one completes
+  std::set<std::string> finished;   // the cases that journal already holds: not registered again
+  std::set<std::string> remeasure;  // --cbench_remeasure FILE: cases it holds, measured again
+  double host_limit = 0;    // --cbench_host_limit: a disturbed case's probe ratio (0: calibrated)
   std::vector<int> scales;  // --cbench_scale: the cost-against-work sweep's scales (empty: none)
   bool smoke = false;       // --cbench_smoke: tiny sizes, for ctest
   bool count = false;       // --cbench_count: one measured run per case, for callgrind (counted.md)

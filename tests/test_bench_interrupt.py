@@ -238,6 +238,38 @@ class BenchInterruptTest(unittest.TestCase):
         self.assertRegex(made[0], r"-2$")
         self.assertTrue((self.runs / made[0] / "results.json").is_file())
 
+    def test_cases_measured_while_the_host_was_slow_are_measured_again_twice_at_most(self):
+        # A limit below any probe: every case counts as disturbed, so each is measured three
+        # times in all and marked as never clean; a limit of "off": none is measured again.
+        args = ["--no-build", "--runs-dir", str(self.runs), "--preset", "quick", "--",
+                "--cbench_smoke", "--cbench_workers=1,2",
+                "--benchmark_filter=overhead:dispatch/executor:(sequential|pool)",
+                "--benchmark_min_time=0.01"]
+        slow = subprocess.run([str(BENCH), *args, "--cbench_host_limit=0.01"], env=ENV,
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(slow.returncode, 0, slow.stderr)
+        self.assertIn("3 case(s) measured while the host was slow: measuring them again (1 of 2)",
+                      slow.stdout)
+        self.assertIn("(2 of 2)", slow.stdout)
+        run = self.run_dir()
+        doc = json.loads((run / "results.json").read_text())
+        self.assertEqual(len(doc["benchmarks"]), 3)  # each case once, its quietest measurement
+        self.assertEqual(doc["context"]["cbench_remeasured"], "3")
+        self.assertEqual(doc["context"]["cbench_never_clean"], "3")
+        self.assertTrue(all(r["host_disturbed"] == 1 for r in doc["benchmarks"]))
+        self.assertEqual(journal_cases(run / "results.journal.jsonl"), 3)
+        self.assertIn("3 case(s) were measured again because the host was slow",
+                      (run / "summary.md").read_text())
+        for old in self.runs.iterdir():
+            subprocess.run(["rm", "-rf", str(old)], check=True)
+        quiet = subprocess.run([str(BENCH), *args, "--cbench_host_limit=off"], env=ENV,
+                               capture_output=True, text=True, timeout=300)
+        self.assertEqual(quiet.returncode, 0, quiet.stderr)
+        self.assertNotIn("measuring them again", quiet.stdout)
+        doc = json.loads((self.run_dir() / "results.json").read_text())
+        self.assertNotIn("cbench_remeasured", doc["context"])
+        self.assertTrue(all(r["host_disturbed"] == 0 for r in doc["benchmarks"]))
+
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)

@@ -1,4 +1,4 @@
-"""The command line: ``scripts/report load|assemble|plot|report|compare|gate|calibrate|count|history``. Thin: it
+"""The command line: ``scripts/report load|assemble|remeasure|plot|report|compare|gate|calibrate|count|history``. Thin: it
 parses arguments, calls the package's functions and turns ``UnusableInput`` into one line on
 standard error and exit status 2 (compare and gate: 0 no regression, 1 a regression, 2 unusable
 input)."""
@@ -77,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", type=Path, metavar="RUN.json",
                    help="where to write it (default: results.json beside the journal)")
     p.set_defaults(handler=cmd_assemble)
+
+    p = sub.add_parser("remeasure", help="the cases of a journal measured while the host was slow",
+                       description="Writes the names of the cases whose measurement the host "
+                                   "disturbed (host_disturbed, docs/design.md \"A disturbed "
+                                   "case\") and that were measured fewer than 3 times, one a "
+                                   "line, for cbench_bench --cbench_remeasure; prints how many.")
+    p.add_argument("journal", type=Path, metavar="JOURNAL.jsonl")
+    p.add_argument("-o", "--out", type=Path, metavar="FILE", required=True)
+    p.set_defaults(handler=cmd_remeasure)
 
     p = sub.add_parser("plot", help="draw the charts of a run (PNG and SVG)",
                        description="Speedup and efficiency per workload, CPU utilisation, "
@@ -218,6 +227,15 @@ def cmd_assemble(args: argparse.Namespace, extra: Sequence[str]) -> int:
     result = write_assembled(args.journal, out)
     cut = f"; {result.cut_lines} cut-off line(s) left out" if result.cut_lines else ""
     print(f"{result.finished} of {result.cases} cases in {out}{cut}")
+    return 0
+
+
+def cmd_remeasure(args: argparse.Namespace, _: Sequence[str]) -> int:
+    from .journal import to_measure_again
+
+    names = to_measure_again(args.journal)
+    args.out.write_text("".join(f"{n}\n" for n in names))
+    print(len(names))
     return 0
 
 

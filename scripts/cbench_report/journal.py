@@ -6,6 +6,12 @@ run (a resumed run adds a part), then each case's rows as a JSON array. ``assemb
 into the Google Benchmark JSON the binary would have written had it finished: the first part's
 context and every row in the order the cases finished. A last line cut off by a crash is left out
 and counted.
+
+A case measured while the host was slow (its rows' ``host_disturbed`` counter) is measured again
+later in the run (``scripts/bench``, at most ``MAX_MEASUREMENTS`` times in all): the journal then
+holds it more than once, and the assembled run keeps its measurement on the quietest host (the
+smallest ``host_slowdown``; on a tie, the later). The context says how many cases were measured
+again (``cbench_remeasured``) and how many never ran clean (``cbench_never_clean``).
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from typing import Any
 
 from .load import UnusableInput
 
+MAX_MEASUREMENTS = 3  # a case and at most two measurements again
 SUFFIXES = ("min_time:", "min_warmup_time:", "iterations:", "repeats:", "threads:")
 PLAIN_SUFFIXES = ("process_time", "real_time", "manual_time")
 
@@ -48,8 +55,7 @@ def assemble(journal: Path) -> Assembled:
         raise UnusableInput(f"{journal}: cannot read the journal: {error.strerror}") from error
     context: dict[str, Any] | None = None
     cases = parts = cut = 0
-    rows: list[dict[str, Any]] = []
-    finished: set[str] = set()
+    entries: dict[str, list[list[dict[str, Any]]]] = {}  # per case, each measurement's rows
     for line in lines:
         if not line.strip():
             continue
@@ -65,17 +71,64 @@ def assemble(journal: Path) -> Assembled:
                 cases = int(value.get("cases") or 0)
             continue
         if isinstance(value, list):
-            for row in value:
-                if isinstance(row, dict):
-                    rows.append(row)
-                    finished.add(case_name(str(row.get("run_name") or row.get("name") or "")))
+            rows = [row for row in value if isinstance(row, dict)]
+            if rows:
+                name = case_name(str(rows[0].get("run_name") or rows[0].get("name") or ""))
+                entries.setdefault(name, []).append(rows)
             continue
         cut += 1
     if context is None:
         raise UnusableInput(f"{journal}: no header line: not a cbench journal")
     if parts > 1:
         context["cbench_parts"] = str(parts)
-    return Assembled({"context": context, "benchmarks": rows}, len(finished), cases, parts, cut)
+    kept = {name: quietest(measured) for name, measured in entries.items()}
+    again = sum(len(m) > 1 for m in entries.values())
+    if again:
+        context["cbench_remeasured"] = str(again)
+        context["cbench_never_clean"] = str(sum(disturbed(rows) for rows in kept.values()))
+    rows = [row for name in kept for row in kept[name]]
+    return Assembled({"context": context, "benchmarks": rows}, len(kept), cases, parts, cut)
+
+
+def slowdown(rows: list[dict[str, Any]]) -> float:
+    """How slow the host was around a measurement (1: as calibrated; 0: not watched)."""
+    values = [r.get("host_slowdown") for r in rows]
+    return max((float(v) for v in values if isinstance(v, (int, float))), default=0.0)
+
+
+def disturbed(rows: list[dict[str, Any]]) -> bool:
+    return any(r.get("host_disturbed") == 1 for r in rows)
+
+
+def quietest(measured: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Of a case's measurements, the one on the quietest host (the later on a tie)."""
+    best = measured[0]
+    for rows in measured[1:]:
+        if slowdown(rows) <= slowdown(best):
+            best = rows
+    return best
+
+
+def to_measure_again(journal: Path) -> list[str]:
+    """The cases whose kept measurement was disturbed and that were measured fewer than
+    MAX_MEASUREMENTS times: what scripts/bench measures again (--cbench_remeasure)."""
+    doc = assemble(journal).document
+    counts: dict[str, int] = {}
+    for line in journal.read_text(encoding="utf-8", errors="surrogateescape").splitlines():
+        if line.startswith("["):
+            try:
+                rows = json.loads(line, strict=False)
+            except json.JSONDecodeError:
+                continue
+            if rows and isinstance(rows[0], dict):
+                name = case_name(str(rows[0].get("run_name") or rows[0].get("name") or ""))
+                counts[name] = counts.get(name, 0) + 1
+    by_case: dict[str, list[dict[str, Any]]] = {}
+    for row in doc["benchmarks"]:
+        by_case.setdefault(case_name(str(row.get("run_name") or row.get("name") or "")),
+                           []).append(row)
+    return [name for name, rows in by_case.items()
+            if disturbed(rows) and counts.get(name, 0) < MAX_MEASUREMENTS]
 
 
 def write_assembled(journal: Path, out: Path) -> Assembled:

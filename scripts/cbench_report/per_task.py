@@ -58,9 +58,9 @@ def per_task_rows(run: Run, counted: Mapping[str, Any] | None) -> list[list[str]
         c = counts.get(b.name.key, {})
         out.append([b.name.executor or "?", str(b.name.int_param("workers") or 1),
                     f"{ns_per_task(b):,.0f} ns",
-                    _number(sum(switches) if None not in switches else None, 2),
-                    _number(faults, 2), _number(c.get("instructions_per_task"), 0),
-                    _number(c.get("syscalls_per_task"), 2)])
+                    _small(sum(switches) if None not in switches else None),
+                    _small(faults), _number(c.get("instructions_per_task"), 0),
+                    _small(c.get("syscalls_per_task"))])
     return out
 
 
@@ -78,3 +78,8 @@ def per_task_note(counted: Mapping[str, Any] | None, path: Path | None) -> str:
 
 def _number(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _small(value: float | None) -> str:
+    """A count per task, which is often a small fraction: three significant digits."""
+    return "–" if value is None else ("0" if value == 0 else f"{value:.3g}")

@@ -274,6 +274,16 @@ def warnings(run: Run) -> list[str]:
     worst = max((s for s in steal if s is not None), default=0.0)
     if worst > 0.02:
         found.append(f"The hypervisor stole up to {worst:.1%} of the CPU time during a case.")
+    # Cases measured while the host was slow (host_watch.hpp): measured again at the end of the
+    # run; those that never ran clean are named.
+    again = int(run.context.get("cbench_remeasured", 0) or 0)
+    unclean = sorted(b.key for b in run.benchmarks.values() if b.counter("host_disturbed"))
+    if again or unclean:
+        found.append(f"{again} case(s) were measured again because the host was slow around "
+                     f"them (a probe of known work before or after the case took longer than "
+                     f"its limit); {len(unclean)} never ran clean"
+                     + (": " + ", ".join(unclean[:10]) + (" …" if len(unclean) > 10 else "")
+                        if unclean else "") + ".")
     # Each failed case with why: the check names the task, its kind and the executor whose
     # results differed, which a list of case names alone would not say. A nested row's deadlock
     # (shown on purpose) or "not supported" is its result, not a failure (nested.py).

@@ -209,5 +209,28 @@ class CountedGateCliTest(FakeBenchTest):
         self.assertEqual(run_cli("count", "--binary", a, "--runs", "0").returncode, 2)
 
 
+class PerTaskTableTest(unittest.TestCase):
+    def test_each_dispatch_row_with_its_switches_and_the_counted_runs_figures(self):
+        from helpers import FIXTURES
+
+        from cbench_report.load import load_run
+        from cbench_report.per_task import per_task_note, per_task_rows
+
+        run = load_run(FIXTURES / "run" / "results.json")
+        counted_doc = {"context": {"cbench_commit": "abcdef1234567890", "date": "2026-12-07",
+                                   "cbench_counted": "callgrind, valgrind-3.19.0"},
+                       "benchmarks": [{"name": "overhead:dispatch/executor:pool/workers:1/"
+                                               "iterations:1/process_time/real_time",
+                                       "instructions_per_task": 271.4,
+                                       "syscalls_per_task": 0.0002}]}
+        rows = {(r[0], r[1]): r for r in per_task_rows(run, counted_doc)}
+        self.assertEqual(rows[("pool", "1")][5:], ["271", "0.0002"])
+        self.assertEqual(rows[("sequential", "1")][5:], ["–", "–"])
+        note = per_task_note(counted_doc, Path("results/counted/x/run-0/counted.json"))
+        self.assertIn("commit abcdef123456", note)
+        self.assertIn("not from this run", note)
+        self.assertIn("none was found", per_task_note(None, None))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -5,7 +5,7 @@ import unittest
 from pathlib import Path
 
 import helpers  # noqa: F401  (puts scripts/ on the path)
-from cbench_report.journal import assemble, case_name, write_assembled
+from cbench_report.journal import assemble, case_name, to_measure_again, write_assembled
 from cbench_report.load import UnusableInput, load_run
 
 
@@ -22,7 +22,39 @@ def rows(name, *times):
                        for i, t in enumerate(times)])
 
 
+def watched(name, slowdown, time=1.0):
+    """A case's rows with the host watch's counters: disturbed beyond 1.25."""
+    value = json.loads(rows(name, time))
+    for row in value:
+        row["host_slowdown"], row["host_disturbed"] = slowdown, int(slowdown > 1.25)
+    return json.dumps(value)
+
+
 class JournalTest(unittest.TestCase):
+    def test_a_case_measured_again_keeps_its_quietest_measurement(self):
+        a, b = "a/executor:x/workers:1", "b/executor:x/workers:1"
+        path = self.journal(header(2), watched(a, 2.0, 9.0), watched(b, 1.0, 1.0),
+                            header(2), watched(a, 1.1, 5.0))
+        result = assemble(path)
+        self.assertEqual(result.finished, 2)
+        self.assertEqual([r["real_time"] for r in result.document["benchmarks"]], [5.0, 1.0])
+        self.assertEqual(result.document["context"]["cbench_remeasured"], "1")
+        self.assertEqual(result.document["context"]["cbench_never_clean"], "0")
+        self.assertEqual(to_measure_again(path), [])
+
+    def test_a_case_that_never_ran_clean_is_measured_at_most_three_times(self):
+        a = "a/executor:x/workers:1"
+        path = self.journal(header(1), watched(a, 3.0, 9.0))
+        self.assertEqual(to_measure_again(path), [a])
+        path = self.journal(header(1), watched(a, 3.0, 9.0), watched(a, 2.0, 7.0))
+        self.assertEqual(to_measure_again(path), [a])
+        path = self.journal(header(1), watched(a, 3.0, 9.0), watched(a, 2.0, 7.0),
+                            watched(a, 2.5, 8.0))
+        self.assertEqual(to_measure_again(path), [])
+        result = assemble(path)
+        self.assertEqual([r["real_time"] for r in result.document["benchmarks"]], [7.0])
+        self.assertEqual(result.document["context"]["cbench_never_clean"], "1")
+
     def journal(self, *lines):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)

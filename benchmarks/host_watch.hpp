@@ -1,0 +1,53 @@
+// The host's speed around each case (docs/design.md, "A disturbed case"). A laptop, a cloud VM or
+// a CI runner can be slow for seconds because of something else; a case measured then is slow for
+// a reason that has nothing to do with its model. This host has no instruction counter a case
+// could read, so the suite times a fixed probe of known work instead: about a millisecond of a
+// dependent integer recurrence on each of the run's cores at once, the slowest thread's time.
+// Calibrated at the start (its median and spread over 21 probes), probed before the first case
+// and after every case: a case whose probe before or after took longer than the limit was
+// measured while the host was slow. Its rows carry the counters host_slowdown (the slower of the
+// two probes over the calibrated median) and host_disturbed (1 beyond the limit); scripts/bench
+// measures such a case again at the end of the run, at most twice (--cbench_remeasure).
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cbench::bench {
+
+class HostWatch {
+ public:
+  explicit HostWatch(int cores);
+
+  // The clean probe's time: the median of 21 probes; the limit: the larger of 1.25 times it and
+  // the median plus 6 robust spreads (1.4826 x MAD), or `limit` when above 0
+  // (--cbench_host_limit). Call once, before the cases.
+  void calibrate(double limit = 0);
+  // The probe before the first case.
+  void start();
+  // After a case's runs reach a reporter: the first reporter to see them probes, every reporter
+  // gets the same counters added (a case's aggregates: the slowest of its repetitions).
+  void annotate(std::vector<benchmark::BenchmarkReporter::Run>& runs);
+
+  double clean_seconds() const { return clean_; }
+  double limit() const { return limit_; }
+
+ private:
+  double probe() const;  // seconds: the slowest of the cores' threads
+
+  int cores_;
+  double clean_ = 0, limit_ = 0;
+  double previous_ = 0;    // the probe before the case being reported
+  std::string last_name_;  // the case the last probe was for
+  double last_slowdown_ = 0;
+  std::map<std::string, double> slowest_;  // per run_name, over its repetitions
+};
+
+// The watch every reporter of this run annotates with (null: none, as in a counted run).
+void set_host_watch(HostWatch* watch);
+void annotate_runs(std::vector<benchmark::BenchmarkReporter::Run>& runs);
+
+}  // namespace cbench::bench
