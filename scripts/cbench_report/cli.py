@@ -197,6 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile-out", type=Path, metavar="FILE",
                    help="where to write the profile (default: results/baselines/"
                         "gate-profile-<machine class>.json)")
+    p.add_argument("--count-runs", type=int, default=10,
+                   help="counted runs of the binary for the counted lens's spreads and trials "
+                        "(default 10; 0: the timing lens only)")
+    p.add_argument("--counted", type=Path, nargs="+", metavar="DIR",
+                   help="reuse the counted runs of earlier `count --runs` folders instead")
+    p.add_argument("--spread-out", type=Path, metavar="FILE",
+                   help="where to write the counted lens's spreads (default: results/baselines/"
+                        "count-spread.json)")
     p.set_defaults(handler=cmd_calibrate)
 
     p = sub.add_parser("history", help="append a run to the history, or plot a benchmark over commits",
@@ -469,7 +477,9 @@ def cmd_calibrate(args: argparse.Namespace, extra: list[str]) -> int:
                            {"pool_pairs": pool_pairs,
                             "with_profile": with_profile, "without_profile": without})
     print(f"\nnoise profile written to {path}")
-    return 0
+    from .count_cli import calibrate_counted
+
+    return calibrate_counted(args, args.binary or ROOT / BENCH_BINARY, extra)
 
 
 def cmd_history(args: argparse.Namespace, _: list[str]) -> int:

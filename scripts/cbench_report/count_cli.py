@@ -215,3 +215,43 @@ def spread_summary(spreads: Mapping[str, Mapping[str, float]], runs: int) -> str
             lines.append(f"  {metric}, beyond the limit (left to the timing lens): "
                          + ", ".join(sorted(over)))
     return "\n".join(lines)
+
+
+def calibrate_counted(args: argparse.Namespace, binary: Path, extra: Sequence[str]) -> int:
+    """calibrate's counted half: A/A counted runs (made, or read from --counted), the spreads
+    of every family written for the gate, and the trials of count_calibrate on the runs the
+    spreads were not learned from."""
+    from .count_calibrate import format_trials, trials
+    from .count_gate import SPREAD_FILE, Spreads
+    from .counted import COUNT_SUBSET, COUNTED_JSON, CountUnavailable, run_count
+
+    docs = []
+    if args.counted:
+        for d in args.counted:
+            for path in sorted(d.glob(f"run-*/{COUNTED_JSON}")):
+                docs.append(json.loads(path.read_text()))
+    elif args.count_runs > 0 and not args.pairs_dir:  # a pool reused: counted runs only if given
+        out = (args.out or Path("results") / "counted") / "calibrate"
+        for i in range(args.count_runs):
+            print(f"{PROG}: counted run {i + 1}/{args.count_runs}", file=sys.stderr)
+            try:
+                docs.append(json.loads(run_count(binary, out / f"run-{i}", COUNT_SUBSET,
+                                                 extra).read_text()))
+            except CountUnavailable as error:
+                print(f"\ncounted lens: not calibrated: {error}")
+                return 0
+    if len(docs) < 4:
+        if docs or args.counted:
+            print(f"\ncounted lens: {len(docs)} counted runs; calibrating it needs 4 or more")
+        return 0
+    half = len(docs) // 2
+    learned = Spreads(family_spreads(docs[:half]), "the first half", half)
+    print("\n" + format_trials(trials(docs[half:], learned), len(docs), half))
+    path = args.spread_out or SPREAD_FILE
+    path.write_text(json.dumps({"runs": len(docs),
+                                "commit": docs[0].get("context", {}).get("cbench_commit"),
+                                "counted": docs[0].get("context", {}).get("cbench_counted"),
+                                "families": family_spreads(docs)}, indent=1, sort_keys=True)
+                    + "\n")
+    print(f"counted lens's A/A spreads written to {path}")
+    return 0
