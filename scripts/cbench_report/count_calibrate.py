@@ -18,8 +18,7 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
-from .count_gate import METRICS, Spreads, judge_both
-from .counted import instructions
+from .count_gate import Spreads, judge_both, per_task_counts
 from .names import parse_name
 from .text import text_table
 
@@ -27,7 +26,7 @@ WORK_CHANGE = 1.02
 
 
 def _per_task(doc: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    return {m: {k: v[1] for k, v in instructions(doc, m).items()} for m in METRICS}
+    return per_task_counts(doc)
 
 
 def _injected(b: dict[str, dict[str, float]], metric: str, rows, change) -> dict:

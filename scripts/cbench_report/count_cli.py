@@ -188,12 +188,12 @@ def family_spreads(docs: Sequence[Mapping]) -> dict[str, dict[str, float]]:
     binary, as the gate measures a change (count_gate.effects)."""
     from itertools import combinations
 
-    from .count_gate import METRICS, effects
-    from .counted import instructions
+    from .count_gate import METRICS, effects, per_task_counts
 
     out: dict[str, dict[str, float]] = {m: {} for m in METRICS}
+    counts = [per_task_counts(doc) for doc in docs]
     for metric in METRICS:
-        per_task = [{k: v[1] for k, v in instructions(doc, metric).items()} for doc in docs]
+        per_task = [c[metric] for c in counts]
         for a, b in combinations(per_task, 2):
             for e in effects(a, b, metric):
                 name = e.family.name
