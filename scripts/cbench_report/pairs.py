@@ -70,21 +70,27 @@ def list_blocks(binary: str | Path, gate_filter: str, extra: Sequence[str],
     """The blocks the gate's subset has, in the binary's order (--benchmark_list_tests)."""
     command = [str(binary), *extra, "--benchmark_list_tests=true",
                f"--benchmark_filter={block_filter('', gate_filter)}"]
-    try:
-        result = run(command, capture_output=True, text=True, check=False)
-    except OSError as error:
-        raise UnusableInput(f"{binary}: cannot run it ({error.strerror})") from None
-    if result.returncode != 0:
-        last = (result.stderr or "").strip().splitlines()[-1:] or ["no message"]
-        raise UnusableInput(f"{binary}: listing the benchmarks failed (status "
-                            f"{result.returncode}: {last[0]})")
     blocks: list[str] = []
-    for line in result.stdout.splitlines():
+    for line in binary_output(binary, command, "listing the benchmarks", run).splitlines():
         if "/" in line and block_of(line.strip()) not in blocks:
             blocks.append(block_of(line.strip()))
     if not blocks:
         raise UnusableInput(f"{binary}: no benchmark matches the gate's filter {gate_filter!r}")
     return blocks
+
+
+def binary_output(binary: str | Path, command: Sequence[str], what: str,
+                  run: Runner = subprocess.run) -> str:
+    """The standard output of ``command`` (the benchmark binary's); one line naming the binary
+    and ``what`` failed, with its last line of standard error, when it cannot run or fails."""
+    try:
+        result = run(list(command), capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise UnusableInput(f"{binary}: cannot run it ({error.strerror})") from None
+    if result.returncode != 0:
+        last = (result.stderr or "").strip().splitlines()[-1:] or ["no message"]
+        raise UnusableInput(f"{binary}: {what} failed (status {result.returncode}: {last[0]})")
+    return result.stdout
 
 
 def run_pairs(binaries: dict[str, str | Path], out_dir: Path, blocks: Sequence[str], pairs: int,

@@ -17,14 +17,13 @@ plan to the gate's budget (tests/test_gate_budget.py).
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .load import UnusableInput, load_run
+from .load import load_run
 from .names import parse_name
-from .pairs import block_filter, block_of
+from .pairs import binary_output, block_filter, block_of
 
 MAX_ITERATIONS = 1_000_000_000
 # What a process of the binary costs before its first case at the quick preset (the fork server,
@@ -102,9 +101,9 @@ def binary_plan(binary: str | Path, gate_filter: str, bench_args: Sequence[str],
     ``--cbench_plan`` notes), with ``measured`` times; ``subset_of(block)``: the part of a
     block that runs (gate.block_subset), default all of it."""
     base = [str(binary), *bench_args, f"--benchmark_filter={block_filter('', gate_filter)}"]
-    listing = _run(base + ["--benchmark_list_tests=true"], binary)
+    listing = binary_output(binary, base + ["--benchmark_list_tests=true"], "listing its cases")
     notes = {}
-    for line in _run(base + ["--cbench_plan"], binary).splitlines():
+    for line in binary_output(binary, base + ["--cbench_plan"], "listing its plan").splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[0] == "unmeasured":
             notes[parts[1]] = float(parts[2])
@@ -147,15 +146,3 @@ def gate_plan(binary: str | Path, baseline: Path, pairs: int, counted: bool = Tr
               "screening": 2 * pairs * plan.seconds}
     stages["total"] = sum(stages.values())
     return stages
-
-
-def _run(command: list[str], binary: str | Path) -> str:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as error:
-        raise UnusableInput(f"{binary}: cannot run it ({error.strerror})") from None
-    if result.returncode != 0:
-        last = (result.stderr or "").strip().splitlines()[-1:] or ["no message"]
-        raise UnusableInput(f"{binary}: listing its plan failed (status {result.returncode}: "
-                            f"{last[0]})")
-    return result.stdout
