@@ -167,12 +167,11 @@ def judge(a: Mapping[str, float], b: Mapping[str, float], threshold: float = COU
 def judge_both(a: Mapping[str, Mapping[str, float]], b: Mapping[str, Mapping[str, float]],
                spreads: Spreads = NO_SPREADS, expected: Iterable[str] = ()) -> CountResult:
     """Both counted metrics (``a[metric][row key]``: per task), one result: instructions'
-    verdicts, then the system calls' verdicts of families whose instructions said nothing."""
+    verdicts, then the system calls' (a family can have one of each)."""
     result = judge(a["instructions"], b["instructions"], COUNT_THRESHOLD, spreads, expected)
     calls = judge(a["syscalls"], b["syscalls"], SYSCALL_THRESHOLD, spreads, expected,
                   "syscalls")
-    named = {(v.kind, v.family_name) for v in result.verdicts}
-    result.verdicts += [v for v in calls.verdicts if (v.kind, v.family_name) not in named]
+    result.verdicts += calls.verdicts
     result.effects += calls.effects
     result.unjudged += [f"{f} (system calls)" for f in calls.unjudged]
     return result
@@ -252,7 +251,10 @@ def per_task_counts(doc: Mapping) -> dict[str, dict[str, float]]:
     instructions, and the system calls of the rows of SYSCALL_MIN_TASKS tasks or more."""
     from .counted import instructions
 
-    out = {m: {k: v[1] for k, v in instructions(doc, m).items()} for m in METRICS}
+    from .counted import COUNT_SKIP
+
+    out = {m: {k: v[1] for k, v in instructions(doc, m).items() if not COUNT_SKIP.match(k)}
+           for m in METRICS}
     tasks = {k: total / per_task for k, (total, per_task) in instructions(doc).items()
              if per_task > 0}
     out["syscalls"] = {k: v for k, v in out["syscalls"].items()
