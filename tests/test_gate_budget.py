@@ -15,7 +15,7 @@ from cbench_report import gate, plan  # noqa: E402
 
 baseline = plan.gate_times(root / "results" / "baselines")
 print(f"measured times from {baseline.name}")
-stages = plan.gate_plan(binary, baseline, gate.SCREEN_PAIRS)
+stages = plan.gate_plan(binary, baseline, gate.SCREEN_PAIRS, confirm_pairs=gate.CONFIRM_PAIRS)
 blocks = plan.binary_plan(binary, gate.GATE_SUBSET, gate.GATE_BENCH_ARGS,
                           plan.measured_times(baseline),
                           lambda b: gate.block_subset(b, gate.GATE_SUBSET, True))
