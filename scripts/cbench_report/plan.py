@@ -129,11 +129,13 @@ def measured_times(run_json: Path) -> dict[str, float]:
 
 def gate_times(baselines: Path) -> Path:
     """The committed times of the gate's subset on this machine's class
-    (``gate-times-<class>.json``, one run of every block), else the quick preset's baseline."""
+    (``gate-times-<class>.json``, one run of every block), else those of another class (the
+    times of a similar machine are a better plan than none), else the quick preset's baseline."""
     from .calibrate import machine_class
 
     mine = baselines / f"gate-times-{machine_class()}.json"
-    return mine if mine.is_file() else baselines / "quick-2core-vm.json"
+    others = sorted(baselines.glob("gate-times-*.json"))
+    return mine if mine.is_file() else others[0] if others else baselines / "quick-2core-vm.json"
 
 
 def gate_plan(binary: str | Path, baseline: Path, pairs: int, counted: bool = True,
