@@ -9,11 +9,12 @@
 namespace cbench::bench {
 namespace {
 
-// About 8 ms of work on this project's VM: a dependent recurrence the compiler cannot shorten,
-// with no memory traffic (the probe measures the cores, not the caches). Long enough to outlast
-// the slice a woken thread is given before it shares its core: a probe of a millisecond runs
-// whole even on a core another process keeps busy, and saw such a process in 2 of ~30 cases.
-constexpr std::uint64_t kProbeSteps = 3'200'000;
+// About a millisecond of work on this project's VM: a dependent recurrence the compiler cannot
+// shorten, with no memory traffic (the probe measures the cores, not the caches). Known limit: a
+// probe this short runs whole within the slice a woken thread is given, so a process that keeps
+// one core busy is seen around few of the cases it runs beside; a probe of 5 ms sees it, but also
+// the threads of the case just measured winding down, and flagged half of a quiet run's cases.
+constexpr std::uint64_t kProbeSteps = 400'000;
 constexpr int kCalibrationProbes = 21;
 constexpr double kMinLimit = 1.25;
 constexpr double kSpreads = 6.0;

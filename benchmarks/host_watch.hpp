@@ -1,8 +1,8 @@
 // The host's speed around each case (docs/design.md, "A disturbed case"). A laptop, a cloud VM or
 // a CI runner can be slow for seconds because of something else; a case measured then is slow for
 // a reason that has nothing to do with its model. This host has no instruction counter a case
-// could read, so the suite times a fixed probe of known work instead: about 8 ms of a dependent
-// integer recurrence on each of the run's cores at once, the slowest thread's time.
+// could read, so the suite times a fixed probe of known work instead: about a millisecond of a
+// dependent integer recurrence on each of the run's cores at once, the slowest thread's time.
 // Calibrated at the start (its median and spread over 21 probes), probed before the first case
 // and after every case: a case whose probe before or after took longer than the limit was
 // measured while the host was slow. Its rows carry the counters host_slowdown (the slower of the
