@@ -6,7 +6,7 @@ count them; the table names the run they come from). docs/counted.md."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
