@@ -51,15 +51,22 @@ def counted_stage(binaries: Mapping[str, Path], out: Path, subset: str,
                   args: argparse.Namespace, extra: Sequence[str], log: Callable[[str], None]):
     """The gate's counted stage, or None (with one line saying why) when it cannot run."""
     from .count_gate import run_stage
-    from .counted import CountUnavailable
-    from .counted import COUNT_SUBSET
+    from .counted import COUNT_SUBSET, CountUnavailable
 
     if args.no_count:
         log("counted lens: skipped (--no-count); judging by time alone")
         return None
+    # Arguments after `--` replace the gate's subset: the counted run takes their filter and
+    # their other flags, at its own sizes, worker counts and one run a case.
+    regex, passed = COUNT_SUBSET if subset else "^[^/]+/", []
+    for arg in extra:
+        if arg.startswith("--benchmark_filter="):
+            regex = arg.split("=", 1)[1]
+        elif not arg.startswith(("--cbench_preset=", "--cbench_workers=", "--benchmark_min_time=",
+                                 "--benchmark_repetitions=")):
+            passed.append(arg)
     try:
-        result = run_stage(binaries, out / "count", COUNT_SUBSET if subset else "^[^/]+/",
-                           _expected(args), log)
+        result = run_stage(binaries, out / "count", regex, _expected(args), log, passed)
     except CountUnavailable as error:
         log(f"counted lens: unavailable: {error}; judging by time alone")
         return None

@@ -280,7 +280,8 @@ def judge_docs(docs: Mapping[str, tuple[dict, Path]], expected: Iterable[str] = 
 
 
 def run_stage(binaries: Mapping[str, str | Path], out: Path, filter_regex: str,
-              expected: Iterable[str] = (), log=lambda _: None) -> CountResult:
+              expected: Iterable[str] = (), log=lambda _: None, extra: Sequence[str] = ()
+              ) -> CountResult:
     """One counted run a side (A, then B) under ``out``/A and ``out``/B, judged."""
     import json
 
@@ -289,7 +290,7 @@ def run_stage(binaries: Mapping[str, str | Path], out: Path, filter_regex: str,
     docs = {}
     for side in ("A", "B"):
         log(f"counted lens: {side} under callgrind ({binaries[side]})")
-        path = run_count(binaries[side], out / side, filter_regex)
+        path = run_count(binaries[side], out / side, filter_regex, extra)
         docs[side] = (json.loads(path.read_text()), out / side)
     return judge_docs(docs, expected)
 
