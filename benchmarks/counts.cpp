@@ -12,10 +12,6 @@
 namespace cbench::bench {
 namespace {
 
-std::vector<pid_t> worker_pids_of(const Executor* executor) {
-  return executor != nullptr ? executor->worker_pids() : std::vector<pid_t>{};
-}
-
 // A worker process's faults (/proc/PID/stat fields 10 and 12) and switches (/proc/PID/status).
 // A worker that has gone adds nothing.
 void add_process(pid_t pid, Usage& usage) {
@@ -48,6 +44,10 @@ void add_process(pid_t pid, Usage& usage) {
 }
 
 }  // namespace
+
+std::vector<pid_t> worker_pids_of(const Executor* executor) {
+  return executor != nullptr ? executor->worker_pids() : std::vector<pid_t>{};
+}
 
 void count_begin(const Executor* executor) {
   if (!counting::under_valgrind()) return;

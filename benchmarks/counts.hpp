@@ -9,10 +9,14 @@
 #include <sys/types.h>
 
 #include <span>
+#include <vector>
 
 #include "executors/executor.hpp"
 
 namespace cbench::bench {
+
+// The executor's worker processes (none for a null executor, or one without processes).
+std::vector<pid_t> worker_pids_of(const Executor* executor);
 
 // The measured region of one run in a counted run (executors/counting.hpp): count_begin before
 // the run, count_end after it, with the executor whose worker processes take part (null: none, or

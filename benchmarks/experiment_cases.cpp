@@ -140,8 +140,7 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   std::vector<TaskResult> last;
   Clock::time_point last_start{};
   const CpuTimes steal_before = read_cpu_times();
-  auto worker_pids = [&] { return executor ? executor->worker_pids() : std::vector<pid_t>{}; };
-  const Usage usage_before = usage_now(worker_pids());
+  const Usage usage_before = usage_now(worker_pids_of(executor.get()));
   for (auto _ : state) {
     if (mode == Mode::cold_cache) {
       state.PauseTiming();
@@ -176,7 +175,7 @@ void run_case(benchmark::State& state, const std::shared_ptr<Prepared>& p, const
   }
   const CpuTimes steal_after = read_cpu_times();
   const auto iterations = static_cast<double>(state.iterations());
-  set_usage_counters(state, usage_before, usage_now(worker_pids()),
+  set_usage_counters(state, usage_before, usage_now(worker_pids_of(executor.get())),
                      static_cast<double>(tasks.size()) * iterations);
   state.counters["tasks_per_second"] = benchmark::Counter(
       static_cast<double>(tasks.size()) * iterations, benchmark::Counter::kIsRate);
