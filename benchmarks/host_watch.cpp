@@ -1,10 +1,19 @@
 #include "benchmarks/host_watch.hpp"
 
+#include <dirent.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace cbench::bench {
 namespace {
@@ -18,6 +27,82 @@ constexpr std::uint64_t kProbeSteps = 400'000;
 constexpr int kCalibrationProbes = 21;
 constexpr double kMinLimit = 1.25;
 constexpr double kSpreads = 6.0;
+
+// Other processes' CPU: a case that shares the host with a process using more than this share of
+// a core, on average over the case, was disturbed, whatever the probes say. The rule needs at
+// least kOthersMinTicks clock ticks (10 ms each here) of their time, so that one tick of a
+// daemon around a short case is not a disturbance.
+constexpr double kOthersLimit = 0.25;
+constexpr long long kOthersMinTicks = 3;
+
+// The host's busy time in clock ticks (user, nice, system and stolen: the work of processes and
+// of the hypervisor; interrupts are left out, since a case's own network and disk work is
+// counted there and not in its processes' times).
+long long host_busy_ticks() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu")
+    return -1;
+  return user + nice + system + steal;
+}
+
+// A process's parent and the CPU ticks it and its waited-for children used (-1: gone).
+struct ProcTimes {
+  long long parent = -1, ticks = -1;
+};
+
+ProcTimes proc_times(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return {};
+  const auto close = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return {};
+  std::istringstream fields(line.substr(close + 2));
+  std::string field;
+  ProcTimes t;
+  long long utime = 0, stime = 0, cutime = 0, cstime = 0;
+  // Fields 3.. of proc(5): state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
+  // majflt, cmajflt, utime, stime, cutime, cstime.
+  for (int i = 3; i <= 17 && fields >> field; ++i) {
+    if (i == 4) t.parent = std::atoll(field.c_str());
+    if (i == 14) utime = std::atoll(field.c_str());
+    if (i == 15) stime = std::atoll(field.c_str());
+    if (i == 16) cutime = std::atoll(field.c_str());
+    if (i == 17) cstime = std::atoll(field.c_str());
+  }
+  t.ticks = utime + stime + cutime + cstime;
+  return t;
+}
+
+// The CPU ticks of this process and every process below it (fork workers, the fixture server,
+// MPI's launcher and engines), each with the children it has waited for.
+long long own_tree_ticks() {
+  std::map<long long, ProcTimes> all;
+  if (DIR* dir = opendir("/proc")) {
+    while (const dirent* entry = readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+      const ProcTimes t = proc_times(name);
+      if (t.ticks >= 0) all[std::atoll(name.c_str())] = t;
+    }
+    closedir(dir);
+  }
+  std::map<long long, std::vector<long long>> children;
+  for (const auto& [pid, t] : all) children[t.parent].push_back(pid);
+  long long total = 0;
+  std::vector<long long> next{static_cast<long long>(getpid())};
+  std::set<long long> seen;
+  while (!next.empty()) {
+    const long long pid = next.back();
+    next.pop_back();
+    if (!seen.insert(pid).second) continue;
+    if (const auto it = all.find(pid); it != all.end()) total += it->second.ticks;
+    for (long long child : children[pid]) next.push_back(child);
+  }
+  return total;
+}
 
 std::uint64_t spin(std::uint64_t seed) {
   std::uint64_t x = seed | 1;
@@ -65,10 +150,27 @@ void HostWatch::calibrate(double limit) {
   for (double p : probes) deviations.push_back(std::fabs(p - clean_));
   const double spread = 1.4826 * median(deviations);
   limit_ = limit > 0 ? limit : std::max(kMinLimit, (clean_ + kSpreads * spread) / clean_);
+  watch_others_ = std::isfinite(limit_);  // --cbench_host_limit=off: no disturbance at all
+}
+
+HostWatch::Sample HostWatch::sample() const {
+  return {std::chrono::steady_clock::now(), host_busy_ticks(), own_tree_ticks()};
 }
 
 void HostWatch::start() {
   previous_ = probe();
+  last_sample_ = sample();
+}
+
+double HostWatch::others_since_last(long long& ticks) {
+  const Sample now = sample();
+  const double wall = std::chrono::duration<double>(now.when - last_sample_.when).count();
+  ticks = now.busy < 0 || last_sample_.busy < 0
+              ? 0
+              : (now.busy - last_sample_.busy) - (now.own - last_sample_.own);
+  last_sample_ = now;
+  static const double per_second = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return wall > 0 && ticks > 0 ? static_cast<double>(ticks) / per_second / wall : 0.0;
 }
 
 void HostWatch::annotate(std::vector<benchmark::BenchmarkReporter::Run>& runs) {
@@ -77,22 +179,29 @@ void HostWatch::annotate(std::vector<benchmark::BenchmarkReporter::Run>& runs) {
   // same run_name) take its figure.
   const bool iterations = runs.front().run_type == benchmark::BenchmarkReporter::Run::RT_Iteration;
   const std::string& name = runs.front().run_name.str();
-  double slowdown;
+  Seen seen;
   if (iterations) {
     if (name != last_name_) {
+      // Other processes' share first: the probe is this process's own work.
+      long long ticks = 0;
+      const double others = others_since_last(ticks);
       const double after = probe();
-      last_slowdown_ = std::max(previous_, after) / clean_;
+      last_ = {std::max(previous_, after) / clean_, others,
+               watch_others_ && others >= kOthersLimit && ticks >= kOthersMinTicks};
       previous_ = after;
       last_name_ = name;
     }
-    slowdown = last_slowdown_;
-    slowest_[name] = std::max(slowest_[name], slowdown);
+    seen = last_;
+    Seen& worst = worst_[name];
+    worst = {std::max(worst.slowdown, seen.slowdown), std::max(worst.others, seen.others),
+             worst.busy_others || seen.busy_others};
   } else {
-    slowdown = slowest_.count(name) ? slowest_[name] : last_slowdown_;
+    seen = worst_.count(name) ? worst_[name] : last_;
   }
   for (auto& run : runs) {
-    run.counters["host_slowdown"] = slowdown;
-    run.counters["host_disturbed"] = slowdown > limit_ ? 1 : 0;
+    run.counters["host_slowdown"] = seen.slowdown;
+    run.counters["host_others"] = seen.others;
+    run.counters["host_disturbed"] = seen.slowdown > limit_ || seen.busy_others ? 1 : 0;
   }
 }
 

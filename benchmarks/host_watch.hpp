@@ -5,13 +5,19 @@
 // dependent integer recurrence on each of the run's cores at once, the slowest thread's time.
 // Calibrated at the start (its median and spread over 21 probes), probed before the first case
 // and after every case: a case whose probe before or after took longer than the limit was
-// measured while the host was slow. Its rows carry the counters host_slowdown (the slower of the
-// two probes over the calibrated median) and host_disturbed (1 beyond the limit); scripts/bench
-// measures such a case again at the end of the run, at most twice (--cbench_remeasure).
+// measured while the host was slow. A probe this short can run whole within one time slice and
+// miss a process that keeps one core busy, so the watch also reads what the host's CPU did
+// meanwhile (/proc/stat) against what this process and everything it started did (/proc/PID/stat):
+// other processes (or the hypervisor's stolen time) using a quarter of a core or more over the
+// case disturb it too. Its rows carry the counters host_slowdown (the slower of the two probes
+// over the calibrated median), host_others (the cores other processes kept busy, on average) and
+// host_disturbed (1 when either is beyond its limit); scripts/bench measures such a case again at
+// the end of the run, at most twice (--cbench_remeasure).
 #pragma once
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,14 +42,30 @@ class HostWatch {
   double limit() const { return limit_; }
 
  private:
+  struct Sample {
+    std::chrono::steady_clock::time_point when;
+    long long busy = -1;  // the host's busy clock ticks (/proc/stat)
+    long long own = 0;    // this process tree's clock ticks (/proc/PID/stat)
+  };
+  struct Seen {
+    double slowdown = 0;       // the slower probe over the calibrated one
+    double others = 0;         // cores other processes kept busy, on average
+    bool busy_others = false;  // beyond kOthersLimit
+  };
+
   double probe() const;  // seconds: the slowest of the cores' threads
+  Sample sample() const;
+  // Other processes' CPU since the last sample, in cores (their ticks in `ticks`).
+  double others_since_last(long long& ticks);
 
   int cores_;
   double clean_ = 0, limit_ = 0;
+  bool watch_others_ = true;
   double previous_ = 0;    // the probe before the case being reported
+  Sample last_sample_;     // the host's and this tree's CPU before the case being reported
   std::string last_name_;  // the case the last probe was for
-  double last_slowdown_ = 0;
-  std::map<std::string, double> slowest_;  // per run_name, over its repetitions
+  Seen last_;
+  std::map<std::string, Seen> worst_;  // per run_name, over its repetitions
 };
 
 // The watch every reporter of this run annotates with (null: none, as in a counted run).

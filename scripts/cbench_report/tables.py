@@ -281,7 +281,8 @@ def warnings(run: Run) -> list[str]:
     if again or unclean:
         found.append(f"{again} case(s) were measured again because the host was slow around "
                      f"them (a probe of known work before or after the case took longer than "
-                     f"its limit); {len(unclean)} never ran clean"
+                     f"its limit, or other processes kept a quarter of a core or more busy); "
+                     f"{len(unclean)} never ran clean"
                      + (": " + ", ".join(unclean[:10]) + (" …" if len(unclean) > 10 else "")
                         if unclean else "") + ".")
     # Each failed case with why: the check names the task, its kind and the executor whose
