@@ -3,7 +3,8 @@
 Benchmark's flags, writes a small run (synth.py) to --benchmark_out, and is ``--fake_scale``
 times slower than the reference. Its noise is seeded by the output file's name, so every run
 differs from the next, reproducibly. With FAKE_BENCH_LOG set it appends its --fake_label and
-its arguments there, so a test can see the order of the runs and what they were given."""
+its arguments there, so a test can see the order of the runs and what they were given;
+``--fake_busy=N`` then marks the rows of the first N runs as run beside a busy process."""
 import json
 import os
 import re
@@ -44,6 +45,11 @@ def main(argv: list[str]) -> int:
     if flags.get("--benchmark_list_tests", "false") != "false":  # Google Benchmark's listing
         print("\n".join(r["name"] for r in doc["benchmarks"] if r["run_type"] == "iteration"))
         return 0
+    log = os.environ.get("FAKE_BENCH_LOG")
+    if "--fake_busy" in flags and log:  # the first N runs: another process kept a core busy
+        runs = len(Path(log).read_text().splitlines()) if Path(log).is_file() else 0
+        for row in doc["benchmarks"]:
+            row["host_others"] = 0.9 if runs < int(flags["--fake_busy"]) else 0.0
     doc["context"]["fake_args"] = " ".join(passed)
     text = json.dumps(doc, indent=2)
     if out:

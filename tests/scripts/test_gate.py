@@ -189,6 +189,19 @@ class GateCliTest(FakeBenchTest):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("improvement: pbkdf2", result.stdout)
 
+    def test_a_pair_beside_a_busy_process_is_run_again_at_the_end(self):
+        a = fake_binary(self.dir / "a", "--fake_label=A", "--fake_busy=2")
+        result = self.gate(a, a)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("1 pair(s) ran beside another busy process: running them again (1 of 2)",
+                      result.stdout + result.stderr)
+        runs = [line for line in self.log.read_text().splitlines() if "list_tests" not in line]
+        self.assertEqual(len(runs), 2 * (4 + 1))  # 4 pairs, the first twice; no confirmation
+        manifest = json.loads((self.dir / "out" / "screen" / "pairs.json").read_text())
+        again = [e for e in manifest["runs"] if e.get("runs")]
+        self.assertEqual([(e["pair"], e["runs"], e["host_others"]) for e in again], [(0, 2, 0.0)])
+        self.assertTrue(again[0]["A"].endswith(".1.json"))
+
     def test_failing_binary_and_bad_flags_exit_2(self):
         a = fake_binary(self.dir / "a")
         bad = fake_binary(self.dir / "bad", "--fake_fail")
