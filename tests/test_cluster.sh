@@ -2,7 +2,7 @@
 # The mpi executor across three hosts on this machine (ctest label cluster, release builds only):
 # scripts/netns-cluster builds the hosts out of network namespaces, and inside them this script
 # checks that the controller and the engines really are on three hosts, that eigen, pbkdf2 and
-# wordfreq over TCP give sequential's values, that the README's recipe (scripts/bench --hosts)
+# wordfreq over TCP give sequential's values, that the recipe of docs/cluster.md (scripts/bench --hosts)
 # runs the grid across them with links held to 100 Mbit/s and unshaped, and that an engine
 # killed in the middle of a task fails that task by name and ends the run. Skips (77) where
 # namespaces cannot be made (not root, no iproute2, a kernel or container that refuses them).
@@ -48,7 +48,7 @@ if [ "${1:-}" = --inside ]; then
     echo "   $run: $(wc -l <<<"$got") lines as sequential; $sent bytes out of the controller's host"
   done
 
-  echo "== the README's recipe: scripts/bench --hosts, links unshaped and at 100 Mbit/s"
+  echo "== the recipe of docs/cluster.md: scripts/bench --hosts, links unshaped and at 100 Mbit/s"
   runs=$tmp/runs
   mkdir "$runs"
   # Granularity at 100 µs only: at 1 µs the sweep sends 80,000 tasks through TCP.

@@ -146,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "names what regressed. Its defaults are the CI configuration. Exit 0: no "
                     "regression (improvements are reported); 1: a regression; 2: unusable input "
                     "or a failed build.",
-        epilog="Method and measured error rates: docs/design.md (The regression gate) and the "
-               "README. `--pairs-dir DIR` judges the pairs an earlier gate wrote to DIR again.")
+        epilog="Method and measured error rates: docs/design.md (The regression gate) and "
+               "docs/gate.md. `--pairs-dir DIR` judges the pairs an earlier gate wrote to DIR again.")
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--commits", nargs=2, metavar=("BASE", "HEAD"))
     mode.add_argument("--builds", nargs=2, metavar=("A_BINARY", "B_BINARY"))
