@@ -1,4 +1,4 @@
-"""The command line: ``scripts/report load|assemble|remeasure|plot|report|compare|gate|calibrate|count|history``. Thin: it
+"""The command line: ``scripts/report load|assemble|remeasure|merge-links|merge-peer|plot|report|compare|gate|calibrate|count|history``. Thin: it
 parses arguments, calls the package's functions and turns ``UnusableInput`` into one line on
 standard error and exit status 2 (compare and gate: 0 no regression, 1 a regression, 2 unusable
 input)."""
@@ -86,6 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("journal", type=Path, metavar="JOURNAL.jsonl")
     p.add_argument("-o", "--out", type=Path, metavar="FILE", required=True)
     p.set_defaults(handler=cmd_remeasure)
+
+    p = sub.add_parser("merge-links", help="one journal from a run swept once per link setting",
+                       description="Merges RUN_DIR/results.link-SETTING.journal.jsonl, one per "
+                                   "setting of LINKS (scripts/bench --hosts --links), into "
+                                   "RUN_DIR/results.journal.jsonl, each row named with "
+                                   "link:SETTING; prints how many cases.")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("links", metavar="LINKS", help="the settings, comma-separated")
+    p.set_defaults(handler=cmd_merge_links)
+
+    p = sub.add_parser("merge-peer", help="add the Python peer's rows to a C++ run",
+                       description="Adds the rows of the Python peer's run (peers/python) to "
+                                   "the C++ run, in place, for one report of both; refuses a "
+                                   "peer that read another corpus. Prints how many rows.")
+    p.add_argument("run", type=Path, metavar="RUN.json")
+    p.add_argument("peer", type=Path, metavar="PEER.json")
+    p.set_defaults(handler=cmd_merge_peer)
 
     p = sub.add_parser("plot", help="draw the charts of a run (PNG and SVG)",
                        description="Speedup and efficiency per workload, CPU utilisation, "
@@ -244,6 +261,18 @@ def cmd_remeasure(args: argparse.Namespace, _: Sequence[str]) -> int:
     names = to_measure_again(args.journal)
     args.out.write_text("".join(f"{n}\n" for n in names))
     print(len(names))
+    return 0
+
+
+def cmd_merge_links(args: argparse.Namespace, _: Sequence[str]) -> int:
+    from .journal import merge_link_journals
+    print(merge_link_journals(args.run_dir, [s for s in args.links.split(",") if s]))
+    return 0
+
+
+def cmd_merge_peer(args: argparse.Namespace, _: Sequence[str]) -> int:
+    from .languages import merge_peer
+    print(merge_peer(args.run, args.peer))
     return 0
 
 

@@ -30,11 +30,9 @@ from typing import Any
 
 from . import registry
 from .load import UnusableInput
-from .names import parse_name
+from .names import case_name, parse_name, with_param
 
 MAX_MEASUREMENTS = 3  # a case and at most two measurements again
-SUFFIXES = ("min_time:", "min_warmup_time:", "iterations:", "repeats:", "threads:")
-PLAIN_SUFFIXES = ("process_time", "real_time", "manual_time")
 
 
 @dataclass(frozen=True)
@@ -44,17 +42,6 @@ class Assembled:
     cases: int                # cases the run registered (its first part)
     parts: int                # the run and its resumptions
     cut_lines: int            # lines left out: cut off, or not JSON
-
-
-def case_name(run_name: str) -> str:
-    """A row's run_name without Google Benchmark's own segments: the case's name."""
-    segments = run_name.split("/")
-    kept = [segments[0]]
-    for segment in segments[1:]:
-        if segment.startswith(SUFFIXES) or segment in PLAIN_SUFFIXES:
-            break
-        kept.append(segment)
-    return "/".join(kept)
 
 
 def assemble(journal: Path) -> Assembled:
@@ -167,6 +154,59 @@ def to_measure_again(journal: Path) -> list[str]:
     return [name for name, rows in by_case.items()
             if (disturbed(rows) or is_reference_case(name))
             and counts.get(name, 0) < MAX_MEASUREMENTS]
+
+
+def read_records(journal: Path) -> list[Any]:
+    """A journal's lines as JSON values, in order; a line a crash cut off is left out (as
+    assembling leaves it out)."""
+    records = []
+    with journal.open(encoding="utf-8", errors="surrogateescape") as lines:
+        for line in lines:
+            try:
+                records.append(json.loads(line, strict=False))
+            except json.JSONDecodeError:
+                continue
+    return records
+
+
+def merge_link_journals(run_dir: Path, links: list[str]) -> int:
+    """The journals of a run swept once per link setting (``results.link-SETTING.journal.jsonl``)
+    merged into the run's one journal: one header counting every setting's cases, and each row's
+    name and run_name given ``link:SETTING``, so that assembling, the report and the charts see
+    one run. Returns the cases merged."""
+    header: dict[str, Any] | None = None
+    cases: list[list[dict[str, Any]]] = []
+    for link in links:
+        path = run_dir / f"results.link-{link}.journal.jsonl"
+        if not path.exists():
+            continue  # the sweep stopped before this setting
+        for record in read_records(path):
+            if isinstance(record, dict):
+                if header is None:
+                    header = dict(record, cases=0)
+                header["cases"] += int(record.get("cases") or 0)
+            elif isinstance(record, list):
+                cases.append([labelled(row, "link", link) for row in record
+                              if isinstance(row, dict)])
+    if header is not None:
+        out = run_dir / "results.journal.jsonl"
+        with out.open("w", encoding="utf-8", errors="surrogateescape") as f:
+            for record in [header, *cases]:
+                f.write(json.dumps(record) + "\n")
+    return len(cases)
+
+
+def labelled(row: dict[str, Any], key: str, value: str) -> dict[str, Any]:
+    """A row with ``key:value`` in its name and run_name (an aggregate's suffix kept)."""
+    row = dict(row)
+    run_name, name = str(row.get("run_name") or ""), row.get("name")
+    if run_name and isinstance(name, str) and name.startswith(run_name):
+        row["name"] = with_param(run_name, key, value) + name[len(run_name):]
+    elif isinstance(name, str):
+        row["name"] = with_param(name, key, value)
+    if run_name:
+        row["run_name"] = with_param(run_name, key, value)
+    return row
 
 
 def write_assembled(journal: Path, out: Path) -> Assembled:

@@ -8,10 +8,14 @@ both languages spending their time in the same native library.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from . import registry
+from pathlib import Path
 from typing import Any
+
+from . import registry
+from .load import UnusableInput, read_document
 
 from .scaling import Point, best_points
 from .style import executor_rank
@@ -119,3 +123,20 @@ def describe(cpp: Mapping[str, Point], python: Mapping[str, Point], kind: str) -
                 f"{single}; {overall}.")
     single = f"On one core C++ is {one_core:.1f}× faster" if one_core is not None else "C++ against Python"
     return f"{single}; {threads + '; ' if threads else ''}{overall}."
+
+
+def merge_peer(cpp_path: Path, peer_path: Path) -> int:
+    """Adds the Python peer's rows (``peers/python``) to the C++ run at ``cpp_path``, in place,
+    for one report of both; the context's C++ keys win (the report scales C++ task times). A
+    peer that read another corpus is refused. Returns the rows added."""
+    cpp, peer = read_document(cpp_path), read_document(peer_path)
+    if peer["context"].get("cbench_corpus_checksum") != cpp["context"].get("cbench_corpus_checksum"):
+        raise UnusableInput(f"{peer_path}: the Python peer read another corpus than the C++ "
+                            f"suite ({cpp_path})")
+    cpp["benchmarks"] += peer["benchmarks"]
+    for key, value in peer["context"].items():
+        cpp["context"].setdefault(key, value)
+    tmp = cpp_path.with_name(cpp_path.name + ".tmp")
+    tmp.write_text(json.dumps(cpp, indent=1) + "\n")
+    tmp.replace(cpp_path)
+    return len(peer["benchmarks"])

@@ -73,12 +73,36 @@ def parse_name(name: str, aggregate: str | None = None) -> Name:
     family, ours = segments[0], []
     params: dict[str, str] = {}
     for segment in segments[1:]:
-        key, colon, value = segment.partition(":")
-        if segment in GB_FLAG_SEGMENTS or (colon and key in GB_KEYED_SEGMENTS):
+        if is_gb_segment(segment):
             continue
+        key, _, value = segment.partition(":")
         ours.append(segment)
         params[key] = value
     return Name("/".join([family, *ours]), family, params, aggregate or None)
+
+
+def is_gb_segment(segment: str) -> bool:
+    """A segment Google Benchmark adds to our names (``real_time``, ``min_time:0.050``, ...)."""
+    key, colon, _ = segment.partition(":")
+    return segment in GB_FLAG_SEGMENTS or bool(colon and key in GB_KEYED_SEGMENTS)
+
+
+def _first_gb_segment(segments: list[str]) -> int:
+    return next((i for i, s in enumerate(segments) if i > 0 and is_gb_segment(s)), len(segments))
+
+
+def case_name(run_name: str) -> str:
+    """A row's run_name without Google Benchmark's segments: the case's name, the one
+    ``--benchmark_filter`` sees and the journal and ``--cbench_remeasure`` use."""
+    segments = run_name.split("/")
+    return "/".join(segments[:_first_gb_segment(segments)])
+
+
+def with_param(name: str, key: str, value: str) -> str:
+    """``name`` with ``key:value`` added after our own segments (before Google Benchmark's)."""
+    segments = name.split("/")
+    at = _first_gb_segment(segments)
+    return "/".join(segments[:at] + [f"{key}:{value}"] + segments[at:])
 
 
 def guess_aggregate(name: str) -> str | None:

@@ -5,7 +5,9 @@ import unittest
 from pathlib import Path
 
 import helpers  # noqa: F401  (puts scripts/ on the path)
+from helpers import run_cli
 from cbench_report.journal import assemble, case_name, to_measure_again, write_assembled
+from cbench_report.names import with_param
 from cbench_report.load import UnusableInput, load_run
 
 
@@ -110,6 +112,29 @@ class JournalTest(unittest.TestCase):
         write_assembled(path, out)
         run = load_run(out)  # what the report reads
         self.assertEqual(sorted(run.benchmarks), ["a/executor:x/workers:1", "b/executor:x/workers:1"])
+
+    def test_link_journals_merge_into_one_run_named_by_link(self):
+        d = self.journal(header(1)).parent
+        gb = "eigen/executor:mpi/mode:map/workers:2/min_time:0.050/process_time/real_time"
+        for link, time in (("unshaped", 1.0), ("100mbit", 2.0)):
+            row = {"name": gb + "_median", "run_name": gb, "run_type": "aggregate",
+                   "aggregate_name": "median", "real_time": time}
+            (d / f"results.link-{link}.journal.jsonl").write_text(
+                header(1) + "\n" + json.dumps([row]) + "\n" + '[{"name": "cut')
+        result = run_cli("merge-links", d, "unshaped,100mbit,absent")
+        self.assertEqual((result.returncode, result.stdout.strip()), (0, "2"), result.stderr)
+        assembled = assemble(d / "results.journal.jsonl")
+        self.assertEqual(assembled.cases, 2)
+        names = [r["name"] for r in assembled.document["benchmarks"]]
+        self.assertEqual(names, [
+            "eigen/executor:mpi/mode:map/workers:2/link:unshaped/min_time:0.050/process_time/real_time_median",
+            "eigen/executor:mpi/mode:map/workers:2/link:100mbit/min_time:0.050/process_time/real_time_median"])
+
+    def test_one_name_grammar(self):
+        self.assertEqual(with_param("granularity/executor:mpi/workers:2/task_us:1/real_time", "link",
+                                    "x"),
+                         "granularity/executor:mpi/workers:2/task_us:1/link:x/real_time")
+        self.assertEqual(with_param("a/executor:x", "link", "y"), "a/executor:x/link:y")
 
     def test_escaped_control_bytes_and_bytes_that_are_not_utf8_are_kept(self):
         line = rows("a/executor:x/workers:1", 1).replace('"iteration"', '"iteration", '

@@ -1,8 +1,11 @@
 """C++ against the Python peer (languages.py): the table per workload and the sentence the
 numbers choose."""
+import json
+import tempfile
 import unittest
+from pathlib import Path
 
-from helpers import FIXTURES
+from helpers import FIXTURES, run_cli, write_json
 
 from cbench_report.languages import language_tables
 from cbench_report.load import load_run
@@ -82,6 +85,39 @@ class LanguageTableTest(unittest.TestCase):
         # The one-glance table is C++ only: the peer has its own.
         fastest = summary.split("### Fastest per workload")[1].split("<details>")[0]
         self.assertNotIn("Python", fastest)
+
+
+class MergePeerTest(unittest.TestCase):
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        self.dir = Path(d.name)
+
+    def run_of(self, name, checksum, **context):
+        return write_json(self.dir / name, {
+            "context": {"cbench_corpus_checksum": checksum, **context},
+            "benchmarks": [{"name": f"{name}/executor:sequential/mode:map/workers:1",
+                            "run_type": "iteration", "real_time": 1.0}]})
+
+    def test_the_peers_rows_join_the_run_and_the_cpp_context_wins(self):
+        cpp = self.run_of("cpp", "abc", num_cpus=2)
+        peer = self.run_of("python", "abc", num_cpus=8, python_version="3.11")
+        result = run_cli("merge-peer", cpp, peer)
+        self.assertEqual((result.returncode, result.stdout.strip()), (0, "1"), result.stderr)
+        doc = json.loads(cpp.read_text())
+        self.assertEqual(len(doc["benchmarks"]), 2)
+        self.assertEqual((doc["context"]["num_cpus"], doc["context"]["python_version"]), (2, "3.11"))
+
+    def test_a_peer_of_another_corpus_is_refused_and_the_run_left_whole(self):
+        cpp = self.run_of("cpp", "abc")
+        before = cpp.read_text()
+        result = run_cli("merge-peer", cpp, self.run_of("python", "other"))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("the Python peer read another corpus", result.stderr)
+        self.assertEqual(cpp.read_text(), before)
+        result = run_cli("merge-peer", cpp, self.dir / "missing.json")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("missing.json", result.stderr)
 
 
 if __name__ == "__main__":
