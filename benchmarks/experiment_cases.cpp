@@ -13,7 +13,6 @@
 #include <memory>
 
 #include "benchmarks/suite.hpp"
-#include "executors/wire.hpp"
 #include "experiments/json.hpp"
 
 namespace cbench::bench {
@@ -280,9 +279,9 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
   p->tasks = experiment.make_tasks(corpus, p->options);
   auto sequential = reference_executor().make(1);
   // The reference, and each task's sequential time for the ideal curve (docs/design.md, "The
-  // ideal curve"). The first
-  // pass is cold (page faults, caches, lazy set-up) and would inflate the ideal, so when a pass is
-  // cheap the times are the best of three; a pass over 2 s is measured once.
+  // ideal curve"). The first pass is cold (page faults, caches, lazy set-up) and would inflate
+  // the ideal, so when a pass is cheap the times are the best of three; a pass over 2 s is
+  // measured once.
   double pass_seconds = 0;
   for (int pass = 0; pass < 3 && (pass == 0 || pass_seconds < 2.0); ++pass) {
     const auto results = map(*sequential, p->tasks);

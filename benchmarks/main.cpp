@@ -5,7 +5,9 @@
 //   cbench_bench [--cbench_preset=quick|standard|seed|full] [--cbench_workers=1:16:*2]
 //                [--cbench_workloads=a,b] [--cbench_executors=a,b] [--cbench_fixtures=DIR]
 //                [--cbench_profile=P] [--cbench_cpus=0,1] [--cbench_trace=FILE]
-//                [--cbench_journal=FILE] [--cbench_resume=JOURNAL]
+//                [--cbench_journal=FILE] [--cbench_resume=JOURNAL [--cbench_remeasure=FILE]]
+//                [--cbench_scale=1,4,16] [--cbench_smoke] [--cbench_count] [--cbench_plan]
+//                [--cbench_host_limit=X|off]
 //                [Google Benchmark's flags: --benchmark_filter, --benchmark_out, ...]
 //
 // Order matters: the fork server is started before anything else (before any thread exists, so

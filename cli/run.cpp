@@ -221,7 +221,7 @@ int run_experiment(const RunRequest& r) {
   const bool through_fork_join = e.nested() && r.executor->has_fork_join();
   auto executor = through_fork_join ? nullptr : r.executor->make(workers);
   auto fork_join = through_fork_join ? r.executor->fork_join(workers) : nullptr;
-  // What the executor made of the request (mpi under mpirun takes all its engines by default).
+  // The workers the executor reports (its own count of what it runs, which the report prints).
   const int used_workers = executor ? executor->workers() : workers;
 
   if (corpus && !r.json) std::cout << "Corpus: " << corpus->describe() << "\n" << std::flush;

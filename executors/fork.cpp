@@ -113,9 +113,8 @@ struct ForkPool::State {
     Clock::time_point sent;
     std::uint64_t end;  // where its frame ends in the bytes queued for the worker
   };
-  // Bytes queued for a worker: task headers and small inputs copied together, then maybe a large
-  // input, shared with the caller's Task rather than copied.
-  // Bytes to send: copied ones, then maybe a body sent from where it is (a large input or view).
+  // Bytes queued for a worker: task headers and small inputs copied together, then maybe a body
+  // sent from where it is (a large input or a view), shared with the caller's Task, not copied.
   struct Piece {
     std::string bytes;
     std::string_view body;
