@@ -14,24 +14,20 @@
 
 #include "benchmarks/suite.hpp"
 #include "experiments/json.hpp"
+#include "workloads/enum_names.hpp"
 
 namespace cbench::bench {
 namespace {
 
 enum class Mode { map, as_completed, cold, cold_cache };
 
+constexpr EnumNames<Mode, 4> kModeNames{{{Mode::map, "map"},
+                                         {Mode::as_completed, "as-completed"},
+                                         {Mode::cold, "cold"},
+                                         {Mode::cold_cache, "cold-cache"}}};
+
 std::string_view to_string(Mode mode) {
-  switch (mode) {
-    case Mode::map:
-      return "map";
-    case Mode::as_completed:
-      return "as-completed";
-    case Mode::cold:
-      return "cold";
-    case Mode::cold_cache:
-      return "cold-cache";
-  }
-  return "?";
+  return name_of(kModeNames, mode);
 }
 
 // Everything a workload's cases share, prepared once, when its first case runs.
@@ -317,18 +313,6 @@ std::shared_ptr<Prepared> prepare(const Experiment& experiment, Options options,
   return p;
 }
 
-// What every experiment case shares: its argument and the values chosen for it, wall time and
-// the whole process's CPU time in ms, the preset's minimum time and repetitions. Returns how many
-// cases that registered.
-int configure_case(benchmark::internal::Benchmark* b, const char* arg_name,
-                   const std::vector<int>& args, const SuiteOptions& o) {
-  b->ArgName(arg_name);
-  for (int a : args) b->Arg(a);
-  b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-  set_run_length(b, o, true);
-  return static_cast<int>(args.size());
-}
-
 // The options of the sweep's scale S: every option that declares a scale_power grows by
 // S^scale_power (rounded, kept in its range), so that the work grows S times.
 Options scaled_options(const Experiment& experiment, Options options, int scale) {
@@ -365,26 +349,20 @@ int register_scale_rows(const SuiteOptions& o, const Experiment& experiment, con
     const std::string family = "scale/workload:" + workload +
                                "/executor:" + std::string(info->name) +
                                "/workers:" + std::to_string(workers);
-    std::vector<int> chosen;
-    for (int s : o.scales) {
-      if (selected(o, family + "/scale:" + std::to_string(s))) chosen.push_back(s);
-    }
-    if (chosen.empty()) continue;
-    for (int s : chosen) {
-      if (prepared.contains(s)) continue;
-      Options options = scaled_options(experiment, experiment.defaults(preset_member(o)), s);
-      const Corpus grown = scaled_corpus(corpus, static_cast<unsigned>(s), kCorpusSeed);
-      prepared[s] = prepare(experiment, std::move(options), grown, "/scale:" + std::to_string(s));
-    }
-    auto* b = benchmark::RegisterBenchmark(
-        family.c_str(),
-        [prepared, family, info, workers, cores = o.cores](benchmark::State& state) {
-          const int scale = static_cast<int>(state.range(0));
-          run_case(state, prepared.at(scale), family + "/scale:" + std::to_string(scale), *info,
-                   Mode::map, workers, cores);
-          state.counters["scale"] = scale;
-        });
-    registered += configure_case(b, "scale", chosen, o);
+    registered += register_family(o, {.name = family, .arg = "scale", .values = o.scales}, [&] {
+      for (int s : o.scales) {
+        if (prepared.contains(s) || !selected(o, family + "/scale:" + std::to_string(s))) continue;
+        Options options = scaled_options(experiment, experiment.defaults(preset_member(o)), s);
+        const Corpus grown = scaled_corpus(corpus, static_cast<unsigned>(s), kCorpusSeed);
+        prepared[s] = prepare(experiment, std::move(options), grown, "/scale:" + std::to_string(s));
+      }
+      return [prepared, family, info, workers, cores = o.cores](benchmark::State& state) {
+        const int scale = static_cast<int>(state.range(0));
+        run_case(state, prepared.at(scale), family + "/scale:" + std::to_string(scale), *info,
+                 Mode::map, workers, cores);
+        state.counters["scale"] = scale;
+      };
+    });
   }
   return registered;
 }
@@ -411,24 +389,16 @@ int register_nested(const SuiteOptions& o, const Experiment& experiment, const C
     for (const auto& [mode, make] : modes) {
       const std::string family =
           workload + "/executor:" + std::string(info->name) + "/mode:" + std::string(mode);
-      std::vector<int> chosen;
-      for (int w : grid) {
-        if (selected(o, family + "/workers:" + std::to_string(w))) chosen.push_back(w);
-      }
-      if (chosen.empty()) continue;
-      benchmark::internal::Benchmark* b = nullptr;
-      if (make == nullptr) {
-        b = benchmark::RegisterBenchmark(
-            family.c_str(), [info](benchmark::State& state) { not_supported_case(state, *info); });
-      } else {
+      registered += register_family(o, {.name = family, .values = grid}, [&]() -> CaseBody {
+        if (make == nullptr) {
+          return [info](benchmark::State& state) { not_supported_case(state, *info); };
+        }
         if (!prepared)
           prepared = prepare(experiment, experiment.defaults(preset_member(o)), corpus);
-        b = benchmark::RegisterBenchmark(
-            family.c_str(), [p = prepared, make = make, cores = o.cores](benchmark::State& state) {
-              run_nested_case(state, p, make, static_cast<int>(state.range(0)), cores);
-            });
-      }
-      registered += configure_case(b, "workers", chosen, o);
+        return [p = prepared, make = make, cores = o.cores](benchmark::State& state) {
+          run_nested_case(state, p, make, static_cast<int>(state.range(0)), cores);
+        };
+      });
     }
   }
   return registered;
@@ -454,12 +424,12 @@ int register_experiments(const SuiteOptions& o, const Corpus& corpus,
 
     // The grid: one family per executor and mode, its worker counts as the argument
     // `workers` (never ->Threads(n), which would run the body itself on n threads).
-    struct Family {
+    struct GridFamily {
       const ExecutorInfo* executor;
       Mode mode;
       std::vector<int> workers;
     };
-    std::vector<Family> families;
+    std::vector<GridFamily> families;
     for (const ExecutorInfo* info : executors()) {
       const std::vector<int> workers = grid_workers(o, *info);
       if (workers.empty()) continue;
@@ -475,25 +445,20 @@ int register_experiments(const SuiteOptions& o, const Corpus& corpus,
     for (const auto& f : families) {
       const std::string family = workload + "/executor:" + std::string(f.executor->name) +
                                  "/mode:" + std::string(to_string(f.mode));
-      std::vector<int> chosen;
-      for (int w : f.workers) {
-        if (selected(o, family + "/workers:" + std::to_string(w))) chosen.push_back(w);
-      }
-      if (chosen.empty()) continue;
-      if (!prepared) {
-        Options options = experiment.defaults(preset_member(o));
-        if (!experiment.server_url_option.empty()) {
-          options.set(experiment.server_url_option, books_url());
+      registered += register_family(o, {.name = family, .values = f.workers}, [&] {
+        if (!prepared) {
+          Options options = experiment.defaults(preset_member(o));
+          if (!experiment.server_url_option.empty()) {
+            options.set(experiment.server_url_option, books_url());
+          }
+          prepared = prepare(experiment, std::move(options), corpus);
         }
-        prepared = prepare(experiment, std::move(options), corpus);
-      }
-      auto* b = benchmark::RegisterBenchmark(
-          family.c_str(), [p = prepared, family, f, cores = o.cores](benchmark::State& state) {
-            const int workers = static_cast<int>(state.range(0));
-            run_case(state, p, family + "/workers:" + std::to_string(workers), *f.executor, f.mode,
-                     workers, cores);
-          });
-      registered += configure_case(b, "workers", chosen, o);
+        return [p = prepared, family, f, cores = o.cores](benchmark::State& state) {
+          const int workers = static_cast<int>(state.range(0));
+          run_case(state, p, family + "/workers:" + std::to_string(workers), *f.executor, f.mode,
+                   workers, cores);
+        };
+      });
     }
     registered += register_scale_rows(o, experiment, corpus);
   }

@@ -141,20 +141,12 @@ int register_granularity(const SuiteOptions& o) {
       for (int w : grid_workers(o, *info)) {
         const std::string family = std::string(prefix) + "/executor:" + std::string(info->name) +
                                    "/workers:" + std::to_string(w);
-        std::vector<int> chosen;
-        for (int t : sizes) {
-          if (selected(o, family + "/task_us:" + std::to_string(t))) chosen.push_back(t);
-        }
-        if (chosen.empty()) continue;
-        auto* b = benchmark::RegisterBenchmark(
-            family.c_str(), [info, w, cores = o.cores, body = body](benchmark::State& s) {
-              body(s, *info, w, cores);
+        registered += register_family(
+            o, {.name = family, .arg = "task_us", .values = sizes, .repeat = false}, [&] {
+              return [info, w, cores = o.cores, body = body](benchmark::State& s) {
+                body(s, *info, w, cores);
+              };
             });
-        b->ArgName("task_us");
-        for (int t : chosen) b->Arg(t);
-        b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-        set_run_length(b, o, false);
-        registered += static_cast<int>(chosen.size());
       }
     }
   }

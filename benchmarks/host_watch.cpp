@@ -34,6 +34,9 @@ constexpr double kSpreads = 6.0;
 // processes' times are kept apart and rounded apart, and on a quiet host their difference around
 // a case stayed within 3 ticks either way (a short case's few ticks are no disturbance).
 constexpr double kOthersLimit = 0.25;
+// How long a slow probe waits before it is taken again (the spin of oneTBB's and libgomp's
+// idle workers is over well within it).
+constexpr std::chrono::milliseconds kSettle{20};
 constexpr long long kOthersMinTicks = 5;
 
 // The host's busy time in clock ticks (user, nice, system and stolen: the work of processes and
@@ -186,7 +189,14 @@ void HostWatch::annotate(std::vector<benchmark::BenchmarkReporter::Run>& runs) {
       // Other processes' share first: the probe is this process's own work.
       long long ticks = 0;
       const double others = others_since_last(ticks);
-      const double after = probe();
+      double after = probe();
+      // A slow probe right after a case can be the case's own threads winding down (a runtime's
+      // workers spin a while before they sleep) rather than the host: probe once more after
+      // they have had time to sleep, and keep the faster.
+      if (after / clean_ > limit_) {
+        std::this_thread::sleep_for(kSettle);
+        after = std::min(after, probe());
+      }
       last_ = {std::max(previous_, after) / clean_, others,
                watch_others_ && others >= kOthersLimit && ticks >= kOthersMinTicks};
       previous_ = after;

@@ -35,8 +35,6 @@
 #include "benchmarks/host_watch.hpp"
 #include "benchmarks/journal.hpp"
 #include "benchmarks/suite.hpp"
-#include "executors/fork_server.hpp"
-#include "executors/mpi.hpp"
 #include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
@@ -142,10 +140,17 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
   }
   add_context("cbench_executors", registered);
   add_context("cbench_native_floors", floors);
-  add_context("cbench_mpi", !mpi::built() ? "not in this build"
-                            : mpi::world_engines() > 0
-                                ? std::to_string(mpi::world_engines()) + " engines under mpirun"
-                                : "off (not under mpirun: the mpi executor is not in the grid)");
+  // The executor that needs a launcher (mpi), and whether one started this run.
+  const ExecutorInfo* launched = nullptr;
+  for (const ExecutorInfo* e : executors()) {
+    if (e->traits.needs_launcher && launched == nullptr) launched = e;
+  }
+  add_context("cbench_mpi",
+              launched == nullptr ? "not in this build"
+              : launched->offered()
+                  ? std::to_string(launched->launcher_workers()) + " engines under mpirun"
+                  : "off (not under mpirun: the " + std::string(launched->name) +
+                        " executor is not in the grid)");
 }
 
 // The journal of a run this one completes: its cases are not run again, and it must have been
@@ -185,10 +190,10 @@ int run_suite(int argc, char** argv) {
   // setting: a worker that maps and unmaps each 300 KB matrix would lose to the caller for it.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  start_fork_server();
-  // Under mpirun, ranks other than 0 become the mpi executor's engines here and never return.
+  // What the executors start with the process: the fork server, and under mpirun the engines,
+  // which never return from here (executors/executor.hpp, start_processes).
   try {
-    mpi::enter(argc, argv);
+    start_processes(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
     return 1;
@@ -258,19 +263,14 @@ int run_suite(int argc, char** argv) {
   auto books_url = [&]() -> std::string {
     if (!server) {
       try {
-        raise_open_file_limit();
-        std::vector<std::string> args{"serve", "--profile", options.http_profile};
-        if (options.fixtures) {
-          args.push_back("--fixtures");
-          args.push_back(options.fixtures->string());
-        }
-        server.emplace(cli_path(), args);
+        start_fixture_server(server, cli_path(),
+                             {.profile = options.http_profile, .fixtures = options.fixtures});
       } catch (const std::exception& e) {
         throw std::runtime_error(std::string("cannot start the fixture server: ") + e.what());
       }
       std::fprintf(stderr, "cbench_bench: %s\n", server->ready_line().c_str());
     }
-    return server->base_url() + "books/{}.txt";
+    return server->books_url();
   };
 
   int total = 0;

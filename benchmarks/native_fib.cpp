@@ -59,20 +59,11 @@ int register_native_fib(const SuiteOptions& o) {
   for (const ExecutorInfo* info : executors()) {
     if (info->native_fib == nullptr) continue;
     const std::string family = "fib:native/executor:" + std::string(info->name);
-    std::vector<int> chosen;
-    for (int w : grid_workers(o, *info)) {
-      if (selected(o, family + "/workers:" + std::to_string(w))) chosen.push_back(w);
-    }
-    if (chosen.empty()) continue;
-    auto* b = benchmark::RegisterBenchmark(
-        family.c_str(), [info, n, cutoff, cores = o.cores](benchmark::State& state) {
-          native_fib(state, *info, n, cutoff, cores);
-        });
-    b->ArgName("workers");
-    for (int w : chosen) b->Arg(w);
-    b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-    set_run_length(b, o, true);
-    registered += static_cast<int>(chosen.size());
+    registered += register_family(o, {.name = family, .values = grid_workers(o, *info)}, [&] {
+      return [info, n, cutoff, cores = o.cores](benchmark::State& state) {
+        native_fib(state, *info, n, cutoff, cores);
+      };
+    });
   }
   return registered;
 }

@@ -241,24 +241,16 @@ int register_overheads(const SuiteOptions& o) {
   int registered = 0;
   // iterations: a fixed count (a measurement of memory is taken once; a wake-up row runs a fixed
   // number of runs), or 0: the preset's minimum time.
-  auto add = [&](const std::string& name, auto fn, const std::string& arg_name,
+  auto add = [&](const std::string& name, CaseBody fn, const char* arg_name,
                  const std::vector<int>& args, int iterations = 0) {
-    std::vector<int> chosen;
-    for (int a : args) {
-      if (selected(o, name + "/" + arg_name + ":" + std::to_string(a))) chosen.push_back(a);
-    }
-    if (chosen.empty()) return static_cast<benchmark::internal::Benchmark*>(nullptr);
-    auto* b = benchmark::RegisterBenchmark(name.c_str(), fn);
-    b->ArgName(arg_name);
-    for (int a : chosen) b->Arg(a);
-    b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
-    if (iterations > 0 && !o.count) {
-      b->Iterations(iterations);
-    } else {
-      set_run_length(b, o, false);
-    }
-    registered += static_cast<int>(chosen.size());
-    return b;
+    registered += register_family(o,
+                                  {.name = name,
+                                   .arg = arg_name,
+                                   .values = args,
+                                   .unit = benchmark::kMicrosecond,
+                                   .repeat = false,
+                                   .iterations = iterations},
+                                  [&] { return fn; });
   };
   // The reference first: the caller running 10,000 empty tasks itself.
   for (const ExecutorInfo* info : executors()) {

@@ -14,7 +14,6 @@
 #include <regex>
 #include <sstream>
 
-#include "executors/mpi.hpp"
 #include "experiments/json.hpp"
 
 namespace cbench::bench {
@@ -45,17 +44,7 @@ int parse_int(std::string_view text, std::string_view what) {
 }  // namespace
 
 std::string_view to_string(Preset preset) {
-  switch (preset) {
-    case Preset::quick:
-      return "quick";
-    case Preset::standard:
-      return "standard";
-    case Preset::seed:
-      return "seed";
-    case Preset::full:
-      return "full";
-  }
-  return "?";
+  return name_of(kPresetNames, preset);
 }
 
 double PresetValues::*preset_member(const SuiteOptions& o) {
@@ -71,6 +60,13 @@ double PresetValues::*preset_member(const SuiteOptions& o) {
       return &PresetValues::full;
   }
   return &PresetValues::standard;
+}
+
+std::vector<int> worker_range(int first, int last, int step, bool multiply) {
+  std::vector<int> workers;
+  for (long w = first; w <= last; w = multiply ? w * step : w + step)
+    workers.push_back(static_cast<int>(w));
+  return workers;
 }
 
 std::vector<int> parse_worker_range(std::string_view text) {
@@ -106,8 +102,7 @@ std::vector<int> parse_worker_range(std::string_view text) {
       throw std::invalid_argument("--cbench_workers: \"" + std::string(text) +
                                   "\" is not an increasing range from 1 up");
     }
-    for (long w = first; w <= last; w = multiply ? w * step : w + step)
-      workers.push_back(static_cast<int>(w));
+    workers = worker_range(first, last, step, multiply);
   }
   for (int w : workers) {
     if (w < 1) throw std::invalid_argument("--cbench_workers: worker counts start at 1");
@@ -137,17 +132,12 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     };
     if (name == "cbench_preset") {
       need();
-      if (value == "quick")
-        o.preset = Preset::quick;
-      else if (value == "standard")
-        o.preset = Preset::standard;
-      else if (value == "seed")
-        o.preset = Preset::seed;
-      else if (value == "full")
-        o.preset = Preset::full;
-      else
-        throw std::invalid_argument("--cbench_preset: unknown preset \"" + value +
-                                    "\" (quick, standard, seed, full)");
+      const auto preset = value_of(kPresetNames, value);
+      if (!preset) {
+        throw std::invalid_argument("--cbench_preset: unknown preset \"" + value + "\" (" +
+                                    names_list(kPresetNames) + ")");
+      }
+      o.preset = *preset;
     } else if (name == "cbench_workers") {
       need();
       workers_text = value;
@@ -258,7 +248,7 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
         break;
       // Up to 4x the cores: the curve past the core count is where models part ways.
       case Preset::full:
-        o.workers = parse_worker_range("1:" + std::to_string(4 * o.cores) + ":*2");
+        o.workers = worker_range(1, 4 * o.cores, 2, /*multiply=*/true);
         break;
     }
   }
@@ -389,15 +379,7 @@ bool wanted_executor(const SuiteOptions& o, std::string_view name) {
 
 std::vector<int> grid_workers(const SuiteOptions& o, const ExecutorInfo& info) {
   if (!wanted_executor(o, info.name)) return {};
-  if (info.traits.is_reference()) return {1};
-  std::vector<int> workers = o.workers;
-  if (info.traits.worker_cap > 0) {
-    std::erase_if(workers, [&](int w) { return w > info.traits.worker_cap; });
-  }
-  if (info.traits.needs_launcher) {
-    std::erase_if(workers, [](int w) { return w > mpi::world_engines(); });
-  }
-  return workers;
+  return offered_workers(info, o.workers);  // the worker count's one rule (executor.hpp)
 }
 
 bool check_floor_run(benchmark::State& state, const FloorCount& count, std::size_t tasks) {
@@ -407,6 +389,25 @@ bool check_floor_run(benchmark::State& state, const FloorCount& count, std::size
   if (count.wrong > 0) why += ", " + std::to_string(count.wrong) + " of them with a wrong result";
   state.SkipWithError(why.c_str());
   return false;
+}
+
+int register_family(const SuiteOptions& o, const Family& family,
+                    const std::function<CaseBody()>& body) {
+  std::vector<int> chosen;
+  for (int v : family.values) {
+    if (selected(o, family.name + "/" + family.arg + ":" + std::to_string(v))) chosen.push_back(v);
+  }
+  if (chosen.empty()) return 0;
+  auto* b = benchmark::RegisterBenchmark(family.name.c_str(), body());
+  b->ArgName(family.arg);
+  for (int v : chosen) b->Arg(v);
+  b->UseRealTime()->MeasureProcessCPUTime()->Unit(family.unit);
+  if (family.iterations > 0 && !o.count) {
+    b->Iterations(family.iterations);
+  } else {
+    set_run_length(b, o, family.repeat);
+  }
+  return static_cast<int>(chosen.size());
 }
 
 bool selected(const SuiteOptions& o, const std::string& name) {

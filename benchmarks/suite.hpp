@@ -18,6 +18,7 @@
 #include "benchmarks/counts.hpp"
 #include "executors/run_task.hpp"  // process_cpu_seconds
 #include "experiments/experiment.hpp"
+#include "workloads/enum_names.hpp"
 
 namespace cbench::bench {
 
@@ -29,6 +30,10 @@ namespace cbench::bench {
 int run_suite(int argc, char** argv);
 
 enum class Preset { quick, standard, seed, full };
+inline constexpr EnumNames<Preset, 4> kPresetNames{{{Preset::quick, "quick"},
+                                                    {Preset::standard, "standard"},
+                                                    {Preset::seed, "seed"},
+                                                    {Preset::full, "full"}}};
 
 // The seed of the generated corpus, for the run and for its scaled copies (--cbench_scale).
 inline constexpr std::uint64_t kCorpusSeed = 2016;
@@ -63,6 +68,9 @@ SuiteOptions parse_suite_flags(int& argc, char** argv);
 
 // "1:16:*2" -> 1 2 4 8 16; "1:4" -> 1 2 3 4; "2,3,8" -> 2 3 8 (oneTBB's range syntax).
 std::vector<int> parse_worker_range(std::string_view text);
+// first, first+step, ... (or first, first*step, ... when `multiply`) up to last: the range the
+// text names, and the full preset's 1..4·cores doubling, as numbers from start to end.
+std::vector<int> worker_range(int first, int last, int step, bool multiply);
 
 // The member of PresetValues for this run's preset: the experiments state their benchmark sizes
 // per preset in their options (OptionSpec::bench).
@@ -94,13 +102,31 @@ void print_plan_notes();
 bool wanted_executor(const SuiteOptions& o, std::string_view name);
 
 // The worker counts an executor runs at in the grid: none when --cbench_executors leaves it out,
-// 1 for the reference, and for an executor that needs a launcher only under one (mpirun), up to
-// the engines it started (executors/mpi.hpp).
+// else those the worker count's rule offers it here (executors/executor.hpp, offered_workers).
 std::vector<int> grid_workers(const SuiteOptions& o, const ExecutorInfo& info);
 
 // Whether a case survives --benchmark_filter and is not one the resumed run already finished
 // (--cbench_resume), so that nothing is prepared for a case that will not run.
 bool selected(const SuiteOptions& o, const std::string& name);
+
+// A family of cases: one Google Benchmark benchmark whose argument takes several values, each
+// value a case `NAME/ARG:VALUE`.
+struct Family {
+  std::string name;  // pbkdf2/executor:pool/mode:map
+  const char* arg = "workers";
+  std::vector<int> values;  // the grid's, before --benchmark_filter and --cbench_resume
+  benchmark::TimeUnit unit = benchmark::kMillisecond;
+  bool repeat = true;  // the preset's repetitions apply (set_run_length)
+  int iterations = 0;  // a fixed count (not in a counted run), or 0: the preset's time
+};
+using CaseBody = std::function<void(benchmark::State&)>;
+
+// The one way every family is registered: the values selected() keeps, and when any is, the
+// benchmark `body()` returns (called only then, so that nothing is prepared for a family that
+// will not run), timed as wall time with the whole process's CPU time, run as long as the preset
+// says. Returns how many cases it registered.
+int register_family(const SuiteOptions& o, const Family& family,
+                    const std::function<CaseBody()>& body);
 
 // Whether a native floor's run ran every task with the expected result; otherwise the case is
 // skipped with an error saying how many did not.

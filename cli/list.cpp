@@ -6,22 +6,18 @@
 #include "executors/executor.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/json.hpp"
+#include "workloads/enum_names.hpp"
 
 namespace cbench::cli {
 namespace {
 
+constexpr EnumNames<OptionKind, 4> kOptionKindNames{{{OptionKind::integer, "integer"},
+                                                     {OptionKind::seconds, "seconds"},
+                                                     {OptionKind::text, "text"},
+                                                     {OptionKind::flag, "flag"}}};
+
 std::string_view to_string(OptionKind kind) {
-  switch (kind) {
-    case OptionKind::integer:
-      return "integer";
-    case OptionKind::seconds:
-      return "seconds";
-    case OptionKind::text:
-      return "text";
-    case OptionKind::flag:
-      return "flag";
-  }
-  return "?";
+  return name_of(kOptionKindNames, kind);
 }
 
 // `cbench list --json`: the registries as data, traits included, for scripts and tests.

@@ -14,8 +14,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/serve.hpp"
-#include "executors/fork_server.hpp"
-#include "executors/mpi.hpp"
+#include "executors/executor.hpp"
 #include "experiments/build_info.hpp"
 
 namespace cbench::cli {
@@ -70,17 +69,11 @@ int main_with_args(const std::vector<std::string>& argv) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  // Before anything else, while this is the only thread: the fork executor's workers are forked
-  // from this server, never from a process that runs other threads (executors/fork_server.hpp).
+  // Before anything else, while this is the only thread: what the executors start with the
+  // process (the fork server, from which the fork executor's workers are forked; under mpirun,
+  // the engines, which never return from here). executors/executor.hpp, start_processes.
   try {
-    start_fork_server();
-  } catch (const std::exception& e) {
-    std::cerr << "cbench: error: cannot start the fork server: " << e.what() << "\n";
-    return 1;
-  }
-  // Under mpirun, ranks other than 0 become engines here and never return (executors/mpi.hpp).
-  try {
-    mpi::enter(argc, argv);
+    start_processes(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "cbench: error: " << e.what() << "\n";
     return 1;

@@ -15,12 +15,12 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "executors/mpi.hpp"
 #include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/json.hpp"
+#include "fixtures/http_server.hpp"
 #include "fixtures/server_process.hpp"
 
 namespace cbench::cli {
@@ -76,7 +76,8 @@ const RunFlags& run_flags() {
       f.options.push_back(spec->name);
     }
     if (!servers.empty()) {
-      add("profile", "P", servers + ": the fixture server's profile: lan, quick, seed (quick)");
+      add("profile", "P",
+          servers + ": the fixture server's profile: " + shaping_profile_names(", ") + " (quick)");
     }
     f.specs.push_back({"json", "", "print one JSON document instead of lines"});
     f.specs.push_back({"output", "FILE", "also write the JSON document to FILE"});
@@ -136,14 +137,11 @@ RunRequest parse_run(const Flags& flags) {
     }
     throw UsageError("unknown executor \"" + executor + "\" (known: " + executor_names() + ")");
   }
-  const ExecutorTraits& traits = r.executor->traits;
-  const long cores = std::max(1u, std::thread::hardware_concurrency());
-  // Under a launcher (mpirun) the default is every engine it started.
-  long default_workers = traits.worker_cap == 1 ? 1 : cores;
-  if (traits.needs_launcher && mpi::world_engines() > 0) default_workers = mpi::world_engines();
-  r.workers = static_cast<int>(flags.integer("workers", 1, 100000).value_or(default_workers));
-  if (traits.worker_cap == 1 && r.workers != 1) {
-    throw UsageError("the " + executor + " executor has no workers to give: --workers must be 1");
+  // The worker count's one rule (executors/executor.hpp): its default and its checks.
+  try {
+    r.workers = resolve_workers(*r.executor, flags.integer("workers", 1, 100000));
+  } catch (const std::invalid_argument& refused) {
+    throw UsageError(refused.what());
   }
   r.as_completed = flags.has("as-completed");
   r.json = flags.has("json");
@@ -179,8 +177,10 @@ RunRequest parse_run(const Flags& flags) {
     }
   }
   r.profile = flags.text("profile").value_or("quick");
-  if (r.profile != "lan" && r.profile != "quick" && r.profile != "seed") {
-    throw UsageError("--profile takes lan, quick or seed, got \"" + r.profile + "\"");
+  const auto& profiles = shaping_profiles();
+  if (std::none_of(profiles.begin(), profiles.end(),
+                   [&](const auto& p) { return p.name == r.profile; })) {
+    throw UsageError("--profile takes " + shaping_profile_names() + ", got \"" + r.profile + "\"");
   }
   // An experiment that prints as it goes (the counter) does, unless the output is a JSON document.
   r.options.echo = !r.json;
@@ -202,22 +202,17 @@ int run_experiment(const RunRequest& r) {
   std::optional<ServerProcess> server;
   Options options = r.options;
   if (!e.server_url_option.empty() && options.text(e.server_url_option).empty()) {
-    raise_open_file_limit();
-    std::vector<std::string> args{"serve", "--profile", r.profile, "--seed",
-                                  std::to_string(r.corpus.seed)};
-    if (r.corpus.fixtures) {
-      args.push_back("--fixtures");
-      args.push_back(r.corpus.fixtures->string());
-    }
-    server.emplace(current_executable(), args);
-    options.set(e.server_url_option, server->base_url() + "books/{}.txt");
+    start_fixture_server(
+        server, current_executable(),
+        {.profile = r.profile, .seed = r.corpus.seed, .fixtures = r.corpus.fixtures});
+    options.set(e.server_url_option, server->books_url());
   }
   const Corpus empty_corpus;
   const std::vector<Task> tasks = e.make_tasks(corpus ? *corpus : empty_corpus, options);
   // A nested workload's trees go through the executor's fork-join when it has one; otherwise
   // the executor runs each tree as a task, its children spawned inline. Either is built here,
   // before the timing starts, and only the one that runs.
-  const int workers = checked_workers(r.workers);
+  const int workers = r.workers;  // resolved and checked with the request (resolve_workers)
   const bool through_fork_join = e.nested() && r.executor->has_fork_join();
   auto executor = through_fork_join ? nullptr : r.executor->make(workers);
   auto fork_join = through_fork_join ? r.executor->fork_join(workers) : nullptr;

@@ -7,9 +7,11 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "executors/named_registry.hpp"
 #include "executors/run_task.hpp"
+#include "workloads/enum_names.hpp"
 
 namespace cbench {
 namespace {
@@ -212,20 +214,14 @@ NamedRegistry<ExecutorInfo>& executor_registry() {
 
 }  // namespace
 
+constexpr EnumNames<WorkerPlace, 5> kWorkerPlaceNames{{{WorkerPlace::caller, "caller"},
+                                                       {WorkerPlace::threads, "threads"},
+                                                       {WorkerPlace::coroutines, "coroutines"},
+                                                       {WorkerPlace::processes, "processes"},
+                                                       {WorkerPlace::ranks, "ranks"}}};
+
 std::string_view to_string(WorkerPlace place) {
-  switch (place) {
-    case WorkerPlace::caller:
-      return "caller";
-    case WorkerPlace::threads:
-      return "threads";
-    case WorkerPlace::coroutines:
-      return "coroutines";
-    case WorkerPlace::processes:
-      return "processes";
-    case WorkerPlace::ranks:
-      return "ranks";
-  }
-  return "?";
+  return name_of(kWorkerPlaceNames, place);
 }
 
 std::string ExecutorInfo::description() const {
@@ -273,11 +269,56 @@ int checked_workers(int workers) {
   return workers;
 }
 
+std::string workers_refused(const ExecutorInfo& info, long workers) {
+  const std::string name(info.name);
+  if (workers < 1) return "workers must be at least 1, got " + std::to_string(workers);
+  if (info.traits.worker_cap == 1 && workers != 1) {
+    return "the " + name + " executor has no workers to give: --workers must be 1";
+  }
+  if (info.traits.worker_cap > 0 && workers > info.traits.worker_cap) {
+    return "the " + name + " executor runs at most " + std::to_string(info.traits.worker_cap) +
+           " workers, not " + std::to_string(workers);
+  }
+  return {};
+}
+
+std::vector<int> offered_workers(const ExecutorInfo& info, std::vector<int> workers) {
+  if (!info.offered()) return {};
+  if (info.traits.is_reference()) return {1};
+  const int slots = info.launcher_workers();
+  std::erase_if(workers, [&](int w) {
+    return !workers_refused(info, w).empty() || (slots > 0 && w > slots);
+  });
+  return workers;
+}
+
+int resolve_workers(const ExecutorInfo& info, std::optional<long> asked) {
+  const long cores = std::max(1u, std::thread::hardware_concurrency());
+  long workers = info.traits.worker_cap == 1 ? 1 : cores;
+  if (info.launcher_workers() > 0) workers = info.launcher_workers();
+  if (asked) workers = *asked;
+  if (std::string why = workers_refused(info, workers); !why.empty()) {
+    throw std::invalid_argument(why);
+  }
+  return static_cast<int>(workers);
+}
+
+void start_processes(int& argc, char**& argv) {
+  for (const ExecutorInfo* info : executors()) {
+    if (info->process_start != nullptr) info->process_start(argc, argv);
+  }
+}
+
 std::unique_ptr<Executor> make_executor(std::string_view name, int workers) {
-  checked_workers(workers);
-  if (const ExecutorInfo* e = find_executor(name)) return e->make(workers);
-  throw std::invalid_argument("unknown executor \"" + std::string(name) +
-                              "\" (known: " + executor_names() + ")");
+  const ExecutorInfo* e = find_executor(name);
+  if (e == nullptr) {
+    throw std::invalid_argument("unknown executor \"" + std::string(name) +
+                                "\" (known: " + executor_names() + ")");
+  }
+  if (std::string why = workers_refused(*e, workers); !why.empty()) {
+    throw std::invalid_argument(why);
+  }
+  return e->make(workers);
 }
 
 }  // namespace cbench

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -177,6 +178,9 @@ struct ExecutorTraits {
   bool tsan_visible = true;
   // Runs only under a launcher (mpirun): harnesses offer it where one started the program.
   bool needs_launcher = false;
+  // Under its launcher, how many workers the launcher started for it (mpirun's engines); 0
+  // outside one. Null for an executor without a launcher.
+  int (*launcher_slots)() = nullptr;
 
   bool is_reference() const { return workers == WorkerPlace::caller; }
   // Tasks may share objects with the test or the harness that made them (a barrier, a gate).
@@ -256,7 +260,16 @@ struct ExecutorInfo {
   std::unique_ptr<ForkJoin> (*fork_join_blocking)(int workers) = nullptr;
   std::unique_ptr<NativeFib> (*native_fib)(int workers) = nullptr;
 
+  // What a process must do at the top of main, before its arguments are read and before any
+  // thread exists (the fork server's start, an MPI engine's loop): see start_processes. Null
+  // when nothing.
+  void (*process_start)(int& argc, char**& argv) = nullptr;
+
   bool has_fork_join() const { return fork_join != nullptr; }
+  // The workers its launcher started for it; 0 without a launcher or outside one.
+  int launcher_workers() const { return traits.launcher_slots ? traits.launcher_slots() : 0; }
+  // Whether a harness offers it here: everywhere, or where its launcher started the program.
+  bool offered() const { return !traits.needs_launcher || launcher_workers() > 0; }
 
   // The line `cbench list` prints: the model and, in brackets, its Python counterpart.
   std::string description() const;
@@ -300,5 +313,27 @@ std::unique_ptr<Executor> make_executor(std::string_view name, int workers);
 
 // The one check of W every executor makes: std::invalid_argument for W < 1.
 int checked_workers(int workers);
+
+// The worker count's one rule, for both front ends and the grid (docs/design.md, "Where things
+// live"): why `info` cannot run with W workers — fewer than 1, more than its cap (the reference's
+// is 1) — or empty when it can. An executor under a launcher also refuses more workers than the
+// launcher started (with its own message: only it knows how the launcher is asked for more).
+std::string workers_refused(const ExecutorInfo& info, long workers);
+
+// Of the worker counts a grid asks for, those `info` is offered with here: none when it needs a
+// launcher that did not start the program; 1 for the reference; else those it admits, within
+// what its launcher started.
+std::vector<int> offered_workers(const ExecutorInfo& info, std::vector<int> workers);
+
+// W for a front end: `asked` when it was given, else the executor's default — 1 when its cap is
+// 1 (the reference), every worker its launcher started when under one, else the cores.
+// std::invalid_argument with workers_refused's reason when W cannot be.
+int resolve_workers(const ExecutorInfo& info, std::optional<long> asked);
+
+// Every executor's process_start, in the registry's order (the fork server's before MPI's, as
+// executors/CMakeLists.txt lists them). Call first thing in main, while the process has one
+// thread. Under mpirun, ranks other than 0 become engines here and never return. Throws
+// std::runtime_error saying what could not start.
+void start_processes(int& argc, char**& argv);
 
 }  // namespace cbench

@@ -32,6 +32,8 @@
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -605,6 +607,15 @@ CBENCH_REGISTER_EXECUTOR(fork) = {
     .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
       return std::make_unique<ForkFloor>(workers);
     },
+    // The fork server, while the process has one thread (fork_server.hpp).
+    .process_start =
+        [](int&, char**&) {
+          try {
+            start_fork_server();
+          } catch (const std::exception& e) {
+            throw std::runtime_error(std::string("cannot start the fork server: ") + e.what());
+          }
+        },
 };
 
 }  // namespace cbench

@@ -932,9 +932,13 @@ CBENCH_REGISTER_EXECUTOR(mpi) = {
     .name = "mpi",
     .model = "Open MPI: rank 0 hands each task to the next free engine, on this host or others",
     .python = "ipyparallel's load-balanced view",
-    .traits = {.workers = WorkerPlace::ranks, .needs_launcher = true},
+    .traits = {.workers = WorkerPlace::ranks,
+               .needs_launcher = true,
+               .launcher_slots = mpi::world_engines},
     .make = [](int workers) -> std::unique_ptr<Executor> { return mpi::make_executor(workers); },
     .native_floor = mpi::make_native_floor,
+    // Under mpirun, ranks other than 0 become engines here; a spawned engine serves its parent.
+    .process_start = mpi::enter,
 };
 
 }  // namespace cbench
