@@ -1,6 +1,7 @@
 #include "benchmarks/journal.hpp"
 
 #include "benchmarks/host_watch.hpp"
+#include "experiments/json.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -33,20 +34,6 @@ std::string one_line(const std::string& text) {
     }
   }
   return line;
-}
-
-// The value of "key": "value" in a line of Google Benchmark's JSON, unescaped (\" and \\ only:
-// the only escapes the context's fields hold); empty when absent.
-std::string string_field(const std::string& line, const std::string& key) {
-  const std::string marker = "\"" + key + "\": \"";
-  const auto at = line.find(marker);
-  if (at == std::string::npos) return {};
-  std::string value;
-  for (std::size_t i = at + marker.size(); i < line.size() && line[i] != '"'; ++i) {
-    if (line[i] == '\\' && i + 1 < line.size()) ++i;
-    value += line[i];
-  }
-  return value;
 }
 
 }  // namespace
@@ -104,8 +91,15 @@ bool JournalingJsonReporter::ReportContext(const Context& context) {
   const auto open = all.find('{', all.find("\"context\""));
   const auto close = all.rfind('}', all.find("\"benchmarks\""));
   if (open != std::string::npos && close != std::string::npos && close > open) {
-    append("{\"cbench_journal\": 1, \"cases\": " + std::to_string(cases_) +
-           ", \"context\": " + one_line(all.substr(open, close - open + 1)) + "}");
+    const std::string text = one_line(all.substr(open, close - open + 1));
+    json::Document header{{"cbench_journal", 1}, {"cases", cases_}};
+    header["context"] = json::Document::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!header["context"].is_discarded()) {
+      append(json::dump(header));
+    } else {  // bytes that are not UTF-8 in a context field: Google Benchmark's own text
+      append("{\"cbench_journal\": 1, \"cases\": " + std::to_string(cases_) +
+             ", \"context\": " + text + "}");
+    }
   }
   return ok;
 }
@@ -158,21 +152,24 @@ JournalContents read_journal(const std::filesystem::path& journal) {
   bool header = false;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.starts_with("{\"cbench_journal\"")) {
+    // A line a crash cut off, or one that is not JSON, is left out (its case runs again).
+    const auto value = json::Document::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (value.is_object() && value.contains("cbench_journal")) {
       if (!header) {
         header = true;
-        contents.cases = std::atoi(line.c_str() + line.find("\"cases\": ") + 9);
+        contents.cases = value.value("cases", 0);
+        const auto& context = value.contains("context") ? value["context"] : json::Document{};
         for (const char* key : {"cbench_commit", "cbench_preset", "cbench_corpus_checksum",
                                 "cbench_workers", "cbench_version"}) {
-          contents.context[key] = string_field(line, key);
+          const bool text =
+              context.is_object() && context.contains(key) && context[key].is_string();
+          contents.context[key] = text ? context[key].get<std::string>() : std::string();
         }
       }
-      continue;
+    } else if (value.is_array() && !value.empty() && value[0].is_object() &&
+               value[0].contains("run_name") && value[0]["run_name"].is_string()) {
+      contents.finished.insert(case_name(value[0]["run_name"].get<std::string>()));
     }
-    // A case's rows: complete only when the line closes its array (a crash can cut the last).
-    if (!line.starts_with("[") || !line.ends_with("]")) continue;
-    const std::string name = string_field(line, "run_name");
-    if (!name.empty()) contents.finished.insert(case_name(name));
   }
   if (!header) {
     throw std::runtime_error("the journal " + journal.string() +

@@ -325,15 +325,16 @@ void write_trace(const std::filesystem::path& path) {
   std::ofstream out(path);
   out << "[";
   bool first_case = true;
-  for (const auto& [name, tasks] : traces) {
-    out << (first_case ? "\n" : ",\n") << "{\"name\":" << json::quote(name) << ",\"tasks\":[";
-    first_case = false;
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-      const auto& t = tasks[i];
-      out << (i ? "," : "") << "{\"task\":" << json::quote(t.task) << ",\"worker\":" << t.worker
-          << ",\"start\":" << json::number(t.start) << ",\"end\":" << json::number(t.end) << "}";
+  for (const auto& [name, tasks] : traces) {  // a case a line
+    json::Document rows = json::Document::array();
+    for (const auto& t : tasks) {
+      rows.push_back({{"task", t.task},
+                      {"worker", t.worker},
+                      {"start", json::finite(t.start)},
+                      {"end", json::finite(t.end)}});
     }
-    out << "]}";
+    out << (first_case ? "\n" : ",\n") << json::dump({{"name", name}, {"tasks", std::move(rows)}});
+    first_case = false;
   }
   out << "\n]\n";
   if (!out) throw std::runtime_error("cannot write the trace " + path.string());

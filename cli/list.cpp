@@ -23,43 +23,41 @@ std::string_view to_string(OptionKind kind) {
 // `cbench list --json`: the registries as data, traits included, for scripts and tests.
 
 std::string list_json() {
-  std::string out = "{\"workloads\":[";
-  bool first = true;
+  json::Document doc;
+  auto& workloads = doc["workloads"] = json::Document::array();
   for (const Experiment* e : experiments()) {
-    out += std::string(first ? "" : ",") + "{\"name\":" + json::quote(e->name) +
-           ",\"id\":" + json::quote(e->id) + ",\"summary\":" + json::quote(e->summary) +
-           ",\"work\":" + json::quote(e->work == WorkKind::cpu ? "cpu" : "waiting") +
-           ",\"uses_corpus\":" + (e->uses_corpus ? "true" : "false") +
-           ",\"downloads\":" + (e->server_url_option.empty() ? "false" : "true") +
-           ",\"reads_files\":" + (e->file_of != nullptr ? "true" : "false") +
-           ",\"nested\":" + (e->nested() ? "true" : "false") + ",\"options\":[";
-    first = false;
-    for (std::size_t i = 0; i < e->options.size(); ++i) {
-      const OptionSpec& o = e->options[i];
-      out += std::string(i ? "," : "") + "{\"name\":" + json::quote(o.name) +
-             ",\"kind\":" + json::quote(to_string(o.kind)) +
-             ",\"default\":" + json::quote(o.default_text()) + "}";
+    json::Document options = json::Document::array();
+    for (const OptionSpec& o : e->options) {
+      options.push_back(
+          {{"name", o.name}, {"kind", to_string(o.kind)}, {"default", o.default_text()}});
     }
-    out += "]}";
+    workloads.push_back({{"name", e->name},
+                         {"id", e->id},
+                         {"summary", e->summary},
+                         {"work", e->work == WorkKind::cpu ? "cpu" : "waiting"},
+                         {"uses_corpus", e->uses_corpus},
+                         {"downloads", !e->server_url_option.empty()},
+                         {"reads_files", e->file_of != nullptr},
+                         {"nested", e->nested()},
+                         {"options", std::move(options)}});
   }
-  out += "],\"executors\":[";
-  first = true;
+  auto& list = doc["executors"] = json::Document::array();
   for (const ExecutorInfo* e : executors()) {
     const ExecutorTraits& t = e->traits;
-    out += std::string(first ? "" : ",") + "{\"name\":" + json::quote(e->name) +
-           ",\"model\":" + json::quote(e->model) + ",\"python\":" + json::quote(e->python) +
-           ",\"workers\":" + json::quote(to_string(t.workers)) +
-           ",\"cold_mode\":" + (t.cold_mode ? "true" : "false") +
-           ",\"worker_cap\":" + std::to_string(t.worker_cap) +
-           ",\"tsan_visible\":" + (t.tsan_visible ? "true" : "false") +
-           ",\"needs_launcher\":" + (t.needs_launcher ? "true" : "false") +
-           ",\"native_floor\":" + (e->native_floor != nullptr ? "true" : "false") +
-           ",\"fork_join\":" + (e->has_fork_join() ? "true" : "false") +
-           ",\"fork_join_blocking\":" + (e->fork_join_blocking != nullptr ? "true" : "false") +
-           ",\"native_fib\":" + (e->native_fib != nullptr ? "true" : "false") + "}";
-    first = false;
+    list.push_back({{"name", e->name},
+                    {"model", e->model},
+                    {"python", e->python},
+                    {"workers", to_string(t.workers)},
+                    {"cold_mode", t.cold_mode},
+                    {"worker_cap", t.worker_cap},
+                    {"tsan_visible", t.tsan_visible},
+                    {"needs_launcher", t.needs_launcher},
+                    {"native_floor", e->native_floor != nullptr},
+                    {"fork_join", e->has_fork_join()},
+                    {"fork_join_blocking", e->fork_join_blocking != nullptr},
+                    {"native_fib", e->native_fib != nullptr}});
   }
-  return out + "]}";
+  return json::dump(doc);
 }
 
 const std::vector<FlagSpec> kListSpecs = {{"json", "", "print the registries as one JSON document"},

@@ -87,10 +87,6 @@ const RunFlags& run_flags() {
   return flags;
 }
 
-std::string human_cores() {
-  return std::to_string(std::thread::hardware_concurrency());
-}
-
 struct RunRequest {
   const Experiment* experiment = nullptr;
   const ExecutorInfo* executor = nullptr;
@@ -193,6 +189,59 @@ std::string seconds_text(double s) {
   return text;
 }
 
+// What a run measured beside its results, for its JSON document.
+struct RunFigures {
+  int workers = 0;                   // what the executor reports it ran with
+  std::optional<double> server_cpu;  // the fixture server's, when one was started
+  double elapsed = 0, caller_cpu = 0, worker_cpu = 0;
+};
+
+// The --json document (and --output's): the request, the corpus, every task's result with its
+// value as the experiment writes it, the summary, the times and the build. One JSON writer for
+// all of it (nlohmann's), the keys in the order the document has always had.
+json::Document run_document(const RunRequest& r, const Corpus* corpus,
+                            const std::vector<Task>& tasks,
+                            const std::vector<std::optional<TaskResult>>& results,
+                            const std::vector<std::string>& summary, const RunFigures& figures) {
+  const Experiment& e = *r.experiment;
+  json::Document doc;
+  doc["workload"] = e.name;
+  doc["executor"] = r.executor->name;
+  doc["workers"] = figures.workers;
+  doc["cores"] = std::thread::hardware_concurrency();
+  if (corpus) {
+    doc["corpus"] = {{"kind", to_string(corpus->kind)},
+                     {"origin", corpus->origin},
+                     {"checksum", corpus->checksum},
+                     {"books", corpus->books.size()},
+                     {"bytes", corpus->total_bytes()}};
+  }
+  auto& out = doc["results"] = json::Document::array();
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const TaskResult& result = *results[i];
+    json::Document row{{"task", tasks[i].name}, {"ok", result.ok()}};
+    if (result.ok()) {
+      row["value"] = json::Document::parse(e.task_json(result.value));
+      if (e.task_line != nullptr) row["line"] = e.task_line(tasks[i], result.value);
+    } else {
+      row["error"] = result.error;
+    }
+    row["worker"] = result.worker;
+    row["cpu_seconds"] = json::finite(result.cpu_seconds);
+    row["seconds"] = json::finite(std::chrono::duration<double>(result.end - result.start).count());
+    out.push_back(std::move(row));
+  }
+  doc["summary"] = summary;
+  if (figures.server_cpu) {
+    doc["server"] = {{"profile", r.profile}, {"cpu_seconds", json::finite(*figures.server_cpu)}};
+  }
+  doc["elapsed_seconds"] = json::finite(figures.elapsed);
+  doc["cpu_seconds"] = {{"this_process", json::finite(figures.caller_cpu)},
+                        {"worker_processes", json::finite(figures.worker_cpu)}};
+  doc["build"] = json::Document::parse(build_info_json());
+  return doc;
+}
+
 int run_experiment(const RunRequest& r) {
   const Experiment& e = *r.experiment;
   std::optional<Corpus> corpus;
@@ -280,46 +329,11 @@ int run_experiment(const RunRequest& r) {
   }
 
   if (r.json || r.output) {
-    std::string out =
-        "{\"workload\":" + json::quote(e.name) + ",\"executor\":" + json::quote(r.executor->name) +
-        ",\"workers\":" + std::to_string(used_workers) + ",\"cores\":" + human_cores();
-    if (corpus) {
-      out += ",\"corpus\":{\"kind\":" + json::quote(to_string(corpus->kind)) +
-             ",\"origin\":" + json::quote(corpus->origin) +
-             ",\"checksum\":" + json::quote(corpus->checksum) +
-             ",\"books\":" + std::to_string(corpus->books.size()) +
-             ",\"bytes\":" + std::to_string(corpus->total_bytes()) + "}";
-    }
-    out += ",\"results\":[";
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-      const TaskResult& result = *results[i];
-      if (i > 0) out += ",";
-      out +=
-          "{\"task\":" + json::quote(tasks[i].name) + ",\"ok\":" + (result.ok() ? "true" : "false");
-      if (result.ok()) {
-        out += ",\"value\":" + e.task_json(result.value);
-        if (e.task_line != nullptr)
-          out += ",\"line\":" + json::quote(e.task_line(tasks[i], result.value));
-      } else {
-        out += ",\"error\":" + json::quote(result.error);
-      }
-      out += ",\"worker\":" + std::to_string(result.worker) +
-             ",\"cpu_seconds\":" + json::number(result.cpu_seconds) + ",\"seconds\":" +
-             json::number(std::chrono::duration<double>(result.end - result.start).count()) + "}";
-    }
-    out += "],\"summary\":[";
-    for (std::size_t i = 0; i < summary.size(); ++i)
-      out += (i ? "," : "") + json::quote(summary[i]);
-    if (server) {
-      out += "],\"server\":{\"profile\":" + json::quote(r.profile) +
-             ",\"cpu_seconds\":" + json::number(server_cpu) +
-             "},\"elapsed_seconds\":" + json::number(elapsed);
-    } else {
-      out += "],\"elapsed_seconds\":" + json::number(elapsed);
-    }
-    out += ",\"cpu_seconds\":{\"this_process\":" + json::number(caller_cpu) +
-           ",\"worker_processes\":" + json::number(worker_cpu) + "}";
-    out += ",\"build\":" + build_info_json() + "}\n";
+    const std::string out =
+        json::dump(run_document(r, corpus ? &*corpus : nullptr, tasks, results, summary,
+                                {used_workers, server ? std::optional(server_cpu) : std::nullopt,
+                                 elapsed, caller_cpu, worker_cpu})) +
+        "\n";
     if (r.json) std::cout << out;
     if (r.output) {
       std::ofstream file(*r.output, std::ios::binary);

@@ -194,8 +194,11 @@ class BenchInterruptTest(unittest.TestCase):
         bench, run, _, err = self.interrupt(lambda b, _: os.killpg(b.pid, signal.SIGINT))
         self.assertEqual(bench.returncode, 130, err)
         journal = run / "results.journal.jsonl"
-        journal.write_text(journal.read_text().replace('"cbench_preset": "quick"',
-                                                       '"cbench_preset": "full"', 1))
+        lines = journal.read_text().splitlines()
+        header = json.loads(lines[0])
+        self.assertEqual(header["context"]["cbench_preset"], "quick")
+        header["context"]["cbench_preset"] = "full"
+        journal.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
         refused = subprocess.run([str(BENCH), "--no-build", "--resume", str(run)], env=ENV,
                                  capture_output=True, text=True, timeout=300)
         self.assertEqual(refused.returncode, 2, refused.stderr)
