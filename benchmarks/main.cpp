@@ -176,9 +176,16 @@ void resume_from(SuiteOptions& o, const Corpus& corpus) {
                o.resume.c_str(), journal.finished.size(), journal.cases);
 }
 
-}  // namespace
+// Where the run cannot go on: the line it prints after "cbench_bench: " (none when Google
+// Benchmark has said why) and the exit status.
+struct Stop {
+  int status;
+  std::string message;
+};
 
-int run_suite(int argc, char** argv) {
+// First of all, while the process has one thread: signals as a shell's background job needs
+// them, the allocator's thresholds, and what the executors start with the process.
+void start_process(int& argc, char**& argv) {
   // A background job of a shell script starts with SIGINT ignored; scripts/bench forwards the
   // user's Ctrl-C to it, which must then end the run (the journal holds every finished case).
   std::signal(SIGINT, SIG_DFL);
@@ -195,167 +202,200 @@ int run_suite(int argc, char** argv) {
   try {
     start_processes(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
-    return 1;
+    throw Stop{1, std::string("error: ") + e.what()};
   }
+}
 
+// What Google Benchmark's own flags say about the output.
+struct Output {
+  std::string path;     // --benchmark_out
+  bool json = true;     // --benchmark_out_format is JSON
+  bool console = true;  // the progress lines ride on the console reporter only
+};
+
+// Our flags, then Google Benchmark's (which, when given, win over the preset's run length).
+SuiteOptions read_flags(int& argc, char** argv, Output& out) {
   SuiteOptions options;
   try {
     options = parse_suite_flags(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
-    return 2;
+    throw Stop{2, std::string("error: ") + e.what()};
   }
   // The process CPU clock counts the threads' work; a per-task thread clock would cost more than
   // the dispatch being measured (executors/run_task.hpp).
   set_task_cpu_timing(false);
-
-  std::string out_path;
-  bool json_out = true;
-  bool console = true;  // the progress lines ride on the console reporter only
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg.starts_with("--benchmark_out=")) out_path = std::string(arg.substr(16));
+    if (arg.starts_with("--benchmark_out=")) out.path = std::string(arg.substr(16));
     if (arg.starts_with("--benchmark_out_format=") && arg != "--benchmark_out_format=json")
-      json_out = false;
+      out.json = false;
     if (arg.starts_with("--benchmark_format=") && arg != "--benchmark_format=console")
-      console = false;
-    // Google Benchmark's own flags, when given, win over the preset's choice.
+      out.console = false;
     if (arg.starts_with("--benchmark_min_time=")) options.min_time = 0;
     if (arg.starts_with("--benchmark_repetitions=")) options.repetitions = 0;
   }
   benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) throw Stop{2, ""};
+  if (!options.remeasure.empty() && options.resume.empty()) {
+    throw Stop{2,
+               "error: --cbench_remeasure needs --cbench_resume (the journal whose cases it "
+               "measures again)"};
+  }
+  return options;
+}
 
+// The corpus, the run's context, and the journal this run completes (resume_from).
+Corpus prepare_corpus(SuiteOptions& options) {
   Corpus corpus;
   try {
     corpus = load_corpus({options.fixtures, kCorpusSeed});
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
-    return 1;
+    throw Stop{1, std::string("error: ") + e.what()};
   }
   std::fprintf(stderr, "cbench_bench: preset %s, corpus %s, %d cores\n",
                std::string(to_string(options.preset)).c_str(), corpus.describe().c_str(),
                options.cores);
   add_machine_context(options, corpus);
-  if (!options.remeasure.empty() && options.resume.empty()) {
-    std::fprintf(stderr,
-                 "cbench_bench: error: --cbench_remeasure needs --cbench_resume (the "
-                 "journal whose cases it measures again)\n");
-    return 2;
-  }
   if (!options.resume.empty()) {
     try {
       resume_from(options, corpus);
     } catch (const std::invalid_argument& e) {
-      std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
-      return 2;
+      throw Stop{2, std::string("error: ") + e.what()};
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
-      return 1;
+      throw Stop{1, std::string("error: ") + e.what()};
     }
   }
+  return corpus;
+}
 
-  // wordcount-http reads from the fixture server, in a process of its own (`cbench serve`),
-  // started after the fork server so that no worker inherits its pipes, when the first of its
-  // cases is prepared (never when the filters leave them all out), and stopped at the end.
-  std::optional<ServerProcess> server;
-  auto books_url = [&]() -> std::string {
-    if (!server) {
+// wordcount-http reads from the fixture server, in a process of its own (`cbench serve`),
+// started after the fork server so that no worker inherits its pipes, when the first of its
+// cases is prepared (never when the filters leave them all out), and stopped at the end.
+class FixtureServer {
+ public:
+  explicit FixtureServer(const SuiteOptions& options) : options_(options) {}
+
+  std::string books_url() {
+    if (!server_) {
       try {
-        start_fixture_server(server, cli_path(),
-                             {.profile = options.http_profile, .fixtures = options.fixtures});
+        start_fixture_server(server_, cli_path(),
+                             {.profile = options_.http_profile, .fixtures = options_.fixtures});
       } catch (const std::exception& e) {
         throw std::runtime_error(std::string("cannot start the fixture server: ") + e.what());
       }
-      std::fprintf(stderr, "cbench_bench: %s\n", server->ready_line().c_str());
+      std::fprintf(stderr, "cbench_bench: %s\n", server_->ready_line().c_str());
     }
-    return server->books_url();
-  };
-
-  int total = 0;
-  try {
-    total += register_experiments(options, corpus, books_url);
-    total += register_overheads(options);
-    total += register_granularity(options);
-    total += register_native_fib(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cbench_bench: error while preparing the cases: %s\n", e.what());
-    return 1;
+    return server_->books_url();
   }
+
+  void stop() {
+    if (!server_) return;
+    std::fprintf(stderr,
+                 "cbench_bench: the fixture server used %.2f s of CPU (not in any case's time)\n",
+                 server_->cpu_seconds());
+    server_->stop();
+  }
+
+ private:
+  const SuiteOptions& options_;
+  std::optional<ServerProcess> server_;
+};
+
+// Every family of the run; how many cases.
+int register_cases(const SuiteOptions& options, const Corpus& corpus, FixtureServer& server) {
+  try {
+    return register_experiments(options, corpus, [&] { return server.books_url(); }) +
+           register_overheads(options) + register_granularity(options) +
+           register_native_fib(options);
+  } catch (const std::exception& e) {
+    throw Stop{1, std::string("error while preparing the cases: ") + e.what()};
+  }
+}
+
+// Every finished case goes to the journal as it finishes (journal.hpp), beside the JSON; none
+// without a JSON file.
+void open_journal(std::optional<JournalingJsonReporter>& journal, const SuiteOptions& options,
+                  const Output& out, int cases) {
+  std::filesystem::path path = options.journal;
+  if (path.empty() && !out.path.empty() && out.json) {
+    path = std::filesystem::path(out.path).replace_extension(".journal.jsonl");
+  }
+  if (path.empty()) return;
+  if (out.path.empty() || !out.json) {
+    throw Stop{2, "error: --cbench_journal needs --benchmark_out in JSON"};
+  }
+  try {
+    // A resumed run adds its part to the journal it resumes; any other starts it afresh.
+    const bool append =
+        !options.resume.empty() && std::filesystem::weakly_canonical(path) ==
+                                       std::filesystem::weakly_canonical(options.resume);
+    journal.emplace(path, cases, append);
+  } catch (const std::exception& e) {
+    throw Stop{1, std::string("error: ") + e.what()};
+  }
+}
+
+// The host's speed around each case (host_watch.hpp); not in a counted run, whose counts do not
+// depend on it.
+void watch_host(std::optional<HostWatch>& watch, const SuiteOptions& options) {
+  if (options.count) return;
+  watch.emplace(options.cores);
+  watch->calibrate(options.host_limit);
+  std::fprintf(stderr,
+               "cbench_bench: host probe %.2f ms on %d cores; a case is measured again "
+               "when a probe around it takes over %.2fx that\n",
+               watch->clean_seconds() * 1e3, options.cores, watch->limit());
+  set_host_watch(&*watch);
+  watch->start();
+}
+
+int run_steps(int argc, char** argv) {
+  start_process(argc, argv);
+  Output out;
+  SuiteOptions options = read_flags(argc, argv, out);
+  const Corpus corpus = prepare_corpus(options);
+  FixtureServer server(options);
+  const int total = register_cases(options, corpus, server);
   if (options.plan) {
     print_plan_notes();
     return 0;
   }
   if (total == 0) {
-    if (!options.resume.empty()) {
-      std::fprintf(stderr, "cbench_bench: nothing left to run: %s holds every case\n",
-                   options.resume.c_str());
-      return 0;
-    }
-    std::fprintf(stderr, "cbench_bench: error: no case matches the filters\n");
-    return 1;
-  }
-  // Every finished case goes to the journal as it finishes (journal.hpp), beside the JSON.
-  std::filesystem::path journal_path = options.journal;
-  if (journal_path.empty() && !out_path.empty() && json_out) {
-    journal_path = std::filesystem::path(out_path).replace_extension(".journal.jsonl");
+    if (options.resume.empty()) throw Stop{1, "error: no case matches the filters"};
+    std::fprintf(stderr, "cbench_bench: nothing left to run: %s holds every case\n",
+                 options.resume.c_str());
+    return 0;
   }
   std::optional<JournalingJsonReporter> journal;
-  if (!journal_path.empty()) {
-    if (out_path.empty() || !json_out) {
-      std::fprintf(stderr, "cbench_bench: error: --cbench_journal needs --benchmark_out in JSON\n");
-      return 2;
-    }
-    try {
-      // A resumed run adds its part to the journal it resumes; any other starts it afresh.
-      const bool append =
-          !options.resume.empty() && std::filesystem::weakly_canonical(journal_path) ==
-                                         std::filesystem::weakly_canonical(options.resume);
-      journal.emplace(journal_path, total, append);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "cbench_bench: error: %s\n", e.what());
-      return 1;
-    }
-  }
-  benchmark::BenchmarkReporter* file_reporter = journal ? &*journal : nullptr;
+  open_journal(journal, options, out, total);
   ProgressReporter progress(total);
-  // The host's speed around each case (host_watch.hpp); not in a counted run, whose counts do
-  // not depend on it.
   std::optional<HostWatch> watch;
-  if (!options.count) {
-    watch.emplace(options.cores);
-    watch->calibrate(options.host_limit);
-    std::fprintf(stderr,
-                 "cbench_bench: host probe %.2f ms on %d cores; a case is measured again "
-                 "when a probe around it takes over %.2fx that\n",
-                 watch->clean_seconds() * 1e3, options.cores, watch->limit());
-    set_host_watch(&*watch);
-    watch->start();
-  }
+  watch_host(watch, options);
   // A counted run's first region would also carry what the process's first counted instructions
   // cost once (measured: 2.5 million, whatever the case): an empty region takes it.
   if (options.count) count_prime();
-  if (console) {
-    benchmark::RunSpecifiedBenchmarks(&progress, file_reporter);
-  } else {
-    benchmark::RunSpecifiedBenchmarks(nullptr, file_reporter);
-  }
+  benchmark::RunSpecifiedBenchmarks(out.console ? &progress : nullptr,
+                                    journal ? &*journal : nullptr);
   benchmark::Shutdown();
   set_host_watch(nullptr);
-  if (server) {
-    std::fprintf(stderr,
-                 "cbench_bench: the fixture server used %.2f s of CPU (not in any case's time)\n",
-                 server->cpu_seconds());
-    server->stop();
-  }
-
+  server.stop();
   std::filesystem::path trace = options.trace;
-  if (trace.empty() && !out_path.empty()) {
-    trace = std::filesystem::path(out_path).replace_extension(".trace.json");
+  if (trace.empty() && !out.path.empty()) {
+    trace = std::filesystem::path(out.path).replace_extension(".trace.json");
   }
   if (!trace.empty()) write_trace(trace);
   return 0;
+}
+
+}  // namespace
+
+int run_suite(int argc, char** argv) {
+  try {
+    return run_steps(argc, argv);
+  } catch (const Stop& stop) {
+    if (!stop.message.empty()) std::fprintf(stderr, "cbench_bench: %s\n", stop.message.c_str());
+    return stop.status;
+  }
 }
 
 }  // namespace cbench::bench

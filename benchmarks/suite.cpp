@@ -111,115 +111,119 @@ std::vector<int> parse_worker_range(std::string_view text) {
   return workers;
 }
 
-SuiteOptions parse_suite_flags(int& argc, char** argv) {
-  SuiteOptions o;
-  std::optional<std::string> workers_text;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (!arg.starts_with("--cbench_")) {
-      argv[kept++] = argv[i];
-      continue;
-    }
-    auto eq = arg.find('=');
-    std::string_view name =
-        arg.substr(2, eq == std::string_view::npos ? std::string_view::npos : eq - 2);
-    std::string value = eq == std::string_view::npos ? "" : std::string(arg.substr(eq + 1));
-    auto need = [&] {
-      if (value.empty())
-        throw std::invalid_argument("--" + std::string(name) + " needs a value (--" +
-                                    std::string(name) + "=...)");
-    };
-    if (name == "cbench_preset") {
-      need();
-      const auto preset = value_of(kPresetNames, value);
-      if (!preset) {
-        throw std::invalid_argument("--cbench_preset: unknown preset \"" + value + "\" (" +
-                                    names_list(kPresetNames) + ")");
-      }
-      o.preset = *preset;
-    } else if (name == "cbench_workers") {
-      need();
-      workers_text = value;
-    } else if (name == "cbench_workloads") {
-      need();
-      o.workloads = split_list(value);
-      for (const auto& w : o.workloads) find_experiment(w);  // throws for an unknown name
-    } else if (name == "cbench_executors") {
-      need();
-      o.executors = split_list(value);
-      for (const auto& e : o.executors) {
-        if (find_executor(e) == nullptr)
-          throw std::invalid_argument("--cbench_executors: unknown executor \"" + e + "\"");
-      }
-    } else if (name == "cbench_fixtures") {
-      need();
-      o.fixtures = value;
-    } else if (name == "cbench_profile") {
-      need();
-      o.http_profile = value;
-    } else if (name == "cbench_cpus") {
-      need();
-      for (const auto& c : split_list(value)) o.cpus.push_back(parse_int(c, "--cbench_cpus"));
-    } else if (name == "cbench_trace") {
-      need();
-      o.trace = value;
-    } else if (name == "cbench_journal") {
-      need();
-      o.journal = value;
-    } else if (name == "cbench_resume") {
-      need();
-      o.resume = value;
-    } else if (name == "cbench_scale") {
-      need();
-      for (const auto& s : split_list(value)) {
-        const long scale = parse_int(s, "--cbench_scale");
-        if (scale < 1 || scale > 1024) {
-          throw std::invalid_argument("--cbench_scale: " + s + " is not a scale from 1 to 1024");
-        }
-        o.scales.push_back(static_cast<int>(scale));
-      }
-    } else if (name == "cbench_smoke") {
-      o.smoke = true;
-    } else if (name == "cbench_count") {
-      o.count = true;
-    } else if (name == "cbench_plan") {
-      o.plan = true;
-    } else if (name == "cbench_host_limit") {
-      need();
-      o.host_limit = value == "off" ? std::numeric_limits<double>::infinity()
-                                    : std::strtod(value.c_str(), nullptr);
-      if (!(o.host_limit > 0)) {
-        throw std::invalid_argument(
-            "--cbench_host_limit: expected a ratio above 0 (1.5: a probe "
-            "50% slower than calibrated) or off, got \"" +
-            value + "\"");
-      }
-    } else if (name == "cbench_remeasure") {
-      need();
-      std::ifstream in(value);
-      if (!in) throw std::invalid_argument("--cbench_remeasure: cannot read " + value);
-      for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) o.remeasure.insert(line);
-      }
-    } else {
-      throw std::invalid_argument(
-          "unknown flag --" + std::string(name) +
-          " (ours: --cbench_preset, --cbench_workers, --cbench_workloads, "
-          "--cbench_executors, --cbench_fixtures, --cbench_profile, "
-          "--cbench_cpus, --cbench_trace, --cbench_journal, --cbench_resume, "
-          "--cbench_scale, --cbench_smoke, --cbench_count, --cbench_plan, "
-          "--cbench_remeasure, --cbench_host_limit)");
-    }
-  }
-  argc = kept;
-  argv[argc] = nullptr;
+namespace {
 
-  // Pinning comes first, so that every count of cores below sees the smaller machine.
-  if (!o.cpus.empty()) {
+// The flags as read, before the preset fills in what they leave out.
+struct ReadFlags {
+  SuiteOptions o;
+  std::optional<std::string> workers_text;  // --cbench_workers, parsed once the cores are known
+};
+
+// One of our flags: its name (without "--"), whether it takes a value, and what it sets.
+struct SuiteFlag {
+  std::string_view name;
+  bool takes_value;
+  void (*apply)(ReadFlags& read, const std::string& value);
+};
+
+void set_preset(ReadFlags& r, const std::string& value) {
+  const auto preset = value_of(kPresetNames, value);
+  if (!preset) {
+    throw std::invalid_argument("--cbench_preset: unknown preset \"" + value + "\" (" +
+                                names_list(kPresetNames) + ")");
+  }
+  r.o.preset = *preset;
+}
+
+void set_scales(ReadFlags& r, const std::string& value) {
+  for (const auto& s : split_list(value)) {
+    const long scale = parse_int(s, "--cbench_scale");
+    if (scale < 1 || scale > 1024) {
+      throw std::invalid_argument("--cbench_scale: " + s + " is not a scale from 1 to 1024");
+    }
+    r.o.scales.push_back(static_cast<int>(scale));
+  }
+}
+
+void set_host_limit(ReadFlags& r, const std::string& value) {
+  r.o.host_limit = value == "off" ? std::numeric_limits<double>::infinity()
+                                  : std::strtod(value.c_str(), nullptr);
+  if (!(r.o.host_limit > 0)) {
+    throw std::invalid_argument(
+        "--cbench_host_limit: expected a ratio above 0 (1.5: a probe "
+        "50% slower than calibrated) or off, got \"" +
+        value + "\"");
+  }
+}
+
+void set_remeasure(ReadFlags& r, const std::string& value) {
+  std::ifstream in(value);
+  if (!in) throw std::invalid_argument("--cbench_remeasure: cannot read " + value);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) r.o.remeasure.insert(line);
+  }
+}
+
+// Every flag of ours, in the order the message for an unknown one lists them.
+const SuiteFlag kSuiteFlags[] = {
+    {"cbench_preset", true, set_preset},
+    {"cbench_workers", true, [](ReadFlags& r, const std::string& v) { r.workers_text = v; }},
+    {"cbench_workloads", true,
+     [](ReadFlags& r, const std::string& v) {
+       r.o.workloads = split_list(v);
+       for (const auto& w : r.o.workloads) find_experiment(w);  // throws for an unknown name
+     }},
+    {"cbench_executors", true,
+     [](ReadFlags& r, const std::string& v) {
+       r.o.executors = split_list(v);
+       for (const auto& e : r.o.executors) {
+         if (find_executor(e) == nullptr)
+           throw std::invalid_argument("--cbench_executors: unknown executor \"" + e + "\"");
+       }
+     }},
+    {"cbench_fixtures", true, [](ReadFlags& r, const std::string& v) { r.o.fixtures = v; }},
+    {"cbench_profile", true, [](ReadFlags& r, const std::string& v) { r.o.http_profile = v; }},
+    {"cbench_cpus", true,
+     [](ReadFlags& r, const std::string& v) {
+       for (const auto& c : split_list(v)) r.o.cpus.push_back(parse_int(c, "--cbench_cpus"));
+     }},
+    {"cbench_trace", true, [](ReadFlags& r, const std::string& v) { r.o.trace = v; }},
+    {"cbench_journal", true, [](ReadFlags& r, const std::string& v) { r.o.journal = v; }},
+    {"cbench_resume", true, [](ReadFlags& r, const std::string& v) { r.o.resume = v; }},
+    {"cbench_scale", true, set_scales},
+    {"cbench_smoke", false, [](ReadFlags& r, const std::string&) { r.o.smoke = true; }},
+    {"cbench_count", false, [](ReadFlags& r, const std::string&) { r.o.count = true; }},
+    {"cbench_plan", false, [](ReadFlags& r, const std::string&) { r.o.plan = true; }},
+    {"cbench_remeasure", true, set_remeasure},
+    {"cbench_host_limit", true, set_host_limit},
+};
+
+void read_flag(ReadFlags& read, std::string_view arg) {
+  const auto eq = arg.find('=');
+  const std::string name(
+      arg.substr(2, eq == std::string_view::npos ? std::string_view::npos : eq - 2));
+  const std::string value = eq == std::string_view::npos ? "" : std::string(arg.substr(eq + 1));
+  for (const SuiteFlag& flag : kSuiteFlags) {
+    if (flag.name != name) continue;
+    if (flag.takes_value && value.empty()) {
+      throw std::invalid_argument("--" + name + " needs a value (--" + name + "=...)");
+    }
+    flag.apply(read, value);
+    return;
+  }
+  std::string ours;
+  for (const SuiteFlag& flag : kSuiteFlags) {
+    ours += (ours.empty() ? "--" : ", --") + std::string(flag.name);
+  }
+  throw std::invalid_argument("unknown flag --" + name + " (ours: " + ours + ")");
+}
+
+// Pinning comes first, so that every count of cores after it sees the smaller machine.
+int pin_and_count_cores(const std::vector<int>& cpus) {
+  if (!cpus.empty()) {
     cpu_set_t set;
     CPU_ZERO(&set);
-    for (int c : o.cpus) {
+    for (int c : cpus) {
       if (c < 0 || c >= CPU_SETSIZE)
         throw std::invalid_argument("--cbench_cpus: no CPU " + std::to_string(c));
       CPU_SET(c, &set);
@@ -229,53 +233,52 @@ SuiteOptions parse_suite_flags(int& argc, char** argv) {
     }
   }
   cpu_set_t allowed;
-  o.cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0
-                ? CPU_COUNT(&allowed)
-                : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  return sched_getaffinity(0, sizeof allowed, &allowed) == 0
+             ? CPU_COUNT(&allowed)
+             : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+// What the preset decides where the flags did not: the worker counts, the HTTP profile, how long
+// a case runs.
+void apply_preset(SuiteOptions& o, const std::optional<std::string>& workers_text) {
   if (o.http_profile.empty()) o.http_profile = o.preset == Preset::seed ? "seed" : "quick";
   if (workers_text) {
     o.workers = parse_worker_range(*workers_text);
+  } else if (o.preset == Preset::full) {
+    // Up to 4x the cores: the curve past the core count is where models part ways.
+    o.workers = worker_range(1, 4 * o.cores, 2, /*multiply=*/true);
   } else {
-    switch (o.preset) {
-      case Preset::quick:
-        o.workers = {1, 2, 4};
-        break;
-      case Preset::standard:
-        o.workers = {1, 2, 4, 8};
-        break;
-      case Preset::seed:
-        o.workers = {1, 2, 4, 8};
-        break;
-      // Up to 4x the cores: the curve past the core count is where models part ways.
-      case Preset::full:
-        o.workers = worker_range(1, 4 * o.cores, 2, /*multiply=*/true);
-        break;
+    o.workers =
+        o.preset == Preset::quick ? std::vector<int>{1, 2, 4} : std::vector<int>{1, 2, 4, 8};
+  }
+  o.min_time = o.preset == Preset::quick      ? 0.05
+               : o.preset == Preset::standard ? 0.2
+               : o.preset == Preset::full     ? 0.5
+                                              : 0;
+  if (o.preset == Preset::full) o.repetitions = 5;
+  if (o.smoke || o.count) o.repetitions = 0;
+  if (o.smoke) o.min_time = 0.001;
+  if (o.count) o.min_time = 0;
+}
+
+}  // namespace
+
+SuiteOptions parse_suite_flags(int& argc, char** argv) {
+  ReadFlags read;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--cbench_")) {
+      read_flag(read, arg);
+    } else {
+      argv[kept++] = argv[i];
     }
   }
-  switch (o.preset) {
-    case Preset::quick:
-      o.min_time = 0.05;
-      break;
-    case Preset::standard:
-      o.min_time = 0.2;
-      break;
-    case Preset::seed:
-      o.min_time = 0;
-      break;
-    case Preset::full:
-      o.min_time = 0.5;
-      o.repetitions = 5;
-      break;
-  }
-  if (o.smoke) {
-    o.min_time = 0.001;
-    o.repetitions = 0;
-  }
-  if (o.count) {
-    o.min_time = 0;
-    o.repetitions = 0;
-  }
-  return o;
+  argc = kept;
+  argv[argc] = nullptr;
+  read.o.cores = pin_and_count_cores(read.o.cpus);
+  apply_preset(read.o, read.workers_text);
+  return read.o;
 }
 
 namespace {

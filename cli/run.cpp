@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -242,6 +243,83 @@ json::Document run_document(const RunRequest& r, const Corpus* corpus,
   return doc;
 }
 
+// A nested workload's trees through a runtime's fork-join, one tree at a time, each result handed
+// on as an executor's would be.
+void run_trees(ForkJoin& fork_join, const std::vector<Task>& tasks,
+               const std::function<void(TaskResult&&)>& on_result) {
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    TaskResult result;
+    result.index = i;
+    result.start = Clock::now();
+    try {
+      result.value = fork_join.run(tasks[i]);
+    } catch (const TaskError& error) {
+      result.error = std::string(error.what()).substr(error.task().size() + 2);
+    } catch (const std::exception& error) {
+      result.error = error.what();
+    }
+    result.end = Clock::now();
+    on_result(std::move(result));
+  }
+}
+
+// The values of the tasks that succeeded, for the reduce; each failure named on standard error
+// (a task the executor never returned is one). Returns how many failed.
+int collect_values(const std::vector<Task>& tasks, std::vector<std::optional<TaskResult>>& results,
+                   std::vector<Bytes>& values) {
+  int failures = 0;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (!results[i]) {
+      results[i] = TaskResult{};
+      results[i]->index = i;
+      results[i]->error = "the executor returned no result";
+    }
+    if (!results[i]->ok()) {
+      ++failures;
+      std::cerr << "cbench: error: " << tasks[i].name << ": " << results[i]->error << "\n";
+    } else {
+      values.push_back(results[i]->value);
+    }
+  }
+  return failures;
+}
+
+// The document on standard output (--json) and in --output's file; false when the file could not
+// be written (said on standard error).
+bool write_document(const RunRequest& r, const std::string& document) {
+  if (r.json) std::cout << document;
+  if (!r.output) return true;
+  std::ofstream file(*r.output, std::ios::binary);
+  file << document;
+  file.close();
+  if (!file) std::cerr << "cbench: error: cannot write " << *r.output << "\n";
+  return static_cast<bool>(file);
+}
+
+// The lines a run prints without --json: each task's (unless they were printed as they
+// completed), the summary, the times.
+void print_lines(const RunRequest& r, const std::vector<Task>& tasks,
+                 const std::vector<std::optional<TaskResult>>& results,
+                 const std::vector<std::string>& summary, const RunFigures& figures) {
+  const Experiment& e = *r.experiment;
+  if (!r.as_completed && e.task_line != nullptr) {
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      if (results[i]->ok()) std::cout << e.task_line(tasks[i], results[i]->value) << "\n";
+    }
+  }
+  for (const auto& line : summary) std::cout << line << "\n";
+  std::cout << "Elapsed time: " << seconds_text(figures.elapsed) << " seconds\n";
+  if (figures.worker_cpu > 0) {
+    std::cout << "CPU time: " << seconds_text(figures.worker_cpu) << " seconds in the "
+              << figures.workers << " worker processes, " << seconds_text(figures.caller_cpu)
+              << " in this one\n";
+  }
+  if (figures.server_cpu) {
+    std::cout << "Server CPU time: " << seconds_text(*figures.server_cpu) << " seconds (profile "
+              << r.profile << ", not counted above)\n";
+  }
+}
+
 int run_experiment(const RunRequest& r) {
   const Experiment& e = *r.experiment;
   std::optional<Corpus> corpus;
@@ -279,20 +357,7 @@ int run_experiment(const RunRequest& r) {
     results[result.index] = std::move(result);
   };
   if (fork_join) {
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-      TaskResult result;
-      result.index = i;
-      result.start = Clock::now();
-      try {
-        result.value = fork_join->run(tasks[i]);
-      } catch (const TaskError& error) {
-        result.error = std::string(error.what()).substr(error.task().size() + 2);
-      } catch (const std::exception& error) {
-        result.error = error.what();
-      }
-      result.end = Clock::now();
-      on_result(std::move(result));
-    }
+    run_trees(*fork_join, tasks, on_result);
   } else {
     executor->run(tasks, on_result);
   }
@@ -307,61 +372,23 @@ int run_experiment(const RunRequest& r) {
     server->stop();
   }
 
-  int failures = 0;
   std::vector<Bytes> values;
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    if (!results[i]) {
-      results[i] = TaskResult{};
-      results[i]->index = i;
-      results[i]->error = "the executor returned no result";
-    }
-    if (!results[i]->ok()) {
-      ++failures;
-      std::cerr << "cbench: error: " << tasks[i].name << ": " << results[i]->error << "\n";
-    } else {
-      values.push_back(results[i]->value);
-    }
-  }
+  const int failures = collect_values(tasks, results, values);
   std::vector<std::string> summary;
   if (failures == 0 && e.reduce != nullptr) {
     const Bytes reduced = e.reduce(values);
     if (e.summary_lines != nullptr) summary = e.summary_lines(reduced);
   }
 
-  if (r.json || r.output) {
-    const std::string out =
-        json::dump(run_document(r, corpus ? &*corpus : nullptr, tasks, results, summary,
-                                {used_workers, server ? std::optional(server_cpu) : std::nullopt,
-                                 elapsed, caller_cpu, worker_cpu})) +
-        "\n";
-    if (r.json) std::cout << out;
-    if (r.output) {
-      std::ofstream file(*r.output, std::ios::binary);
-      file << out;
-      file.close();
-      if (!file) {
-        std::cerr << "cbench: error: cannot write " << *r.output << "\n";
-        return 1;
-      }
-    }
+  const RunFigures figures{used_workers, server ? std::optional(server_cpu) : std::nullopt, elapsed,
+                           caller_cpu, worker_cpu};
+  if ((r.json || r.output) &&
+      !write_document(r, json::dump(run_document(r, corpus ? &*corpus : nullptr, tasks, results,
+                                                 summary, figures)) +
+                             "\n")) {
+    return 1;
   }
-  if (!r.json) {
-    if (!r.as_completed && e.task_line != nullptr) {
-      for (std::size_t i = 0; i < tasks.size(); ++i) {
-        if (results[i]->ok()) std::cout << e.task_line(tasks[i], results[i]->value) << "\n";
-      }
-    }
-    for (const auto& line : summary) std::cout << line << "\n";
-    std::cout << "Elapsed time: " << seconds_text(elapsed) << " seconds\n";
-    if (worker_cpu > 0) {
-      std::cout << "CPU time: " << seconds_text(worker_cpu) << " seconds in the " << used_workers
-                << " worker processes, " << seconds_text(caller_cpu) << " in this one\n";
-    }
-    if (server) {
-      std::cout << "Server CPU time: " << seconds_text(server_cpu) << " seconds (profile "
-                << r.profile << ", not counted above)\n";
-    }
-  }
+  if (!r.json) print_lines(r, tasks, results, summary, figures);
   std::cout << std::flush;
   if (failures > 0) {
     std::cerr << "cbench: " << failures << " of " << tasks.size() << " tasks failed\n";

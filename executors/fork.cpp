@@ -39,44 +39,22 @@
 
 #include "executors/fork_pool.hpp"
 #include "executors/fork_server.hpp"
+#include "executors/fork_worker.hpp"
 #include "executors/task_frame.hpp"
 
 namespace cbench {
 namespace {
 
-// How long a worker whose socket closed may take to finish dying, or an idle worker to exit on
-// shutdown, before the server kills it. Generous: only a worker stuck in a task ever waits it out.
-constexpr std::chrono::milliseconds kGrace{5000};
-
-// A result frame larger than this is a broken worker, not a result.
-constexpr std::uint64_t kMaxFrame = std::uint64_t{1} << 36;
-
-// A task that ran for less than this (by the worker's own clock) counts as short: each short
-// result lets its worker hold one task more, up to kMaxDepth; a longer one brings it back to one.
-constexpr std::int64_t kShortTaskNs = 50'000;
-constexpr std::size_t kMaxDepth = 64;
-
-// How many tasks one worker may hold: the executor's rule and its floor's.
-struct Depth {
-  std::size_t depth = 1;
-
-  // After each of the worker's replies: one more after a short task, back to one after a long.
-  void after(const task_frame::Reply& reply) {
-    depth = reply.end_ns - reply.start_ns < kShortTaskNs ? std::min(depth + 1, kMaxDepth) : 1;
-  }
-  // Its depth, but never more than a share of the tasks still to hand out, so that the last ones
-  // still spread over every worker.
-  std::size_t allowed(std::size_t remaining, std::size_t workers) const {
-    return std::min(depth, std::max<std::size_t>(1, remaining / (4 * workers)));
-  }
-};
+using fork_worker::Depth;  // how many tasks a worker may hold: the batching rule
+using fork_worker::kGrace;
+using fork_worker::kMaxFrame;
+using fork_worker::kReadChunk;
 
 // An input up to this size is copied beside its task's header, so that many small frames go out
 // as one buffer; a larger one is sent from the caller's Task, without copying.
 constexpr std::size_t kCopyInput = 4096;
 constexpr std::size_t kMaxIov = 64;  // buffers per sendmsg
 
-constexpr std::size_t kReadChunk = 256 * 1024;
 constexpr std::size_t kKeepBuffer = std::size_t{1} << 20;  // a larger one is given back when empty
 
 Clock::time_point from_ns(std::int64_t ns) {
@@ -338,43 +316,103 @@ std::vector<pid_t> ForkPool::worker_pids() const {
   return pids;
 }
 
-void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result) {
-  State& s = *state_;
-  using Slot = State::Slot;
-  s.peak = 0;
-  s.worker_cpu = 0;
-  s.check_idle_workers();
+// One run() over the workers: the tasks it hands out and the results it hands on. Each worker's
+// socket is polled; what poll() says of it is served (serve): replies taken (take_replies), more
+// tasks sent (give_more), and a worker that ended or broke the protocol lost (lose_worker), its
+// tasks failed, named, and a new worker in its place.
+class ForkPool::Run {
+ public:
+  Run(State& s, std::span<const Task> tasks, const ResultCallback& on_result)
+      : s_(s), tasks_(tasks), on_result_(on_result), workers_(s.slots.size()) {
+    spans_.reserve(tasks.size());
+  }
 
-  std::vector<std::pair<Clock::time_point, Clock::time_point>> spans;
-  spans.reserve(tasks.size());
-  std::size_t next = 0, done = 0;
-  const std::size_t workers = s.slots.size();
+  void go() {
+    try {
+      for (std::size_t w = 0; w < workers_; ++w) {
+        if (s_.alive(s_.slots[w])) serve(s_.slots[w], static_cast<int>(w), POLLOUT);
+      }
+      while (done_ < tasks_.size() && poll_once()) {
+      }
+    } catch (...) {
+      // on_result threw (or poll failed): workers still busy with tasks of this run would answer
+      // the next one, so they are killed and replaced.
+      for (auto& slot : s_.slots) {
+        if (s_.alive(slot) && !slot.held.empty()) {
+          s_.bury(slot, std::chrono::milliseconds(0));
+          s_.replace(slot);
+        }
+      }
+      s_.peak = peak_overlap(spans_);
+      throw;
+    }
+    s_.peak = peak_overlap(spans_);
+  }
+
+ private:
+  using Slot = State::Slot;
+
+  // One poll() of every live worker and the serving of what it says; false when no worker is
+  // left to run what remains (every remaining task then failed, named).
+  bool poll_once() {
+    fds_.clear();
+    owners_.clear();
+    for (std::size_t w = 0; w < workers_; ++w) {
+      const Slot& slot = s_.slots[w];
+      if (!s_.alive(slot)) continue;
+      fds_.push_back({slot.fd, static_cast<short>(POLLIN | (slot.writing() ? POLLOUT : 0)), 0});
+      owners_.push_back(w);
+    }
+    if (std::none_of(s_.slots.begin(), s_.slots.end(),
+                     [](const Slot& x) { return !x.held.empty(); })) {
+      while (next_ < tasks_.size()) {
+        TaskResult result;
+        result.index = next_++;
+        result.error = "no fork worker left to run it: " + s_.lost;
+        result.start = result.end = Clock::now();
+        finish(std::move(result));
+      }
+      return false;
+    }
+    if (::poll(fds_.data(), fds_.size(), -1) < 0) {
+      if (errno == EINTR) return true;
+      throw std::system_error(errno, std::generic_category(), "fork pool: poll");
+    }
+    for (std::size_t i = 0; i < fds_.size(); ++i) {
+      Slot& slot = s_.slots[owners_[i]];
+      if (fds_[i].revents == 0 || slot.fd != fds_[i].fd) continue;
+      serve(slot, static_cast<int>(owners_[i]), fds_[i].revents);
+    }
+    return true;
+  }
 
   // Tops a live worker up to as many tasks as it may hold.
-  auto give_more = [&](Slot& slot) {
-    if (next >= tasks.size() || !s.alive(slot)) return;
-    const std::size_t target = slot.depth.allowed(tasks.size() - next, workers);
+  void give_more(Slot& slot) {
+    if (next_ >= tasks_.size() || !s_.alive(slot)) return;
+    const std::size_t target = slot.depth.allowed(tasks_.size() - next_, workers_);
     if (slot.held.size() >= target) return;
     const Clock::time_point now = Clock::now();
-    while (slot.held.size() < target && next < tasks.size()) {
-      s.dispatch(slot, next, tasks[next], now);
-      ++next;
+    while (slot.held.size() < target && next_ < tasks_.size()) {
+      s_.dispatch(slot, next_, tasks_[next_], now);
+      ++next_;
     }
-  };
-  auto finish = [&](TaskResult&& result) {
-    spans.emplace_back(result.start, result.end);
-    ++done;
-    on_result(std::move(result));
-  };
+  }
+
+  void finish(TaskResult&& result) {
+    spans_.emplace_back(result.start, result.end);
+    ++done_;
+    on_result_(std::move(result));
+  }
+
   // The worker in `slot` ended (or broke the protocol): fail every task it held, each named,
   // replace it, carry on.
-  auto lose_worker = [&](Slot& slot, int number, std::chrono::milliseconds grace,
-                         const std::string& what) {
+  void lose_worker(Slot& slot, int number, std::chrono::milliseconds grace,
+                   const std::string& what) {
     const pid_t pid = slot.pid;
     const Clock::time_point last_end = slot.last_end;
     std::deque<State::Held> held = std::move(slot.held);
-    std::string how = s.bury(slot, grace);
-    s.replace(slot);
+    std::string how = s_.bury(slot, grace);
+    s_.replace(slot);
     give_more(slot);
     std::string error = "worker " + std::to_string(number) + " (pid " + std::to_string(pid) + ") " +
                         what + ": " + how;
@@ -397,15 +435,16 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
       if (first) {
         finish(std::move(result));
       } else {
-        ++done;  // an empty span is no task running: peak_parallelism does not count it
-        on_result(std::move(result));
+        ++done_;  // an empty span is no task running: peak_parallelism does not count it
+        on_result_(std::move(result));
       }
       first = false;
     }
-  };
+  }
+
   // Hands on the replies that have arrived whole, in order. False when one is not the reply to
   // the task the worker was running (the worker has then been lost).
-  auto take_replies = [&](Slot& slot, int number) {
+  bool take_replies(Slot& slot, int number) {
     for (;;) {
       std::optional<task_frame::Reply> reply;
       try {
@@ -423,175 +462,50 @@ void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result)
       }
       slot.held.pop_front();
       slot.depth.after(*reply);
-      s.worker_cpu += reply->cpu_seconds;
+      s_.worker_cpu += reply->cpu_seconds;
       slot.last_end = from_ns(reply->end_ns);
       finish(task_frame::to_result(*reply, reply->index, number, from_ns(reply->start_ns),
                                    from_ns(reply->end_ns)));
     }
-  };
+  }
+
   // What poll() said of one worker's socket: send, receive, hand on results, send more.
-  auto serve = [&](Slot& slot, int number, short revents) {
-    bool ended = (revents & POLLOUT) != 0 && !s.flush(slot);
+  void serve(Slot& slot, int number, short revents) {
+    bool ended = (revents & POLLOUT) != 0 && !s_.flush(slot);
     if (ended || (revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       // A worker that is gone still has its last replies in the socket: they count.
-      if (s.receive(slot) == State::Read::kEnded) ended = true;
+      if (s_.receive(slot) == State::Read::kEnded) ended = true;
       if (!take_replies(slot, number)) return;
     }
     if (!ended) {
       slot.in.trim(kKeepBuffer);
       give_more(slot);  // the worker carries on with what it holds while the caller sends more
-      if (!s.flush(slot)) {
-        s.receive(slot);
+      if (!s_.flush(slot)) {
+        s_.receive(slot);
         if (!take_replies(slot, number)) return;
         ended = true;
       }
     }
     if (ended) lose_worker(slot, number, kGrace, "died");
-  };
-
-  try {
-    for (std::size_t w = 0; w < workers; ++w) {
-      if (s.alive(s.slots[w])) serve(s.slots[w], static_cast<int>(w), POLLOUT);
-    }
-
-    std::vector<pollfd> fds;
-    std::vector<std::size_t> owners;
-    while (done < tasks.size()) {
-      fds.clear();
-      owners.clear();
-      for (std::size_t w = 0; w < workers; ++w) {
-        const Slot& slot = s.slots[w];
-        if (!s.alive(slot)) continue;
-        fds.push_back({slot.fd, static_cast<short>(POLLIN | (slot.writing() ? POLLOUT : 0)), 0});
-        owners.push_back(w);
-      }
-      if (std::none_of(s.slots.begin(), s.slots.end(),
-                       [](const Slot& x) { return !x.held.empty(); })) {
-        // No worker left to run what remains: every remaining task fails, named.
-        while (next < tasks.size()) {
-          TaskResult result;
-          result.index = next++;
-          result.error = "no fork worker left to run it: " + s.lost;
-          result.start = result.end = Clock::now();
-          finish(std::move(result));
-        }
-        break;
-      }
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
-        if (errno == EINTR) continue;
-        throw std::system_error(errno, std::generic_category(), "fork pool: poll");
-      }
-      for (std::size_t i = 0; i < fds.size(); ++i) {
-        Slot& slot = s.slots[owners[i]];
-        if (fds[i].revents == 0 || slot.fd != fds[i].fd) continue;
-        serve(slot, static_cast<int>(owners[i]), fds[i].revents);
-      }
-    }
-  } catch (...) {
-    // on_result threw (or poll failed): workers still busy with tasks of this run would answer
-    // the next one, so they are killed and replaced.
-    for (auto& slot : s.slots) {
-      if (s.alive(slot) && !slot.held.empty()) {
-        s.bury(slot, std::chrono::milliseconds(0));
-        s.replace(slot);
-      }
-    }
-    s.peak = peak_overlap(spans);
-    throw;
-  }
-  s.peak = peak_overlap(spans);
-}
-
-namespace {
-
-// The task the fork floor's workers run: nothing.
-Bytes run_nothing(std::string_view) {
-  return {};
-}
-[[maybe_unused]] const bool kFloorKind = [] {
-  register_task_kind({"fork-floor-empty", run_nothing});
-  return true;
-}();
-
-void write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::system_error(errno, std::generic_category(), "fork floor: send");
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
-// Forked workers alone: W workers of the fork server, each sent task frames (many per write) and
-// holding as many as the executor's rule allows (Depth); the caller reads one worker's replies
-// (blocking, many per read), tops it up again and moves to the next, round robin — the
-// executor's channel, without its polling, completion order or results.
-class ForkFloor final : public NativeFloor {
- public:
-  explicit ForkFloor(int workers)
-      : workers_(fork_workers(workers)), in_(static_cast<std::size_t>(workers)) {}
-  ~ForkFloor() override {
-    for (const auto& w : workers_) ::close(w.fd);
-    for (const auto& w : workers_) {
-      try {
-        reap_worker(w.pid, kGrace);
-      } catch (...) {  // the server is gone: it took its workers with it
-      }
-    }
   }
 
-  FloorCount run(std::size_t tasks, const FloorTask& task) override {
-    const std::string frame = task_frame::whole_task(
-        0, task.kind == nullptr ? "fork-floor-empty" : task.kind->name, task.input);
-    const std::size_t count = workers_.size();
-    std::vector<std::size_t> held(count, 0);
-    std::vector<Depth> depth(count);
-    std::size_t sent = 0, replies = 0;
-    FloorCount result;
-    auto top_up = [&](std::size_t w) {
-      const std::size_t target = depth[w].allowed(tasks - sent, count);
-      if (held[w] >= target || sent >= tasks) return;
-      const std::size_t n = std::min(target - held[w], tasks - sent);
-      batch_.clear();
-      for (std::size_t i = 0; i < n; ++i) batch_ += frame;
-      write_all(workers_[w].fd, batch_);
-      held[w] += n;
-      sent += n;
-    };
-    for (std::size_t w = 0; w < count; ++w) top_up(w);
-    for (std::size_t w = 0; replies < sent; w = (w + 1) % count) {
-      if (held[w] == 0) continue;
-      task_frame::FrameBuffer& in = in_[w];
-      std::size_t got = 0;
-      for (;;) {
-        while (const auto payload = in.next(kMaxFrame)) {
-          ++got;
-          const auto reply = task_frame::decode_reply(*payload);
-          depth[w].after(reply);
-          if (reply.ok) ++result.ran;
-          if (reply.ok && task.kind != nullptr && reply.text != task.expected) ++result.wrong;
-        }
-        if (got > 0) break;
-        const std::span<char> room = in.room(kReadChunk);
-        const ssize_t n = ::recv(workers_[w].fd, room.data(), room.size(), 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw std::runtime_error("fork floor: a worker closed its socket");
-        in.received(static_cast<std::size_t>(n));
-      }
-      held[w] -= got;
-      replies += got;
-      top_up(w);
-    }
-    return result;
-  }
-
- private:
-  std::vector<ForkedWorker> workers_;
-  std::vector<task_frame::FrameBuffer> in_;
-  std::string batch_;
+  State& s_;
+  std::span<const Task> tasks_;
+  const ResultCallback& on_result_;
+  const std::size_t workers_;
+  std::vector<std::pair<Clock::time_point, Clock::time_point>> spans_;
+  std::size_t next_ = 0, done_ = 0;
+  std::vector<pollfd> fds_;
+  std::vector<std::size_t> owners_;
 };
 
-}  // namespace
+void ForkPool::run(std::span<const Task> tasks, const ResultCallback& on_result) {
+  State& s = *state_;
+  s.peak = 0;
+  s.worker_cpu = 0;
+  s.check_idle_workers();
+  Run(s, tasks, on_result).go();
+}
 
 CBENCH_REGISTER_EXECUTOR(fork) = {
     .name = "fork",
@@ -604,9 +518,7 @@ CBENCH_REGISTER_EXECUTOR(fork) = {
     .make = [](int workers) -> std::unique_ptr<Executor> {
       return std::make_unique<ForkPool>(workers);
     },
-    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
-      return std::make_unique<ForkFloor>(workers);
-    },
+    .native_floor = make_fork_floor,
     // The fork server, while the process has one thread (fork_server.hpp).
     .process_start =
         [](int&, char**&) {

@@ -41,7 +41,12 @@ class ForkPool final : public Executor {
 
  private:
   struct State;
+  class Run;  // one run() over the workers: what it handed out, what came back (fork.cpp)
   std::unique_ptr<State> state_;
 };
+
+// The fork executor's native floor with W workers (fork_floor.cpp): forked workers alone, fed by
+// the same batching rule, read round robin.
+std::unique_ptr<NativeFloor> make_fork_floor(int workers);
 
 }  // namespace cbench

@@ -13,7 +13,7 @@
 // Worker protocol, over each worker's own socket: the caller sends task frames (task_frame.hpp),
 // as many at once as it likes; the worker answers each with a reply frame, in the order the
 // tasks came, running one task at a time. It reads whatever has arrived in one read and holds
-// its replies back to send several in one write (see worker_main), so that short tasks cost no
+// its replies back to send several in one write (see fork_worker.hpp), so that short tasks cost no
 // system call of their own. It exits when its socket closes.
 #include "executors/fork_server.hpp"
 
@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "executors/counting.hpp"
+#include "executors/fork_worker.hpp"
 #include "executors/process.hpp"
 #include "executors/run_task.hpp"
 #include "executors/task_frame.hpp"
@@ -96,110 +97,6 @@ struct ReapReply {
   std::int64_t status;  // wait status, or -1 for a pid the server does not know
   std::int64_t killed_by_server;
 };
-
-// ---------------------------------------------------------------------------------------------
-// Worker: runs the tasks its socket brings, one at a time and in the order they came, until the
-// socket closes. The caller may send several task frames at once; the worker reads whatever has
-// arrived in one read, runs the whole frames among it, and holds their replies back to send them
-// together, in one sendmsg: when it has no whole task left to run (it then blocks in the next
-// read), or once kFlushEvery replies or kFlushBytes of them are waiting (so the caller can top it
-// up while it still has tasks to run), or once the oldest has waited kFlushAfterNs. That last
-// check comes after each task, so a reply waits at most that long plus one task: the caller
-// batches only tasks that have been short, but the next one may not be.
-//
-// Each task's CPU time is measured from the process's CPU clock (a system call), read once per
-// task: a task run straight after another starts from the reading taken at the other's end.
-
-constexpr std::size_t kFlushEvery = 16;
-constexpr std::size_t kFlushBytes = 256 * 1024;
-constexpr std::int64_t kFlushAfterNs = 50'000;
-constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr std::uint64_t kMaxTaskFrame = std::uint64_t{1} << 36;  // more is a broken caller
-
-[[noreturn]] void worker_exit(int code) {
-  std::fflush(nullptr);  // what the tasks printed; _exit skips it (and the caller's atexit work)
-  ::_exit(code);
-}
-
-// Sends every reply waiting, in order, in as few writes as the socket allows. False when the
-// caller has gone.
-bool send_replies(int fd, std::vector<std::string>& replies) {
-  std::size_t first = 0, offset = 0;  // the first reply not wholly sent, and how much of it was
-  while (first < replies.size()) {
-    iovec iov[kFlushEvery + 1];
-    std::size_t count = 0;
-    for (std::size_t i = first; i < replies.size() && count < std::size(iov); ++i, ++count) {
-      const std::size_t skip = i == first ? offset : 0;
-      iov[count] = {replies[i].data() + skip, replies[i].size() - skip};
-    }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    auto sent = static_cast<std::size_t>(n);
-    while (first < replies.size() && sent >= replies[first].size() - offset) {
-      sent -= replies[first].size() - offset;
-      offset = 0;
-      ++first;
-    }
-    offset += sent;
-  }
-  replies.clear();
-  return true;
-}
-
-[[noreturn]] void worker_main(int fd) {
-  task_frame::FrameBuffer in;
-  std::vector<std::string> replies;  // run, not yet sent
-  std::size_t reply_bytes = 0;
-  std::int64_t oldest = 0;  // when the first of them was ready
-  double cpu_clock = 0;     // the process's CPU clock at the end of the last task run
-  bool after_wait = true;   // the clock must be read afresh: the worker sent or waited since
-  for (;;) {
-    std::optional<std::string_view> payload;
-    try {
-      payload = in.next(kMaxTaskFrame);
-    } catch (const std::exception&) {
-      worker_exit(70);  // a frame this worker cannot read: the caller sees it die (EX_SOFTWARE)
-    }
-    if (!payload) {
-      // No whole task to run: send what is done, then wait for more.
-      if (!send_replies(fd, replies)) worker_exit(0);
-      reply_bytes = 0;
-      in.trim(std::size_t{1} << 20);
-      const std::span<char> room = in.room(kReadChunk);
-      ssize_t n;
-      do {
-        n = ::recv(fd, room.data(), room.size(), 0);
-      } while (n < 0 && errno == EINTR);
-      if (n <= 0) worker_exit(0);  // the caller closed the socket: the pool is shutting down
-      in.received(static_cast<std::size_t>(n));
-      after_wait = true;
-      continue;
-    }
-
-    if (after_wait) cpu_clock = process_cpu_seconds();
-    after_wait = false;
-    try {
-      replies.push_back(task_frame::run_task_payload(*payload, cpu_clock));
-    } catch (const std::exception&) {
-      worker_exit(70);
-    }
-    reply_bytes += replies.back().size();
-    const std::int64_t now = task_frame::monotonic_ns();
-    if (replies.size() == 1) oldest = now;
-    if (replies.size() >= kFlushEvery || reply_bytes >= kFlushBytes ||
-        now - oldest >= kFlushAfterNs) {
-      if (!send_replies(fd, replies)) worker_exit(0);
-      reply_bytes = 0;
-      after_wait = true;  // the send's own CPU time is not the next task's
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Server.
@@ -269,7 +166,7 @@ class Server {
         ::sigaction(SIGINT, &caller_sigint_, nullptr);
         ::prctl(PR_SET_NAME, "cbench-worker", 0, 0, 0);
         counting::install_worker_reset();
-        worker_main(pair[1]);
+        fork_worker::worker_main(pair[1]);
       }
       ::close(pair[1]);
       if (child < 0) {

@@ -16,6 +16,7 @@
 #include "experiments/experiment.hpp"
 #include "fixtures/server_process.hpp"
 #include "tests/support/fork_environment.hpp"
+#include "tests/support/http_test.hpp"
 #include "tests/support/oracle.hpp"
 #include "tests/support/registry_params.hpp"
 #include "tests/tiny.hpp"
@@ -177,17 +178,9 @@ TEST_P(WordcountHttp, SomeFaultsLeaveEveryOtherBookIntact) {
 
 TEST_P(WordcountHttp, AnUnreachableServerIsAConnectError) {
   const Corpus corpus = test_corpus();
-  // A port nobody listens on: bind one, note it, close it.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
+  // A port nobody listens on.
   const auto tasks =
-      http_tasks(corpus, "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/{}.txt");
+      http_tasks(corpus, "http://127.0.0.1:" + std::to_string(http_test::free_port()) + "/{}.txt");
   auto executor = make(8);
   for (const auto& r : run_all(*executor, tasks)) {
     EXPECT_NE(r.error.find("cannot connect"), std::string::npos) << r.error;
@@ -225,28 +218,8 @@ std::string find_nginx() {
   return {};
 }
 
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool port_open(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
-}
+using http_test::free_port;
+using http_test::port_open;
 
 TEST(WordcountHttp, DownloadsTheCorpusFromARealNginx) {
   const std::string nginx = find_nginx();

@@ -130,7 +130,7 @@ def add_count_parser(sub) -> None:
 
 def cmd_count(args: argparse.Namespace, extra: list[str]) -> int:
     from .builds import BENCH_BINARY
-    from .cli import ROOT
+    from .cli_common import ROOT
     from .counted import COUNT_SUBSET, COUNTED_JSON, CountUnavailable, instructions, run_count
     from .per_task import COUNTED_DIR
     from .text import text_table
