@@ -37,9 +37,7 @@ CBENCH_REGISTER_EXECUTOR(async) = {
     .name = "async",
     .model = "std::async(std::launch::async) per task, at most W futures in flight",
     .traits = {.workers = WorkerPlace::threads},
-    .make = [](int workers) -> std::unique_ptr<Executor> {
-      return std::make_unique<AsyncExecutor>(workers);
-    },
+    .make = build<Executor, AsyncExecutor>,
     // std::async alone: launched and waited for, W at a time.
     .native_floor =
         [](int workers) {

@@ -309,15 +309,11 @@ CBENCH_REGISTER_EXECUTOR(coro) = {
     .model = "C++20 coroutines on one Asio event loop, W in flight",
     .python = "asyncio",
     .traits = {.workers = WorkerPlace::coroutines},
-    .make = [](int workers) -> std::unique_ptr<Executor> {
-      return std::make_unique<CoroExecutor>(workers);
-    },
-    .native_floor = [](int) -> std::unique_ptr<NativeFloor> {
-      return std::make_unique<BareCoSpawn>();
-    },
+    .make = build<Executor, CoroExecutor>,
+    .native_floor = build<NativeFloor, BareCoSpawn>,
     .native_floor_name = "asio-co_spawn",
-    .fork_join = [](int) -> std::unique_ptr<ForkJoin> { return std::make_unique<CoroForkJoin>(); },
-    .native_fib = [](int) -> std::unique_ptr<NativeFib> { return std::make_unique<AsioFib>(); },
+    .fork_join = build<ForkJoin, CoroForkJoin>,
+    .native_fib = build<NativeFib, AsioFib>,
 };
 
 }  // namespace cbench

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "executors/fork_join.hpp"
@@ -237,6 +238,17 @@ inline FloorCount take_total(std::span<WorkerCount> counts) {
     c = WorkerCount{};
   }
   return total;
+}
+
+// A descriptor's constructors (`.make = build<Executor, PoolExecutor>`): a T with W workers, or
+// one without, for what has none to take (the reference's floor, a coroutine fork-join).
+template <typename Base, typename T>
+std::unique_ptr<Base> build(int workers) {
+  if constexpr (std::is_constructible_v<T, int>) {
+    return std::make_unique<T>(workers);
+  } else {
+    return std::make_unique<T>();
+  }
 }
 
 // An executor's description, registered by its own file (CBENCH_REGISTER_EXECUTOR).

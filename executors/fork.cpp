@@ -515,9 +515,7 @@ CBENCH_REGISTER_EXECUTOR(fork) = {
     .python = "ProcessPoolExecutor",
     // 10,000 processes would exhaust a small machine, and prove nothing 1,000 do not.
     .traits = {.workers = WorkerPlace::processes, .cold_mode = true, .worker_cap = 1000},
-    .make = [](int workers) -> std::unique_ptr<Executor> {
-      return std::make_unique<ForkPool>(workers);
-    },
+    .make = build<Executor, ForkPool>,
     .native_floor = make_fork_floor,
     // The fork server, while the process has one thread (fork_server.hpp).
     .process_start =

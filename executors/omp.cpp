@@ -228,18 +228,10 @@ CBENCH_REGISTER_EXECUTOR(omp) = {
                .cold_mode = true,
                .worker_cap = 1000,
                .tsan_visible = false},
-    .make = [](int workers) -> std::unique_ptr<Executor> {
-      return std::make_unique<OmpExecutor>(workers);
-    },
-    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
-      return std::make_unique<OmpFloor>(workers);
-    },
-    .fork_join = [](int workers) -> std::unique_ptr<ForkJoin> {
-      return std::make_unique<OmpForkJoin>(workers);
-    },
-    .native_fib = [](int workers) -> std::unique_ptr<NativeFib> {
-      return std::make_unique<OmpFib>(workers);
-    },
+    .make = build<Executor, OmpExecutor>,
+    .native_floor = build<NativeFloor, OmpFloor>,
+    .fork_join = build<ForkJoin, OmpForkJoin>,
+    .native_fib = build<NativeFib, OmpFib>,
 };
 
 }  // namespace cbench

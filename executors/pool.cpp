@@ -203,12 +203,8 @@ CBENCH_REGISTER_EXECUTOR(pool) = {
     .python = "ThreadPoolExecutor",
     // Its threads are all started with it: 10,000 of them prove nothing 1,000 do not.
     .traits = {.workers = WorkerPlace::threads, .cold_mode = true, .worker_cap = 1000},
-    .make = [](int workers) -> std::unique_ptr<Executor> {
-      return std::make_unique<PoolExecutor>(workers);
-    },
-    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
-      return std::make_unique<CvPoolFloor>(workers);
-    },
+    .make = build<Executor, PoolExecutor>,
+    .native_floor = build<NativeFloor, CvPoolFloor>,
     .fork_join = make_pool_fork_join,
     .fork_join_blocking = make_pool_fork_join_blocking,
 };

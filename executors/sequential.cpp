@@ -101,13 +101,9 @@ CBENCH_REGISTER_EXECUTOR(sequential) = {
     .model = "the caller runs every task in order; the reference",
     .traits = {.workers = WorkerPlace::caller, .worker_cap = 1},
     .make = make,
-    .native_floor = [](int) -> std::unique_ptr<NativeFloor> {
-      return std::make_unique<PlainLoop>();
-    },
-    .fork_join = [](int) -> std::unique_ptr<ForkJoin> {
-      return std::make_unique<InlineForkJoin>();
-    },
-    .native_fib = [](int) -> std::unique_ptr<NativeFib> { return std::make_unique<PlainFib>(); },
+    .native_floor = build<NativeFloor, PlainLoop>,
+    .fork_join = build<ForkJoin, InlineForkJoin>,
+    .native_fib = build<NativeFib, PlainFib>,
 };
 
 }  // namespace cbench

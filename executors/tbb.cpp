@@ -222,18 +222,10 @@ CBENCH_REGISTER_EXECUTOR(tbb) = {
     // would wait forever for the rest to start). 255 workers and the caller stay within it on
     // any machine, and the worker count's rule (executor.hpp) refuses more.
     .traits = {.workers = WorkerPlace::threads, .worker_cap = 255, .tsan_visible = false},
-    .make = [](int workers) -> std::unique_ptr<Executor> {
-      return std::make_unique<TbbExecutor>(workers);
-    },
-    .native_floor = [](int workers) -> std::unique_ptr<NativeFloor> {
-      return std::make_unique<TbbFloor>(workers);
-    },
-    .fork_join = [](int workers) -> std::unique_ptr<ForkJoin> {
-      return std::make_unique<TbbForkJoin>(workers);
-    },
-    .native_fib = [](int workers) -> std::unique_ptr<NativeFib> {
-      return std::make_unique<TbbFib>(workers);
-    },
+    .make = build<Executor, TbbExecutor>,
+    .native_floor = build<NativeFloor, TbbFloor>,
+    .fork_join = build<ForkJoin, TbbForkJoin>,
+    .native_fib = build<NativeFib, TbbFib>,
 };
 
 }  // namespace cbench

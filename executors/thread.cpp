@@ -34,9 +34,7 @@ CBENCH_REGISTER_EXECUTOR(thread) = {
     .model = "one std::thread per task, at most W alive",
     .python = "threading.Thread",
     .traits = {.workers = WorkerPlace::threads},
-    .make = [](int workers) -> std::unique_ptr<Executor> {
-      return std::make_unique<ThreadExecutor>(workers);
-    },
+    .make = build<Executor, ThreadExecutor>,
     // std::thread alone: created, run and joined, W at a time.
     .native_floor =
         [](int workers) {
