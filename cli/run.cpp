@@ -100,6 +100,38 @@ struct RunRequest {
   Options options;
 };
 
+// The experiment's options: its defaults, and the flags given for them, each checked against
+// its range.
+Options experiment_options(const Experiment& e, const Flags& flags) {
+  Options options = e.defaults();
+  for (const OptionSpec& spec : e.options) {
+    const std::string_view name = spec.name;
+    switch (spec.kind) {
+      case OptionKind::integer:
+        if (auto v = flags.integer(name, std::lround(spec.min), std::lround(spec.max))) {
+          options.set(name, *v);
+        }
+        break;
+      case OptionKind::seconds:
+        if (auto v = flags.seconds(name)) {
+          if (*v < spec.min || *v > spec.max) {
+            throw UsageError("--" + std::string(name) + " takes seconds from " +
+                             number_text(spec.min) + " to " + number_text(spec.max));
+          }
+          options.set(name, *v);
+        }
+        break;
+      case OptionKind::text:
+        if (auto v = flags.text(name)) options.set(name, *v);
+        break;
+      case OptionKind::flag:
+        if (flags.has(name)) options.set(name, true);
+        break;
+    }
+  }
+  return options;
+}
+
 RunRequest parse_run(const Flags& flags) {
   RunRequest r;
   auto workload = flags.text("workload");
@@ -147,32 +179,7 @@ RunRequest parse_run(const Flags& flags) {
   if (auto seed = flags.integer("seed", 0, std::numeric_limits<long>::max())) {
     r.corpus.seed = static_cast<std::uint64_t>(*seed);
   }
-  r.options = e.defaults();
-  for (const OptionSpec& spec : e.options) {
-    const std::string_view name = spec.name;
-    switch (spec.kind) {
-      case OptionKind::integer:
-        if (auto v = flags.integer(name, std::lround(spec.min), std::lround(spec.max))) {
-          r.options.set(name, *v);
-        }
-        break;
-      case OptionKind::seconds:
-        if (auto v = flags.seconds(name)) {
-          if (*v < spec.min || *v > spec.max) {
-            throw UsageError("--" + std::string(name) + " takes seconds from " +
-                             number_text(spec.min) + " to " + number_text(spec.max));
-          }
-          r.options.set(name, *v);
-        }
-        break;
-      case OptionKind::text:
-        if (auto v = flags.text(name)) r.options.set(name, *v);
-        break;
-      case OptionKind::flag:
-        if (flags.has(name)) r.options.set(name, true);
-        break;
-    }
-  }
+  r.options = experiment_options(e, flags);
   r.profile = flags.text("profile").value_or("quick");
   const auto& profiles = shaping_profiles();
   if (std::none_of(profiles.begin(), profiles.end(),
