@@ -1,5 +1,7 @@
 #include "experiments/build_info.hpp"
 
+#include "cbench_commit.h"  // generated at every build (cmake/CbenchCommit.cmake)
+
 #include "experiments/json.hpp"
 #include "workloads/word_count.hpp"
 
