@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "executors/counting.hpp"
+#include "executors/process.hpp"
 
 namespace cbench::bench {
 namespace {
@@ -15,25 +16,13 @@ namespace {
 // A worker process's faults (/proc/PID/stat fields 10 and 12) and switches (/proc/PID/status).
 // A worker that has gone adds nothing.
 void add_process(pid_t pid, Usage& usage) {
-  const std::string dir = "/proc/" + std::to_string(pid);
-  std::ifstream stat(dir + "/stat");
-  std::string line;
-  if (std::getline(stat, line)) {
-    // The command name may hold spaces: the fields start after its closing parenthesis.
-    std::istringstream fields(line.substr(line.rfind(')') + 2));
-    std::string field;
-    double minor = 0, major = 0;
-    for (int i = 3; fields >> field; ++i) {
-      if (i == 10) minor = std::stod(field);
-      if (i == 12) {
-        major = std::stod(field);
-        break;
-      }
-    }
-    usage.minor_faults += minor;
-    usage.major_faults += major;
+  const std::vector<std::string> fields = proc_stat_fields(pid);
+  if (fields.size() > 9) {
+    usage.minor_faults += std::stod(fields[10 - 3]);
+    usage.major_faults += std::stod(fields[12 - 3]);
   }
-  std::ifstream status(dir + "/status");
+  std::string line;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   while (std::getline(status, line)) {
     if (line.starts_with("voluntary_ctxt_switches:")) {
       usage.voluntary_switches += std::stod(line.substr(24));

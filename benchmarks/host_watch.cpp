@@ -1,5 +1,8 @@
 #include "benchmarks/host_watch.hpp"
 
+#include "benchmarks/suite.hpp"
+#include "executors/process.hpp"
+
 #include <dirent.h>
 #include <unistd.h>
 #include <algorithm>
@@ -8,9 +11,7 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,45 +40,19 @@ constexpr double kOthersLimit = 0.25;
 constexpr std::chrono::milliseconds kSettle{20};
 constexpr long long kOthersMinTicks = 5;
 
-// The host's busy time in clock ticks (user, nice, system and stolen: the work of processes and
-// of the hypervisor; interrupts are left out, since a case's own network and disk work is
-// counted there and not in its processes' times).
-long long host_busy_ticks() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
-      cpu != "cpu")
-    return -1;
-  return user + nice + system + steal;
-}
-
 // A process's parent and the CPU ticks it and its waited-for children used (-1: gone).
 struct ProcTimes {
   long long parent = -1, ticks = -1;
 };
 
-ProcTimes proc_times(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return {};
-  const auto close = line.rfind(')');  // the command name may hold spaces and parentheses
-  if (close == std::string::npos) return {};
-  std::istringstream fields(line.substr(close + 2));
-  std::string field;
-  ProcTimes t;
-  long long utime = 0, stime = 0, cutime = 0, cstime = 0;
-  // Fields 3.. of proc(5): state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
-  // majflt, cmajflt, utime, stime, cutime, cstime.
-  for (int i = 3; i <= 17 && fields >> field; ++i) {
-    if (i == 4) t.parent = std::atoll(field.c_str());
-    if (i == 14) utime = std::atoll(field.c_str());
-    if (i == 15) stime = std::atoll(field.c_str());
-    if (i == 16) cutime = std::atoll(field.c_str());
-    if (i == 17) cstime = std::atoll(field.c_str());
-  }
-  t.ticks = utime + stime + cutime + cstime;
-  return t;
+ProcTimes proc_times(pid_t pid) {
+  const std::vector<std::string> f = proc_stat_fields(pid);
+  if (f.size() <= 17 - 3) return {};
+  const auto at = [&](int field) {
+    return std::atoll(f[static_cast<std::size_t>(field - 3)].c_str());
+  };
+  // proc(5): field 4 the parent; 14, 15 user and system time; 16, 17 those of waited children.
+  return {at(4), at(14) + at(15) + at(16) + at(17)};
 }
 
 // The CPU ticks of this process and every process below it (fork workers, the fixture server,
@@ -88,7 +63,7 @@ long long own_tree_ticks() {
     while (const dirent* entry = readdir(dir)) {
       const std::string name = entry->d_name;
       if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-      const ProcTimes t = proc_times(name);
+      const ProcTimes t = proc_times(static_cast<pid_t>(std::atoll(name.c_str())));
       if (t.ticks >= 0) all[std::atoll(name.c_str())] = t;
     }
     closedir(dir);
@@ -158,7 +133,9 @@ void HostWatch::calibrate(double limit) {
 }
 
 HostWatch::Sample HostWatch::sample() const {
-  return {std::chrono::steady_clock::now(), host_busy_ticks(), own_tree_ticks()};
+  const CpuTimes host = read_cpu_times();  // total 0: /proc/stat could not be read
+  return {std::chrono::steady_clock::now(), host.total > 0 ? static_cast<long long>(host.busy) : -1,
+          own_tree_ticks()};
 }
 
 void HostWatch::start() {

@@ -353,6 +353,7 @@ CpuTimes read_cpu_times() {
   if (cpu != "cpu") return t;
   t.steal = v[7];
   for (int i = 0; i < 8; ++i) t.total += v[i];  // guest time is already inside user time
+  t.busy = v[0] + v[1] + v[2] + v[7];
   return t;
 }
 

@@ -50,13 +50,8 @@ function(cbench_write_registry kind)
     string(APPEND content "${entry}\n")
   endforeach()
   set(out "${CMAKE_CURRENT_BINARY_DIR}/registered_${kind}s.inc")
-  # Written only when it changes, so that a reconfigure recompiles nothing.
-  set(old "")
-  if(EXISTS "${out}")
-    file(READ "${out}" old)
-  endif()
-  if(NOT old STREQUAL content)
-    file(WRITE "${out}" "${content}")
-  endif()
+  # file(CONFIGURE) writes only when the content changes, so that a reconfigure recompiles
+  # nothing.
+  file(CONFIGURE OUTPUT "${out}" CONTENT "${content}" @ONLY)
   target_include_directories(${target} PRIVATE "${CMAKE_CURRENT_BINARY_DIR}")
 endfunction()
