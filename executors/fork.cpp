@@ -1,5 +1,6 @@
 // The "fork" executor (fork_pool.hpp): W worker processes from the fork server (fork_server.hpp),
-// tasks handed out dynamically, results over each worker's socket (ProcessPoolExecutor).
+// tasks handed out dynamically, results over each worker's socket (ProcessPoolExecutor). The bytes
+// to and from one worker go through its channel (fork_channel.hpp).
 //
 // The caller's side is one poll() loop over every worker's socket, non-blocking, so that a large
 // input still being written to one worker never stops a large result being read from another.
@@ -23,13 +24,10 @@
 // honoured. Replies that reached the socket before it closed still count.
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <deque>
 #include <optional>
 #include <stdexcept>
@@ -37,6 +35,7 @@
 #include <system_error>
 #include <utility>
 
+#include "executors/fork_channel.hpp"
 #include "executors/fork_pool.hpp"
 #include "executors/fork_server.hpp"
 #include "executors/fork_worker.hpp"
@@ -48,12 +47,6 @@ namespace {
 using fork_worker::Depth;  // how many tasks a worker may hold: the batching rule
 using fork_worker::kGrace;
 using fork_worker::kMaxFrame;
-using fork_worker::kReadChunk;
-
-// An input up to this size is copied beside its task's header, so that many small frames go out
-// as one buffer; a larger one is sent from the caller's Task, without copying.
-constexpr std::size_t kCopyInput = 4096;
-constexpr std::size_t kMaxIov = 64;  // buffers per sendmsg
 
 constexpr std::size_t kKeepBuffer = std::size_t{1} << 20;  // a larger one is given back when empty
 
@@ -87,33 +80,9 @@ int peak_overlap(std::vector<std::pair<Clock::time_point, Clock::time_point>>& s
 }  // namespace
 
 struct ForkPool::State {
-  // A task sent to a worker (or being sent) whose result has not come back.
-  struct Held {
-    std::size_t index;
-    Clock::time_point sent;
-    std::uint64_t end;  // where its frame ends in the bytes queued for the worker
-  };
-  // Bytes queued for a worker: task headers and small inputs copied together, then maybe a body
-  // sent from where it is (a large input or a view), shared with the caller's Task, not copied.
-  struct Piece {
-    std::string bytes;
-    std::string_view body;
-    std::shared_ptr<const void> owner;  // keeps the body alive, when it is not the corpus's
-  };
-  struct Slot {
-    pid_t pid = -1;
-    int fd = -1;                   // -1: no worker (it died and no replacement could be had)
-    std::deque<Held> held;         // in the order sent, which is the order the worker runs them
-    Depth depth;                   // how many tasks it may hold
-    Clock::time_point last_end{};  // when the last task it returned ended
-    std::deque<Piece> out;         // not yet sent; the first maybe in part (out_at bytes of it)
-    std::size_t out_at = 0;
-    std::uint64_t queued = 0;  // bytes ever queued for it, and sent
-    std::uint64_t sent = 0;
-    task_frame::FrameBuffer in;  // its replies
-
-    bool writing() const { return sent < queued; }
-  };
+  using Held = fork_channel::Held;
+  using Read = fork_channel::Read;
+  using Slot = fork_channel::Slot;
 
   std::vector<Slot> slots;
   int peak = 0;
@@ -190,104 +159,6 @@ struct ForkPool::State {
         bury(slot, std::chrono::milliseconds(0));
         replace(slot);
       }
-    }
-  }
-
-  // Queues a task's frame for a worker; flush() sends it.
-  void dispatch(Slot& slot, std::size_t index, const Task& task, Clock::time_point now) {
-    const std::string_view input = task.input ? std::string_view(*task.input) : std::string_view{};
-    const auto& views = task.views.views;
-    const std::size_t before = slot.queued;
-    std::string& header = open_piece(slot).bytes;
-    const std::size_t header_at = header.size();
-    task_frame::append_task_header(header, index, task.kind ? task.kind->name : std::string_view{},
-                                   input.size(), views);
-    std::uint64_t payload;
-    std::memcpy(&payload, header.data() + header_at, sizeof payload);
-    queue(slot, input, task.input);
-    task_frame::append_views_table(open_piece(slot).bytes, views);
-    for (const auto view : views) queue(slot, view, task.views.owner);
-    slot.queued = before + sizeof payload + payload;
-    slot.held.push_back({index, now, slot.queued});
-  }
-
-  // The piece whose copied bytes may still grow.
-  static Piece& open_piece(Slot& slot) {
-    if (slot.out.empty() || !slot.out.back().body.empty()) slot.out.emplace_back();
-    return slot.out.back();
-  }
-
-  // Bytes of a frame, copied when small, else sent from where they are.
-  static void queue(Slot& slot, std::string_view bytes, std::shared_ptr<const void> owner) {
-    Piece& piece = open_piece(slot);
-    if (bytes.size() <= kCopyInput) {
-      piece.bytes.append(bytes);
-    } else {
-      piece.body = bytes;
-      piece.owner = std::move(owner);
-    }
-  }
-
-  // Sends what the socket takes now, in one sendmsg for many frames. False when the worker is
-  // gone.
-  bool flush(Slot& slot) {
-    while (slot.writing()) {
-      iovec iov[kMaxIov];
-      std::size_t count = 0;
-      std::size_t skip = slot.out_at;
-      for (const Piece& piece : slot.out) {
-        if (count + 2 > kMaxIov) break;
-        if (skip < piece.bytes.size()) {
-          iov[count++] = {const_cast<char*>(piece.bytes.data()) + skip, piece.bytes.size() - skip};
-          skip = 0;
-        } else {
-          skip -= piece.bytes.size();
-        }
-        if (skip < piece.body.size()) {
-          iov[count++] = {const_cast<char*>(piece.body.data()) + skip, piece.body.size() - skip};
-        }
-        skip = 0;
-      }
-      msghdr msg{};
-      msg.msg_iov = iov;
-      msg.msg_iovlen = count;
-      ssize_t n = ::sendmsg(slot.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-        return false;  // EPIPE, ECONNRESET: the worker is gone
-      }
-      slot.sent += static_cast<std::uint64_t>(n);
-      std::size_t done = slot.out_at + static_cast<std::size_t>(n);
-      while (!slot.out.empty()) {
-        const Piece& piece = slot.out.front();
-        const std::size_t size = piece.bytes.size() + piece.body.size();
-        if (done < size) break;
-        done -= size;
-        slot.out.pop_front();
-      }
-      slot.out_at = done;
-    }
-    return true;
-  }
-
-  enum class Read { kOpen, kEnded };
-
-  // Reads what has arrived into slot.in, until the socket has no more for now (kOpen) or the
-  // worker has closed it (kEnded: what it sent before is in slot.in all the same).
-  Read receive(Slot& slot) {
-    for (;;) {
-      const std::span<char> room = slot.in.room(kReadChunk);
-      ssize_t n = ::recv(slot.fd, room.data(), room.size(), MSG_DONTWAIT);
-      if (n > 0) {
-        slot.in.received(static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < room.size()) return Read::kOpen;  // drained for now
-        continue;
-      }
-      if (n == 0) return Read::kEnded;
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return Read::kOpen;
-      return Read::kEnded;  // ECONNRESET
     }
   }
 };
@@ -393,7 +264,7 @@ class ForkPool::Run {
     if (slot.held.size() >= target) return;
     const Clock::time_point now = Clock::now();
     while (slot.held.size() < target && next_ < tasks_.size()) {
-      s_.dispatch(slot, next_, tasks_[next_], now);
+      slot.dispatch(next_, tasks_[next_], now);
       ++next_;
     }
   }
@@ -471,17 +342,17 @@ class ForkPool::Run {
 
   // What poll() said of one worker's socket: send, receive, hand on results, send more.
   void serve(Slot& slot, int number, short revents) {
-    bool ended = (revents & POLLOUT) != 0 && !s_.flush(slot);
+    bool ended = (revents & POLLOUT) != 0 && !slot.flush();
     if (ended || (revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       // A worker that is gone still has its last replies in the socket: they count.
-      if (s_.receive(slot) == State::Read::kEnded) ended = true;
+      if (slot.receive() == State::Read::kEnded) ended = true;
       if (!take_replies(slot, number)) return;
     }
     if (!ended) {
       slot.in.trim(kKeepBuffer);
       give_more(slot);  // the worker carries on with what it holds while the caller sends more
-      if (!s_.flush(slot)) {
-        s_.receive(slot);
+      if (!slot.flush()) {
+        slot.receive();
         if (!take_replies(slot, number)) return;
         ended = true;
       }
