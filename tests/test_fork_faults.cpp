@@ -49,6 +49,70 @@ TEST(Fork, DeadWorkersAreNamedReplacedAndReaped) {
   EXPECT_EQ(count_fds(), fds_before) << "a file descriptor leaked";
 }
 
+// One run of `tasks`, in which task `fatal` ends its worker, checked whole; `held` is how many
+// tasks the worker held when it died.
+void run_with_one_death(ForkPool& pool, const std::vector<Task>& tasks, std::size_t fatal,
+                        std::size_t& held) {
+  const std::size_t n = tasks.size();
+  const auto pids = pool.worker_pids();
+  ASSERT_EQ(pids.size(), 2u);
+  const auto results = run_all(pool, tasks);
+  const int dead = results[fatal].worker;
+  ASSERT_TRUE(dead == 0 || dead == 1) << results[fatal].error;
+  const auto after = pool.worker_pids();
+  ASSERT_EQ(after.size(), 2u);
+  const std::string dead_pid = std::to_string(pids[static_cast<std::size_t>(dead)]);
+  const std::string replacement_pid = std::to_string(after[static_cast<std::size_t>(dead)]);
+
+  std::vector<std::size_t> failed, by_dead, by_replacement;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& r = results[i];
+    if (!r.ok()) {
+      failed.push_back(i);
+      continue;
+    }
+    const auto space = r.value.find(' ');
+    ASSERT_NE(space, std::string::npos) << r.value;
+    const std::string pid = r.value.substr(0, space);
+    EXPECT_EQ(r.value.substr(space + 1), *tasks[i].input) << "task " << i;
+    if (r.worker == dead && pid == dead_pid) {
+      by_dead.push_back(i);
+    } else if (r.worker == dead && pid == replacement_pid) {
+      by_replacement.push_back(i);
+    } else {
+      EXPECT_EQ(pid, std::to_string(pids.at(static_cast<std::size_t>(r.worker))))
+          << "task " << i << " ran on the worker its result names";
+    }
+  }
+  ASSERT_FALSE(failed.empty());
+  EXPECT_NE(std::find(failed.begin(), failed.end(), fatal), failed.end());
+  // Every failed task was held by the worker that died, and says so, with how many it held.
+  std::string expected =
+      "worker " + std::to_string(dead) + " (pid " + dead_pid + ") died: exited with status 3";
+  if (failed.size() > 1) {
+    expected +=
+        ", holding " + std::to_string(failed.size()) + " tasks whose results had not come back";
+  }
+  for (std::size_t i : failed) {
+    EXPECT_EQ(results[i].error, expected) << tasks[i].name;
+    EXPECT_EQ(results[i].worker, dead) << tasks[i].name;
+  }
+  // A worker runs its tasks in the order they were sent and returns their results in that
+  // order, and tasks are sent in task order: whatever the dead worker returned came before
+  // everything it held, and its replacement was sent only tasks after those.
+  if (!by_dead.empty()) {
+    EXPECT_LT(by_dead.back(), failed.front());
+  }
+  if (!by_replacement.empty()) {
+    EXPECT_GT(by_replacement.front(), failed.back());
+  }
+  // It was replaced; the other worker lives on.
+  EXPECT_NE(after[static_cast<std::size_t>(dead)], pids[static_cast<std::size_t>(dead)]);
+  EXPECT_EQ(after[static_cast<std::size_t>(1 - dead)], pids[static_cast<std::size_t>(1 - dead)]);
+  EXPECT_LE(pool.peak_parallelism(), 2);
+  held = failed.size();
+}
+
 TEST(Fork, AWorkerThatDiesHoldingSeveralTasksFailsExactlyThoseWhoseResultsHadNotComeBack) {
   // Many short tasks, so that each worker is handed several at a time; one of them ends its
   // worker. Whether a worker holds several when it dies depends on how fast the tasks ran, so
@@ -63,63 +127,9 @@ TEST(Fork, AWorkerThatDiesHoldingSeveralTasksFailsExactlyThoseWhoseResultsHadNot
   std::size_t most_held = 0;
   for (int round = 0; round < 10 && most_held < 2; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    const auto pids = pool.worker_pids();
-    ASSERT_EQ(pids.size(), 2u);
-    const auto results = run_all(pool, tasks);
-    const int dead = results[fatal].worker;
-    ASSERT_TRUE(dead == 0 || dead == 1) << results[fatal].error;
-    const auto after = pool.worker_pids();
-    ASSERT_EQ(after.size(), 2u);
-    const std::string dead_pid = std::to_string(pids[static_cast<std::size_t>(dead)]);
-    const std::string replacement_pid = std::to_string(after[static_cast<std::size_t>(dead)]);
-
-    std::vector<std::size_t> failed, by_dead, by_replacement;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& r = results[i];
-      if (!r.ok()) {
-        failed.push_back(i);
-        continue;
-      }
-      const auto space = r.value.find(' ');
-      ASSERT_NE(space, std::string::npos) << r.value;
-      const std::string pid = r.value.substr(0, space);
-      EXPECT_EQ(r.value.substr(space + 1), *tasks[i].input) << "task " << i;
-      if (r.worker == dead && pid == dead_pid) {
-        by_dead.push_back(i);
-      } else if (r.worker == dead && pid == replacement_pid) {
-        by_replacement.push_back(i);
-      } else {
-        EXPECT_EQ(pid, std::to_string(pids.at(static_cast<std::size_t>(r.worker))))
-            << "task " << i << " ran on the worker its result names";
-      }
-    }
-    ASSERT_FALSE(failed.empty());
-    EXPECT_NE(std::find(failed.begin(), failed.end(), fatal), failed.end());
-    // Every failed task was held by the worker that died, and says so, with how many it held.
-    std::string expected =
-        "worker " + std::to_string(dead) + " (pid " + dead_pid + ") died: exited with status 3";
-    if (failed.size() > 1) {
-      expected +=
-          ", holding " + std::to_string(failed.size()) + " tasks whose results had not come back";
-    }
-    for (std::size_t i : failed) {
-      EXPECT_EQ(results[i].error, expected) << tasks[i].name;
-      EXPECT_EQ(results[i].worker, dead) << tasks[i].name;
-    }
-    // A worker runs its tasks in the order they were sent and returns their results in that
-    // order, and tasks are sent in task order: whatever the dead worker returned came before
-    // everything it held, and its replacement was sent only tasks after those.
-    if (!by_dead.empty()) {
-      EXPECT_LT(by_dead.back(), failed.front());
-    }
-    if (!by_replacement.empty()) {
-      EXPECT_GT(by_replacement.front(), failed.back());
-    }
-    // It was replaced; the other worker lives on.
-    EXPECT_NE(after[static_cast<std::size_t>(dead)], pids[static_cast<std::size_t>(dead)]);
-    EXPECT_EQ(after[static_cast<std::size_t>(1 - dead)], pids[static_cast<std::size_t>(1 - dead)]);
-    EXPECT_LE(pool.peak_parallelism(), 2);
-    most_held = std::max(most_held, failed.size());
+    std::size_t held = 0;
+    ASSERT_NO_FATAL_FAILURE(run_with_one_death(pool, tasks, fatal, held));
+    most_held = std::max(most_held, held);
   }
   EXPECT_GE(most_held, 2u) << "no worker held more than one task when it died, in ten runs";
   expect_no_zombies();
