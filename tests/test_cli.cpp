@@ -12,15 +12,6 @@ namespace {
 
 using testing::CommandResult;
 
-const std::vector<std::string> kCanonical = {"Gulliver",
-                                             "Alice in Wonderland",
-                                             "Pride and prejudice",
-                                             "Yellow wallpaper",
-                                             "Metamorphosis",
-                                             "A Tale of Two Cities",
-                                             "The Importance of Being Earnest",
-                                             "Frankenstein"};
-
 CommandResult cbench(std::vector<std::string> args, std::vector<std::string> env = {}) {
   args.insert(args.begin(), CBENCH_CLI);
   return testing::run_command(args, env);
@@ -51,7 +42,7 @@ TEST(Cli, WordcountAgreesWithTheOriginalOnTheRealCorpus) {
   auto r = cbench({"run", "--workload", "wordcount", "--fixtures", fixtures->string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> args{"wordcount", fixtures->string()};
-  args.insert(args.end(), kCanonical.begin(), kCanonical.end());
+  args.insert(args.end(), testing::kCanonicalBooks.begin(), testing::kCanonicalBooks.end());
   EXPECT_EQ(result_lines(r.out), testing::run_oracle("original.py", args));
   EXPECT_NE(r.out.find("Corpus: real ("), std::string::npos) << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\nElapsed time: [0-9]+\\.[0-9]{2} seconds\n$")))
@@ -67,7 +58,7 @@ TEST(Cli, Pbkdf2AgreesWithTheOriginalOnTheRealCorpus) {
                    fixtures->string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> args{"pbkdf2", fixtures->string(), iterations};
-  args.insert(args.end(), kCanonical.begin(), kCanonical.end());
+  args.insert(args.end(), testing::kCanonicalBooks.begin(), testing::kCanonicalBooks.end());
   EXPECT_EQ(result_lines(r.out), testing::run_oracle("original.py", args));
 }
 

@@ -37,17 +37,8 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-const std::vector<std::string> kCanonical = {"Gulliver",
-                                             "Alice in Wonderland",
-                                             "Pride and prejudice",
-                                             "Yellow wallpaper",
-                                             "Metamorphosis",
-                                             "A Tale of Two Cities",
-                                             "The Importance of Being Earnest",
-                                             "Frankenstein"};
-
 TEST(Manifest, ListsTheEightBooksInCanonicalOrderThenTheStopWords) {
-  EXPECT_EQ(canonical_book_names(), kCanonical);
+  EXPECT_EQ(canonical_book_names(), testing::kCanonicalBooks);
   ASSERT_EQ(manifest().size(), 9u);
   EXPECT_EQ(manifest().back().path, "stop-words/english.txt");
   for (const auto& entry : manifest()) {
@@ -88,8 +79,8 @@ TEST(GeneratedCorpus, HasTheManifestsNamesAndSizes) {
   EXPECT_EQ(corpus.kind, CorpusKind::generated);
   ASSERT_EQ(corpus.books.size(), 8u);
   for (std::size_t i = 0; i < 8; ++i) {
-    EXPECT_EQ(corpus.books[i].name, kCanonical[i]);
-    EXPECT_EQ(corpus.books[i].text.size(), manifest()[i].bytes) << kCanonical[i];
+    EXPECT_EQ(corpus.books[i].name, testing::kCanonicalBooks[i]);
+    EXPECT_EQ(corpus.books[i].text.size(), manifest()[i].bytes) << testing::kCanonicalBooks[i];
   }
   EXPECT_FALSE(corpus.stop_words.empty());
   EXPECT_EQ(corpus.checksum, generated_corpus(2016).checksum);
@@ -103,7 +94,7 @@ TEST(RealCorpus, IsRecognisedByItsChecksums) {
   const Corpus corpus = load_corpus_from(*fixtures);
   EXPECT_EQ(corpus.kind, CorpusKind::real);
   ASSERT_EQ(corpus.books.size(), 8u);
-  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(corpus.books[i].name, kCanonical[i]);
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(corpus.books[i].name, testing::kCanonicalBooks[i]);
   EXPECT_EQ(corpus.stop_words.front(), "a");
   EXPECT_EQ(corpus.checksum.size(), 64u);
   EXPECT_NE(corpus.describe().find("real"), std::string::npos);

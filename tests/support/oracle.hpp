@@ -50,4 +50,14 @@ CommandResult run_command(const std::vector<std::string>& argv,
 // Whole file as bytes.
 std::string read_file(const std::filesystem::path& path);
 
+// The eight books in the original's order (manifest.tsv's, by title).
+inline const std::vector<std::string> kCanonicalBooks = {"Gulliver",
+                                                         "Alice in Wonderland",
+                                                         "Pride and prejudice",
+                                                         "Yellow wallpaper",
+                                                         "Metamorphosis",
+                                                         "A Tale of Two Cities",
+                                                         "The Importance of Being Earnest",
+                                                         "Frankenstein"};
+
 }  // namespace cbench::testing
