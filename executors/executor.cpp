@@ -262,16 +262,22 @@ void register_executor(const ExecutorInfo& info) {
   executor_registry().add(info, "executor");
 }
 
+namespace {
+
+std::string below_one(long workers) {
+  return workers < 1 ? "workers must be at least 1, got " + std::to_string(workers) : "";
+}
+
+}  // namespace
+
 int checked_workers(int workers) {
-  if (workers < 1) {
-    throw std::invalid_argument("workers must be at least 1, got " + std::to_string(workers));
-  }
+  if (std::string why = below_one(workers); !why.empty()) throw std::invalid_argument(why);
   return workers;
 }
 
 std::string workers_refused(const ExecutorInfo& info, long workers) {
   const std::string name(info.name);
-  if (workers < 1) return "workers must be at least 1, got " + std::to_string(workers);
+  if (std::string why = below_one(workers); !why.empty()) return why;
   if (info.traits.worker_cap == 1 && workers != 1) {
     return "the " + name + " executor has no workers to give: --workers must be 1";
   }

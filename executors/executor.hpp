@@ -323,7 +323,8 @@ std::unique_ptr<Executor> make_executor(std::string_view name, int workers);
   }                                                    \
   const ::cbench::ExecutorInfo builtin::executor_##stem
 
-// The one check of W every executor makes: std::invalid_argument for W < 1.
+// The check of W an executor built directly (not through make_executor) makes: the first of
+// workers_refused's, std::invalid_argument for W < 1.
 int checked_workers(int workers);
 
 // The worker count's one rule, for both front ends and the grid (docs/design.md, "Where things
