@@ -50,9 +50,14 @@ COUNT_SKIP = re.compile(r"^(double|count)/|^overhead:(lifecycle|memory|wake|nati
 # --trace-syscalls: every system call of the program in Valgrind's log, counted per region.
 VALGRIND_ARGS = ("--tool=callgrind", "--dump-line=no", "--compress-strings=no",
                  "--compress-pos=no", "--fair-sched=yes", "--trace-syscalls=yes")
-# The counted run's wait policy: OpenMP's threads sleep at once instead of spinning first (a
-# spin's length is a matter of time, not of work). The real dispatch keeps its default.
-COUNT_ENV = {"OMP_WAIT_POLICY": "passive"}
+# The counted run's environment (the real dispatch keeps its defaults): OpenMP's threads sleep at
+# once instead of spinning first (a spin's length is a matter of time, not of work); copies run
+# glibc's vector loop, not `rep movsb`, which Valgrind counts as an instruction a byte (so a copy
+# whose size depends on how a socket's writes and reads met moved a row by 1%: docs/counted.md).
+_NEVER = "0xffffffffffffffff"
+COUNT_ENV = {"OMP_WAIT_POLICY": "passive",
+             "GLIBC_TUNABLES": f"glibc.cpu.x86_rep_movsb_threshold={_NEVER}"
+                               f":glibc.cpu.x86_rep_stosb_threshold={_NEVER}"}
 
 
 class CountUnavailable(Exception):
