@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -148,6 +150,10 @@ std::string case_name(std::string_view run_name) {
 JournalContents read_journal(const std::filesystem::path& journal) {
   std::ifstream in(journal);
   if (!in) throw std::runtime_error("cannot read the journal " + journal.string());
+  return read_journal(in, journal.string());
+}
+
+JournalContents read_journal(std::istream& in, const std::string& name) {
   JournalContents contents;
   bool header = false;
   std::string line;
@@ -157,7 +163,12 @@ JournalContents read_journal(const std::filesystem::path& journal) {
     if (value.is_object() && value.contains("cbench_journal")) {
       if (!header) {
         header = true;
-        contents.cases = value.value("cases", 0);
+        // A field of another type or out of range is read as missing, not thrown on.
+        const auto& cases = value.contains("cases") ? value["cases"] : json::Document{};
+        if (cases.is_number_unsigned() &&
+            cases.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT_MAX)) {
+          contents.cases = static_cast<int>(cases.get<std::uint64_t>());
+        }
         const auto& context = value.contains("context") ? value["context"] : json::Document{};
         for (const char* key : {"cbench_commit", "cbench_preset", "cbench_corpus_checksum",
                                 "cbench_workers", "cbench_version"}) {
@@ -172,8 +183,7 @@ JournalContents read_journal(const std::filesystem::path& journal) {
     }
   }
   if (!header) {
-    throw std::runtime_error("the journal " + journal.string() +
-                             " has no header line: not a cbench journal");
+    throw std::runtime_error("the journal " + name + " has no header line: not a cbench journal");
   }
   return contents;
 }

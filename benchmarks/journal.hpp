@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <istream>
 #include <map>
 #include <set>
 #include <string>
@@ -63,6 +64,8 @@ struct JournalContents {
 // Reads a journal; a last line cut off by a crash is left out. Throws std::runtime_error naming
 // the file when it cannot be read or holds no header.
 JournalContents read_journal(const std::filesystem::path& journal);
+// The same from a stream, `name` naming it in errors.
+JournalContents read_journal(std::istream& in, const std::string& name);
 
 // A row's run_name without Google Benchmark's own segments: the case's name.
 std::string case_name(std::string_view run_name);

@@ -61,8 +61,8 @@ std::string run_task_payload(std::string_view payload, double& cpu_clock);
 class FrameBuffer {
  public:
   // Where the next bytes received go: at least `chunk` bytes, and room for the rest of a frame
-  // whose length has arrived (call it after next() found no whole frame, which checked that
-  // length).
+  // whose length has arrived, up to 64 MiB ahead of its bytes (call it after next() found no
+  // whole frame, which checked that length).
   std::span<char> room(std::size_t chunk);
   void received(std::size_t n) { end_ += n; }
   // The next whole frame's payload (without its length prefix), or nothing until it has all
