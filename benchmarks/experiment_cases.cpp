@@ -386,7 +386,9 @@ int register_nested(const SuiteOptions& o, const Experiment& experiment, const C
       modes.emplace_back("not-supported", nullptr);
       grid = {1};
     }
-    for (const auto& [mode, make] : modes) {
+    for (const auto& entry : modes) {
+      const std::string_view mode = entry.first;
+      const Make make = entry.second;  // a variable, not a binding: clang 14 captures no binding
       const std::string family =
           workload + "/executor:" + std::string(info->name) + "/mode:" + std::string(mode);
       registered += register_family(o, {.name = family, .values = grid}, [&]() -> CaseBody {

@@ -135,7 +135,9 @@ int register_granularity(const SuiteOptions& o) {
   // granularity/...: through the executor; granularity:native/...: its runtime alone.
   const std::pair<const char*, Body> families[] = {{"granularity", granularity},
                                                    {"granularity:native", native_granularity}};
-  for (const auto& [prefix, body] : families) {
+  for (const auto& entry : families) {
+    const char* prefix = entry.first;
+    const Body body = entry.second;  // a variable, not a binding: clang 14 captures no binding
     for (const ExecutorInfo* info : executors()) {
       if (body == native_granularity && info->native_floor == nullptr) continue;
       for (int w : grid_workers(o, *info)) {
