@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .gate import REGRESSION, IMPROVEMENT, Family, families
+from .load import UnusableInput
 
 # A verdict needs a change beyond the threshold and beyond SPREAD_MARGIN times the family's
 # A/A spread (the largest change between any two of the counted runs of one binary that
@@ -58,13 +59,26 @@ NO_SPREADS = Spreads({})
 
 
 def read_spreads(path: Path = SPREAD_FILE) -> Spreads:
+    """The spreads written by `count --spread-out`; none when the file is missing, and
+    UnusableInput naming it when it is not such a file."""
     import json
 
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return NO_SPREADS
-    return Spreads(doc.get("families", {}), str(path), int(doc.get("runs", 0)))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UnusableInput(f"{path}: cannot read the counted lens's spreads ({error})") from None
+    families = doc.get("families") if isinstance(doc, dict) else None
+    if not isinstance(families, dict) or not all(
+            isinstance(by_family, dict) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in by_family.values())
+            for by_family in families.values()):
+        raise UnusableInput(f"{path}: not the counted lens's spreads (expected \"families\": "
+                            f"metric -> family -> a number)")
+    runs = doc.get("runs", 0)
+    return Spreads(families, str(path), runs if isinstance(runs, int) else 0)
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,12 @@ def assemble(journal: Path) -> Assembled:
         if isinstance(value, dict) and value.get("cbench_journal") == 1:
             parts += 1
             if context is None:
-                context = dict(value.get("context") or {})
-                cases = int(value.get("cases") or 0)
+                # A field of another type is read as missing, as the binary's resume reads it.
+                header_context = value.get("context")
+                context = dict(header_context) if isinstance(header_context, dict) else {}
+                header_cases = value.get("cases")
+                cases = (header_cases if isinstance(header_cases, int) and not isinstance(
+                    header_cases, bool) and header_cases > 0 else 0)
             continue
         if isinstance(value, list):
             rows = [row for row in value if isinstance(row, dict)]
