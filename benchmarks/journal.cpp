@@ -9,10 +9,12 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace cbench::bench {
 namespace {
@@ -41,8 +43,8 @@ std::string one_line(const std::string& text) {
 }  // namespace
 
 JournalingJsonReporter::JournalingJsonReporter(const std::filesystem::path& journal, int cases,
-                                               bool append)
-    : cases_(cases), path_(journal.string()) {
+                                               bool append, std::filesystem::path results)
+    : cases_(cases), path_(journal.string()), results_(std::move(results)) {
   fd_ =
       ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);
   if (fd_ < 0) {
@@ -63,14 +65,23 @@ void JournalingJsonReporter::append(const std::string& line) {
 }
 
 void JournalingJsonReporter::append_raw(const std::string& text) {
+  // A line is whole or absent: a write that fails (a full disk) is cut back to where the line
+  // began, and the run stops, since what it measured next could not be kept.
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      std::fprintf(stderr, "cbench_bench: error: cannot write the journal %s: %s\n", path_.c_str(),
-                   std::strerror(errno));
-      return;
+      const int error = errno;
+      if (before >= 0) (void)::ftruncate(fd_, before);
+      if (!results_.empty()) ::unlink(results_.c_str());  // a JSON cut off is not a result
+      std::fprintf(stderr,
+                   "cbench_bench: error: cannot write the journal %s: %s; it holds every case "
+                   "finished before this one (--cbench_resume runs the rest)\n",
+                   path_.c_str(), std::strerror(error));
+      std::fflush(stderr);
+      std::_Exit(1);
     }
     done += static_cast<std::size_t>(n);
   }
@@ -83,6 +94,15 @@ std::string JournalingJsonReporter::written_by(const std::function<void()>& repo
   report();
   SetOutputStream(file);
   *file << text.str() << std::flush;
+  if (!*file) {
+    if (!results_.empty()) ::unlink(results_.c_str());
+    std::fprintf(stderr,
+                 "cbench_bench: error: cannot write the results %s (the disk may be full); the "
+                 "journal %s holds every case finished (--cbench_resume runs the rest)\n",
+                 results_.c_str(), path_.c_str());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   return text.str();
 }
 

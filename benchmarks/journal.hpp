@@ -32,7 +32,10 @@ class JournalingJsonReporter final : public benchmark::JSONReporter {
  public:
   // Opens the journal (throws std::runtime_error naming it): emptied first, unless `append`
   // (the run resumes it). `cases`: how many cases this run registered.
-  JournalingJsonReporter(const std::filesystem::path& journal, int cases, bool append);
+  // `results` is the --benchmark_out file this reporter writes: on a write that fails (a full
+  // disk) it is removed, since the journal, cut back to its last whole line, is the record.
+  JournalingJsonReporter(const std::filesystem::path& journal, int cases, bool append,
+                         std::filesystem::path results = {});
   ~JournalingJsonReporter() override;
   JournalingJsonReporter(const JournalingJsonReporter&) = delete;
   JournalingJsonReporter& operator=(const JournalingJsonReporter&) = delete;
@@ -49,6 +52,7 @@ class JournalingJsonReporter final : public benchmark::JSONReporter {
   int fd_ = -1;
   int cases_ = 0;
   std::string path_;
+  std::filesystem::path results_;
   std::string repetitions_;  // a case's repetition rows, until its aggregates come
 };
 

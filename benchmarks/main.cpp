@@ -329,7 +329,7 @@ void open_journal(std::optional<JournalingJsonReporter>& journal, const SuiteOpt
     const bool append =
         !options.resume.empty() && std::filesystem::weakly_canonical(path) ==
                                        std::filesystem::weakly_canonical(options.resume);
-    journal.emplace(path, cases, append);
+    journal.emplace(path, cases, append, out.path);
   } catch (const std::exception& e) {
     throw Stop{1, std::string("error: ") + e.what()};
   }

@@ -35,6 +35,7 @@ from .names import parse_name
 from .pairs import Pair, block_of
 from .stats import crossover_spread
 from .text import text_table
+from .files import make_folder, write_text
 
 INJECTED_SIZES = (0.05, 0.10, 1.0)
 PROFILE_GLOB = "gate-profile-*.json"
@@ -80,8 +81,8 @@ def save_profile(profile: gate.NoiseProfile, path: Path, context: Mapping[str, A
                     "bench_args": list(gate.GATE_BENCH_ARGS), "subset": gate.GATE_SUBSET},
            "rates": rates,
            "sigma": dict(sorted(profile.sigma.items()))}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    make_folder(path.parent)
+    write_text(path, json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     return path
 
 

@@ -18,6 +18,7 @@ from .scaling import Point
 from .style import executor_rank, machine_line
 from .text import seconds
 from .trace import TraceCase
+from .files import make_folder, whole
 
 
 DISPATCH_TASKS = 10_000  # empty tasks per iteration of a dispatch case (docs/results-format.md)
@@ -32,11 +33,13 @@ class Chart:
 
 def save_chart(chart: Chart, out_dir: Path) -> list[Path]:
     """Writes ``<stem>.png`` and ``<stem>.svg``; returns their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     paths = [out_dir / f"{chart.stem}.png", out_dir / f"{chart.stem}.svg"]
-    chart.figure.savefig(paths[0], dpi=110, bbox_inches="tight")
+    with whole(paths[0]) as tmp:
+        chart.figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     # No date in the SVG, so an unchanged chart is an unchanged file.
-    chart.figure.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+    with whole(paths[1]) as tmp:
+        chart.figure.savefig(tmp, format="svg", bbox_inches="tight", metadata={"Date": None})
     return paths
 
 

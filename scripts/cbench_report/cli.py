@@ -19,6 +19,7 @@ from .text import seconds, text_table
 from .trace import TraceCase, load_trace, trace_path
 
 from .cli_common import PROG, ROOT, _git_toplevel, _threshold, _usage
+from .files import CannotWrite, write_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, extra)
     except UnusableInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except CannotWrite as error:
+        print(f"{PROG}: error: {error} (every file written before it is whole; none is left "
+              f"in part)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # What was measured stays where it was written (a gate's pairs.json is rewritten after
@@ -202,7 +207,7 @@ def cmd_remeasure(args: argparse.Namespace, _: Sequence[str]) -> int:
     from .journal import to_measure_again
 
     names = to_measure_again(args.journal)
-    args.out.write_text("".join(f"{n}\n" for n in names))
+    write_text(args.out, "".join(f"{n}\n" for n in names))
     print(len(names))
     return 0
 
@@ -262,10 +267,10 @@ def cmd_report(args: argparse.Namespace, _: list[str]) -> int:
     counted = read_counted(counted_path)
     if args.counted and counted is None:
         raise UnusableInput(f"{args.counted}: not a counted run (scripts/report count writes one)")
-    (out / "report.html").write_text(render_html(run, points, metgs, embedded, counted,
-                                                 counted_path), encoding="utf-8")
-    (out / "summary.md").write_text(render_summary(run, points, metgs, counted, counted_path),
-                                    encoding="utf-8")
+    write_text(out / "report.html",
+               render_html(run, points, metgs, embedded, counted, counted_path), encoding="utf-8")
+    write_text(out / "summary.md", render_summary(run, points, metgs, counted, counted_path),
+               encoding="utf-8")
     print(out / "report.html")
     print(out / "summary.md")
     return 0

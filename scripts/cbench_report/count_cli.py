@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .load import UnusableInput
+from .files import write_text
 
 PROG = "report"
 
@@ -88,7 +89,7 @@ def finish_gate(out: Path, result, counted, stages: Stages, markdown: bool) -> i
     doc = gate.result_json(result)
     doc["counted"] = count_gate.result_json(counted) if counted is not None else None
     doc["durations"] = stages.seconds
-    (out / "gate.json").write_text(json.dumps(doc, indent=1) + "\n")
+    write_text(out / "gate.json", json.dumps(doc, indent=1) + "\n")
     text = gate.format_result(result, markdown=markdown)
     if counted is not None:
         text = count_gate.format_result(counted, markdown) + "\n" + text
@@ -180,7 +181,7 @@ def cmd_count(args: argparse.Namespace, extra: list[str]) -> int:
         spreads = family_spreads(docs)
         print("\n" + spread_summary(spreads, len(docs)))
         if args.spread_out:
-            args.spread_out.write_text(json.dumps(
+            write_text(args.spread_out, json.dumps(
                 {"runs": len(docs), "commit": docs[0].get("context", {}).get("cbench_commit"),
                  "counted": docs[0].get("context", {}).get("cbench_counted"),
                  "families": spreads}, indent=1, sort_keys=True) + "\n")
@@ -254,10 +255,10 @@ def calibrate_counted(args: argparse.Namespace, binary: Path, extra: Sequence[st
     learned = Spreads(family_spreads(docs[:half]), "the first half", half)
     print("\n" + format_trials(trials(docs[half:], learned), len(docs), half))
     path = args.spread_out or SPREAD_FILE
-    path.write_text(json.dumps({"runs": len(docs),
+    write_text(path, json.dumps({"runs": len(docs),
                                 "commit": docs[0].get("context", {}).get("cbench_commit"),
                                 "counted": docs[0].get("context", {}).get("cbench_counted"),
                                 "families": family_spreads(docs)}, indent=1, sort_keys=True)
-                    + "\n")
+               + "\n")
     print(f"counted lens's A/A spreads written to {path}")
     return 0

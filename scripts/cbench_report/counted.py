@@ -30,6 +30,7 @@ from typing import Any
 
 from .builds import Runner
 from .load import UnusableInput, read_document
+from .files import write_text
 
 COUNTED_JSON = "counted.json"
 # The counted subset, at the smoke sizes, W = 1 and 2, one measured run each: every experiment's
@@ -141,7 +142,7 @@ def run_count(binary: str | Path, out_dir: Path, filter_regex: str, extra: Seque
     _drop_syscall_lines(out_dir)
     doc["context"]["cbench_counted"] = "callgrind, " + valgrind_version(run)
     path = out_dir / COUNTED_JSON
-    path.write_text(json.dumps(doc, indent=1) + "\n")
+    write_text(path, json.dumps(doc, indent=1) + "\n")
     return path
 
 

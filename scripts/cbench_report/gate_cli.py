@@ -10,6 +10,7 @@ from pathlib import Path
 from .builds import BENCH_BINARY
 from .cli_common import BASELINES, ROOT, _git_toplevel, _log, _threshold, _usage
 from .load import UnusableInput, load_run
+from .files import write_text
 
 
 def add_gate_parser(sub) -> None:
@@ -192,7 +193,7 @@ def cmd_gate(args: argparse.Namespace, extra: list[str]) -> int:
                                  threshold, args.alpha)
         manifests = [m for m in (screen_manifest, confirm_manifest) if m is not None]
         for side in pairs.SIDES:
-            (out / f"{side}.json").write_text(json.dumps(pairs.merged_side(manifests, side)) + "\n")
+            write_text(out / f"{side}.json", json.dumps(pairs.merged_side(manifests, side)) + "\n")
         _log(f"runs of each side merged into {out / 'A.json'} and {out / 'B.json'}")
     return count_cli.finish_gate(out, result, counted, stages, args.markdown)
 

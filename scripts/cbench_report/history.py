@@ -15,6 +15,7 @@ import numpy as np
 
 from .load import Run, UnusableInput
 from .names import parse_name
+from .files import make_folder, write_text
 
 ENTRY_FIELDS = ("commit", "date", "host_name", "benchmarks")
 
@@ -56,9 +57,9 @@ def entry_filename(entry: dict[str, Any]) -> str:
 
 def append_run(run: Run, directory: Path) -> Path:
     entry = history_entry(run)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory)
     path = directory / entry_filename(entry)
-    path.write_text(json.dumps(entry, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(entry, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from . import registry
 from .load import UnusableInput
 from .names import case_name, parse_name, with_param
+from .files import write_text
 
 MAX_MEASUREMENTS = 3  # a case and at most two measurements again
 
@@ -193,10 +194,9 @@ def merge_link_journals(run_dir: Path, links: list[str]) -> int:
                 cases.append([labelled(row, "link", link) for row in record
                               if isinstance(row, dict)])
     if header is not None:
-        out = run_dir / "results.journal.jsonl"
-        with out.open("w", encoding="utf-8", errors="surrogateescape") as f:
-            for record in [header, *cases]:
-                f.write(json.dumps(record) + "\n")
+        write_text(run_dir / "results.journal.jsonl",
+                   "".join(json.dumps(record) + "\n" for record in [header, *cases]),
+                   encoding="utf-8", errors="surrogateescape")
     return len(cases)
 
 
@@ -217,8 +217,6 @@ def write_assembled(journal: Path, out: Path) -> Assembled:
     """Assembles the journal and writes the JSON to ``out`` (through a temporary file, so that
     an interrupted write never leaves a half file)."""
     result = assemble(journal)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(result.document, indent=2) + "\n", encoding="utf-8",
-                   errors="surrogateescape")
-    tmp.replace(out)
+    write_text(out, json.dumps(result.document, indent=2) + "\n", encoding="utf-8",
+               errors="surrogateescape")
     return result

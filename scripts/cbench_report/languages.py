@@ -21,6 +21,7 @@ from .scaling import Point, best_points
 from .style import executor_rank
 from .tables import same_time
 from .text import ratio, seconds
+from .files import write_text
 
 HEADERS = ["model", "C++ best (W)", "Python best (W)", "Python / C++"]
 WARM_MODES = ("map", "as-completed")
@@ -136,7 +137,5 @@ def merge_peer(cpp_path: Path, peer_path: Path) -> int:
     cpp["benchmarks"] += peer["benchmarks"]
     for key, value in peer["context"].items():
         cpp["context"].setdefault(key, value)
-    tmp = cpp_path.with_name(cpp_path.name + ".tmp")
-    tmp.write_text(json.dumps(cpp, indent=1) + "\n")
-    tmp.replace(cpp_path)
+    write_text(cpp_path, json.dumps(cpp, indent=1) + "\n")
     return len(peer["benchmarks"])

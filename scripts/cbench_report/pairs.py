@@ -31,6 +31,7 @@ from typing import Any
 
 from .builds import Runner, bench_command
 from .load import UnusableInput, load_run, read_document
+from .files import write_text
 
 SIDES = ("A", "B")
 MANIFEST = "pairs.json"
@@ -119,9 +120,9 @@ def run_pairs(binaries: dict[str, str | Path], out_dir: Path, blocks: Sequence[s
 
     def write_manifest() -> None:
         # After every pair of runs, so that an interrupted gate keeps what it measured.
-        manifest.write_text(json.dumps({"seed": seed, "pairs": pairs, "blocks": list(blocks),
-                                        "binaries": {s: str(b) for s, b in binaries.items()},
-                                        "runs": entries}, indent=1) + "\n")
+        write_text(manifest, json.dumps({"seed": seed, "pairs": pairs, "blocks": list(blocks),
+                                         "binaries": {s: str(b) for s, b in binaries.items()},
+                                         "runs": entries}, indent=1) + "\n")
 
     def run_pair(entry: dict[str, Any], attempt: int, progress: str) -> None:
         i, block = entry["pair"], entry["block"]

@@ -57,15 +57,25 @@ def fake_binary(path: Path, *flags: str) -> Path:
     return path
 
 
-class FakeBenchTest(unittest.TestCase):
+class TempDirTest(unittest.TestCase):
+    """A temporary folder ``self.dir`` for each test, removed after it."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+
+class FakeBenchTest(TempDirTest):
     """A temporary folder ``self.dir``, and ``self.log`` where every fake_bench run appends its
     label and arguments (FAKE_BENCH_LOG). Valgrind is made absent (CBENCH_VALGRIND names no
     program), so a gate judges the fake binaries by time alone unless a test gives it
     fake_valgrind.py."""
 
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
+        super().setUp()
         self.log = self.dir / "runs.log"
         os.environ["FAKE_BENCH_LOG"] = str(self.log)
         os.environ["CBENCH_VALGRIND"] = str(self.dir / "no-valgrind-here")
@@ -73,4 +83,4 @@ class FakeBenchTest(unittest.TestCase):
     def tearDown(self):
         del os.environ["FAKE_BENCH_LOG"]
         os.environ.pop("CBENCH_VALGRIND", None)
-        self.tmp.cleanup()
+        super().tearDown()

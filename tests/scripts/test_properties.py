@@ -5,17 +5,21 @@ never another exception. The readers: Google Benchmark JSON (load_run), the jour
 spreads (read_spreads) and a case's name (parse_name). Skips without python3-hypothesis
 (scripts/setup installs it)."""
 import json
+import os
 import tempfile
 import unittest
 from pathlib import Path
 
+# Hypothesis keeps a cache in .hypothesis/ of the working folder; not in the source tree.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      str(Path(tempfile.gettempdir()) / "cbench-hypothesis"))
 try:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 except ImportError:  # pragma: no cover - scripts/setup installs it
     raise unittest.SkipTest("python3-hypothesis is not installed")
 
-import helpers  # noqa: F401  (puts scripts/ on the path)
+from helpers import TempDirTest  # (and scripts/ on the path)
 from cbench_report import count_gate, journal
 from cbench_report.history import load_history
 from cbench_report.load import UnusableInput, load_run
@@ -35,18 +39,11 @@ ROWS = st.dictionaries(st.sampled_from(ROW_FIELDS),
                        VALUES | st.sampled_from(["pbkdf2/executor:pool/mode:map/workers:2", 1.5,
                                                  "ns", "aggregate", "iteration", 3]),
                        max_size=len(ROW_FIELDS))
-SETTINGS = settings(max_examples=300, deadline=None,
+SETTINGS = settings(max_examples=300, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-class ReadersTakeAnyInput(unittest.TestCase):
-    def setUp(self):
-        self._dir = tempfile.TemporaryDirectory()
-        self.dir = Path(self._dir.name)
-
-    def tearDown(self):
-        self._dir.cleanup()
-
+class ReadersTakeAnyInput(TempDirTest):
     def write(self, name: str, data: bytes | str) -> Path:
         path = self.dir / name
         path.write_bytes(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
