@@ -1,11 +1,9 @@
 """The regression gate on seeded synthetic runs (fixtures baseline.json, rerun.json: the same
 run twice with 1% noise, 5 repetitions; three_reps.json: 3 repetitions)."""
 import json
-import tempfile
 import unittest
-from pathlib import Path
 
-from helpers import FIXTURES, run_cli, run_cli_many, write_json
+from helpers import FIXTURES, TempDirTest, run_cli, run_cli_many, write_json
 from synth import slowed
 
 from cbench_report import compare
@@ -19,14 +17,7 @@ def doc(path):
     return json.loads(path.read_text())
 
 
-class GateTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class GateTest(TempDirTest):
     def test_rerun_with_small_noise_is_not_flagged(self):
         result = compare.compare_runs(load_run(BASE), load_run(RERUN))
         self.assertEqual(len(result.comparisons), 16)

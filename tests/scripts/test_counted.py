@@ -8,7 +8,7 @@ import subprocess
 import unittest
 from pathlib import Path
 
-from helpers import HERE, FakeBenchTest, fake_binary, run_cli
+from helpers import HERE, FakeBenchTest, TempDirTest, fake_binary, run_cli
 
 from cbench_report import count_gate, counted
 from cbench_report.gate import REGRESSION, IMPROVEMENT
@@ -77,16 +77,7 @@ class JudgeTest(unittest.TestCase):
         self.assertIn("expected", result.verdicts[0].describe())
 
 
-class ReadTest(unittest.TestCase):
-    def setUp(self):
-        import tempfile
-
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class ReadTest(TempDirTest):
     def dump(self, name, pid, label, total, functions=()):
         body = "".join(f"fn={f}\n0 {c}\ncfn=callee\ncalls=1 0\n0 999\n\n" for f, c in functions)
         desc = f"Client Request: {label}" if label else "Program termination"

@@ -7,7 +7,7 @@ import unittest
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from helpers import FIXTURES, run_cli, write_json
+from helpers import FIXTURES, TempDirTest, run_cli, write_json
 from synth import slowed
 
 from cbench_report.history import change_points
@@ -16,14 +16,10 @@ RUN = FIXTURES / "run" / "results.json"
 NAME = "pbkdf2/executor:pool/mode:map/workers:2"
 
 
-class HistoryTest(unittest.TestCase):
+class HistoryTest(TempDirTest):
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
+        super().setUp()
         self.history = self.dir / "history"
-
-    def tearDown(self):
-        self.tmp.cleanup()
 
     def append(self, path):
         result = run_cli("history", path, "--dir", self.history)
