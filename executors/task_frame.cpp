@@ -14,11 +14,6 @@
 namespace cbench::task_frame {
 namespace {
 
-// How far room() reserves ahead of the bytes received for a frame whose length has arrived: the
-// whole of any frame up to this (one allocation, no copy as it arrives), a larger one grown as
-// its bytes come.
-constexpr std::uint64_t kReserveAhead = std::uint64_t{64} << 20;
-
 // Fills in the u64 length prefix a Writer left as zero.
 std::string with_length(std::string frame, std::size_t trailing_bytes = 0) {
   const std::uint64_t payload = frame.size() - sizeof(std::uint64_t) + trailing_bytes;
@@ -152,10 +147,8 @@ std::span<char> FrameBuffer::room(std::size_t chunk) {
   if (buffered() >= sizeof(std::uint64_t)) {
     std::uint64_t size;
     std::memcpy(&size, data_.get() + begin_, sizeof size);
-    // Room for the rest of the frame, but never more ahead of the bytes than kReserveAhead: a
-    // broken sender's length does not cost its size in memory before its bytes arrive.
     want = std::max<std::size_t>(
-        want, std::min<std::uint64_t>(sizeof size + size - buffered(), kReserveAhead));
+        want, std::min<std::uint64_t>(sizeof size + size - buffered(), reserve_ahead_));
   }
   if (capacity_ - end_ < want && begin_ > 0) {
     std::memmove(data_.get(), data_.get() + begin_, buffered());

@@ -60,9 +60,17 @@ std::string run_task_payload(std::string_view payload, double& cpu_clock);
 // read may bring many frames, or part of one.
 class FrameBuffer {
  public:
+  // How far room() reserves ahead of the bytes received for a frame whose length has arrived:
+  // the whole of any frame up to this (one allocation, no copy as it arrives), a larger one grown
+  // as its bytes come, so that a broken sender's length does not cost its size in memory.
+  static constexpr std::uint64_t kReserveAhead = std::uint64_t{64} << 20;
+
+  FrameBuffer() = default;
+  explicit FrameBuffer(std::uint64_t reserve_ahead) : reserve_ahead_(reserve_ahead) {}
+
   // Where the next bytes received go: at least `chunk` bytes, and room for the rest of a frame
-  // whose length has arrived, up to 64 MiB ahead of its bytes (call it after next() found no
-  // whole frame, which checked that length).
+  // whose length has arrived, up to reserve_ahead bytes ahead of its bytes (call it after next()
+  // found no whole frame, which checked that length).
   std::span<char> room(std::size_t chunk);
   void received(std::size_t n) { end_ += n; }
   // The next whole frame's payload (without its length prefix), or nothing until it has all
@@ -76,6 +84,7 @@ class FrameBuffer {
  private:
   std::unique_ptr<char[]> data_;
   std::size_t capacity_ = 0, begin_ = 0, end_ = 0;
+  std::uint64_t reserve_ahead_ = kReserveAhead;
 };
 
 std::int64_t monotonic_ns();

@@ -21,21 +21,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path& folder() {
-  static const fs::path dir = [] {
+// A folder of its own for one input, removed when the input is done, however it ends.
+class Folder {
+ public:
+  Folder() {
     std::string pattern = (fs::temp_directory_path() / "cbench-fuzz-corpus-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) fuzz::broken("cannot make a temporary folder");
-    return fs::path(pattern);
-  }();
-  return dir;
-}
-
-struct RemoveAtExit {
-  ~RemoveAtExit() {
-    std::error_code ignored;
-    fs::remove_all(folder(), ignored);
+    path_ = pattern;
   }
-} remove_at_exit;
+  ~Folder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  Folder(const Folder&) = delete;
+  Folder& operator=(const Folder&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
 
 void write(const fs::path& path, std::string_view bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -48,9 +52,8 @@ CBENCH_FUZZ_TARGET {
   std::vector<std::string_view> parts;
   fuzz::for_each_part(fuzz::bytes(data, size), '\0',
                       [&](std::string_view part) { parts.push_back(part); });
-  const fs::path dir = folder();
-  fs::remove_all(dir / "books");
-  fs::remove_all(dir / "stop-words");
+  const Folder folder;
+  const fs::path& dir = folder.path();
   fs::create_directories(dir / "books");
   fs::create_directories(dir / "stop-words");
   if (parts.size() > 1 || !parts[0].empty()) write(dir / "stop-words" / "english.txt", parts[0]);
