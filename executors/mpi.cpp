@@ -165,8 +165,15 @@ class ExecutorImpl final : public MpiExecutor {
     std::string reply;
     for (std::size_t e = 0; replies < sent; e = (e + 1) % ranks_.size()) {
       if (!busy[e]) continue;
-      MPI_Status status{};
-      check(MPI_Probe(ranks_[e], reply_tag, comm_, &status), "MPI_Probe");
+      // Not MPI_Probe: Open MPI may never report a spawned engine's death to a blocking probe.
+      const std::optional<MPI_Status> arrived =
+          probe_until(ranks_[e], reply_tag, [&] { return engine_gone(e); });
+      if (!arrived) {
+        mark_dead(e);
+        throw std::runtime_error("mpi floor: engine " + std::to_string(e) + " (pid " +
+                                 std::to_string(pids_[e]) + ") died during the round trips");
+      }
+      MPI_Status status = *arrived;
       int size = 0;
       check(MPI_Get_count(&status, MPI_BYTE, &size), "MPI_Get_count");
       reply.resize(static_cast<std::size_t>(size));
@@ -192,11 +199,29 @@ class ExecutorImpl final : public MpiExecutor {
   void shutdown() {
     Session& s = session();
     if (!spawned_ || s.finalized) return;
-    spawned_ = false;
     s.live.erase(this);
     for (std::size_t e = 0; e < ranks_.size(); ++e) {
-      if (alive(e)) MPI_Send(nullptr, 0, MPI_BYTE, ranks_[e], kTagStop, comm_);
+      if (!alive(e)) continue;
+      // Not MPI_Send: to an engine that died unseen (say, in the floor's round trips), it would
+      // wait for ever.
+      MPI_Request request = MPI_REQUEST_NULL;
+      if (MPI_Isend(nullptr, 0, MPI_BYTE, ranks_[e], kTagStop, comm_, &request) != MPI_SUCCESS) {
+        mark_dead(e);
+        continue;
+      }
+      const bool sent = wait_or_gone(
+          [&] {
+            int done = 0;
+            return MPI_Test(&request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS || done != 0;
+          },
+          [&] { return engine_gone(e); });
+      if (!sent) {
+        mark_dead(e);
+        MPI_Cancel(&request);
+        MPI_Request_free(&request);
+      }
     }
+    spawned_ = false;  // after the stops: engine_gone() tells a spawned engine by its pid
     // A disconnect waits for every peer; with one gone it would wait for ever.
     if (!any_dead()) MPI_Comm_disconnect(&comm_);
   }
@@ -250,21 +275,9 @@ class ExecutorImpl final : public MpiExecutor {
     // controller waiting for ever: a spawned one, on this host, is seen by its process id, one
     // of mpirun's, maybe on another host, by the end of its watch connection. (Under mpirun
     // without recovery enabled, mpirun ends the whole job first.)
-    std::optional<MPI_Status> arrived;
     std::optional<std::size_t> died;
-    auto last_check = std::chrono::steady_clock::now();
-    wait_until([&] {
-      int found = 0;
-      MPI_Status status{};
-      check(MPI_Iprobe(MPI_ANY_SOURCE, kTagResult, comm_, &found, &status), "MPI_Iprobe");
-      if (found) {
-        arrived = status;
-        return true;
-      }
-      if (std::chrono::steady_clock::now() - last_check > std::chrono::milliseconds(100)) {
-        last_check = std::chrono::steady_clock::now();
-        died = dead_engine();
-      }
+    const std::optional<MPI_Status> arrived = probe_until(MPI_ANY_SOURCE, kTagResult, [&] {
+      died = dead_engine();
       return died.has_value();
     });
     if (!arrived) return {*died, engine_died(*died)};
@@ -303,10 +316,49 @@ class ExecutorImpl final : public MpiExecutor {
   // An engine holding a task whose process is gone.
   std::optional<std::size_t> dead_engine() const {
     for (std::size_t e = 0; e < holding_.size(); ++e) {
-      if (!holding_[e] || dead_[e]) continue;
-      if (spawned_ ? ::kill(pids_[e], 0) != 0 && errno == ESRCH : watch_said_ended(e)) return e;
+      if (holding_[e] && engine_gone(e)) return e;
     }
     return std::nullopt;
+  }
+
+  // Whether an engine not yet known dead has ended: a spawned one by its process id, one of
+  // mpirun's by the end of its watch connection.
+  bool engine_gone(std::size_t e) const {
+    if (dead_[e]) return false;
+    return spawned_ ? ::kill(pids_[e], 0) != 0 && errno == ESRCH : watch_said_ended(e);
+  }
+
+  // Waits as collect() does until `ready()`; every 100 ms asks `gone()` whether an engine it
+  // waits on has died, and gives up (false) when it says so.
+  template <typename Ready, typename Gone>
+  static bool wait_or_gone(Ready&& ready, Gone&& gone) {
+    bool given_up = false;
+    auto last_check = std::chrono::steady_clock::now();
+    wait_until([&] {
+      if (ready()) return true;
+      if (std::chrono::steady_clock::now() - last_check > std::chrono::milliseconds(100)) {
+        last_check = std::chrono::steady_clock::now();
+        given_up = gone();
+      }
+      return given_up;
+    });
+    return !given_up;
+  }
+
+  // A message from `source` with `tag`, or nothing when `gone()` said an engine died first.
+  template <typename Gone>
+  std::optional<MPI_Status> probe_until(int source, int tag, Gone&& gone) {
+    std::optional<MPI_Status> arrived;
+    wait_or_gone(
+        [&] {
+          int found = 0;
+          MPI_Status status{};
+          check(MPI_Iprobe(source, tag, comm_, &found, &status), "MPI_Iprobe");
+          if (found) arrived = status;
+          return found != 0;
+        },
+        gone);
+    return arrived;
   }
 
   // Whether the watch thread saw the connection of one of mpirun's engines end.
@@ -325,9 +377,13 @@ class ExecutorImpl final : public MpiExecutor {
     s.held[static_cast<std::size_t>(ranks_[engine] - 1)] = task;
   }
 
-  TaskResult engine_died(std::size_t engine) {
+  void mark_dead(std::size_t engine) {
     dead_[engine] = true;
     if (!spawned_) session().world_dead[static_cast<std::size_t>(ranks_[engine] - 1)] = true;
+  }
+
+  TaskResult engine_died(std::size_t engine) {
+    mark_dead(engine);
     TaskResult result;
     result.index = *holding_[engine];
     result.worker = static_cast<int>(engine);

@@ -188,6 +188,18 @@ TEST(Mpi, TheNativeFloorRunsEveryTaskOnItsEngines) {
   EXPECT_EQ(wrong.wrong, 3u);
 }
 
+TEST(Mpi, TheNativeFloorNamesAnEngineThatDiesInsteadOfWaiting) {
+  if (mpi::world_engines() > 0) GTEST_SKIP() << "under mpirun, a rank that dies ends the whole job";
+  auto floor = find_executor("mpi")->native_floor(2);
+  try {
+    floor->run(4, {&task_kind("test-mpi-die"), "x", ""});
+    ADD_FAILURE() << "the round trips ended although an engine died";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("died during the round trips"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Mpi, SpawnedEnginesAreGoneWhenTheExecutorIs) {
   if (mpi::world_engines() > 0) GTEST_SKIP() << "mpirun's engines live as long as the run";
   std::vector<pid_t> pids;
