@@ -75,13 +75,8 @@ void JournalingJsonReporter::append_raw(const std::string& text) {
     if (n < 0) {
       const int error = errno;
       if (before >= 0) (void)::ftruncate(fd_, before);
-      if (!results_.empty()) ::unlink(results_.c_str());  // a JSON cut off is not a result
-      std::fprintf(stderr,
-                   "cbench_bench: error: cannot write the journal %s: %s; it holds every case "
-                   "finished before this one (--cbench_resume runs the rest)\n",
-                   path_.c_str(), std::strerror(error));
-      std::fflush(stderr);
-      std::_Exit(1);
+      stop_unwritten("the journal " + path_ + ": " + std::strerror(error) +
+                     "; it holds every case finished before this one");
     }
     done += static_cast<std::size_t>(n);
   }
@@ -95,15 +90,18 @@ std::string JournalingJsonReporter::written_by(const std::function<void()>& repo
   SetOutputStream(file);
   *file << text.str() << std::flush;
   if (!*file) {
-    if (!results_.empty()) ::unlink(results_.c_str());
-    std::fprintf(stderr,
-                 "cbench_bench: error: cannot write the results %s (the disk may be full); the "
-                 "journal %s holds every case finished (--cbench_resume runs the rest)\n",
-                 results_.c_str(), path_.c_str());
-    std::fflush(stderr);
-    std::_Exit(1);
+    stop_unwritten("the results " + results_.string() + " (the disk may be full); the journal " +
+                   path_ + " holds every case finished");
   }
   return text.str();
+}
+
+void JournalingJsonReporter::stop_unwritten(const std::string& what) {
+  if (!results_.empty()) ::unlink(results_.c_str());  // a JSON cut off is not a result
+  std::fprintf(stderr, "cbench_bench: error: cannot write %s (--cbench_resume runs the rest)\n",
+               what.c_str());
+  std::fflush(stderr);
+  std::_Exit(1);
 }
 
 bool JournalingJsonReporter::ReportContext(const Context& context) {

@@ -48,6 +48,9 @@ class JournalingJsonReporter final : public benchmark::JSONReporter {
   std::string written_by(const std::function<void()>& report);
   void append(const std::string& line);
   void append_raw(const std::string& text);
+  // A write that failed (a full disk): removes the cut --benchmark_out file, says what could not
+  // be written, and ends the process with status 1; the journal keeps what was measured.
+  [[noreturn]] void stop_unwritten(const std::string& what);
 
   int fd_ = -1;
   int cases_ = 0;
