@@ -144,7 +144,6 @@ struct TraceTask {
 void record_trace(const std::string& case_name, std::vector<TraceTask> tasks);
 void write_trace(const std::filesystem::path& path);
 
-// /proc/stat: CPU time stolen by the hypervisor, as a share of all CPU time between two reads.
 // The host's CPU clock ticks (/proc/stat): stolen, all, and busy (user, nice, system and stolen:
 // the work of processes and of the hypervisor; interrupts left out, since a case's own network
 // and disk work is counted there and not in its processes' times).
@@ -152,6 +151,7 @@ struct CpuTimes {
   unsigned long long steal = 0, total = 0, busy = 0;
 };
 CpuTimes read_cpu_times();
+// CPU time stolen by the hypervisor, as a share of all CPU time between two reads.
 double steal_fraction(const CpuTimes& before, const CpuTimes& after);
 
 // Proportional set size of a process, from /proc/PID/smaps_rollup (resident size would count a

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .gate import REGRESSION, IMPROVEMENT, Family, families
-from .load import UnusableInput
+from .load import UnusableInput, is_number
 
 # A verdict needs a change beyond the threshold and beyond SPREAD_MARGIN times the family's
 # A/A spread (the largest change between any two of the counted runs of one binary that
@@ -71,9 +71,7 @@ def read_spreads(path: Path = SPREAD_FILE) -> Spreads:
         raise UnusableInput(f"{path}: cannot read the counted lens's spreads ({error})") from None
     families = doc.get("families") if isinstance(doc, dict) else None
     if not isinstance(families, dict) or not all(
-            isinstance(by_family, dict) and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                for v in by_family.values())
+            isinstance(by_family, dict) and all(is_number(v) for v in by_family.values())
             for by_family in families.values()):
         raise UnusableInput(f"{path}: not the counted lens's spreads (expected \"families\": "
                             f"metric -> family -> a number)")

@@ -130,7 +130,7 @@ def parse_row(raw: Any, index: int, path: str | Path) -> Row:
         raise UnusableInput(f"{where}: no \"name\" string")
     for time_field in ("real_time", "cpu_time"):
         value = raw.get(time_field, 0.0 if time_field == "cpu_time" else None)
-        if not _is_number(value):
+        if not is_number(value):
             raise UnusableInput(f"{where} ({name}): no \"{time_field}\" number")
     unit = raw.get("time_unit")
     if unit not in SECONDS_PER_UNIT:
@@ -149,7 +149,7 @@ def parse_row(raw: Any, index: int, path: str | Path) -> Row:
     error = None
     if raw.get("error_occurred") or raw.get("skipped"):
         error = str(raw.get("error_message") or raw.get("skip_message") or "failed")
-    counters = {k: float(v) for k, v in raw.items() if k not in GB_FIELDS and _is_number(v)}
+    counters = {k: float(v) for k, v in raw.items() if k not in GB_FIELDS and is_number(v)}
     return Row(
         name=parse_name(name, aggregate),
         run_type="aggregate" if aggregate else "iteration",
@@ -221,5 +221,6 @@ def _without_aggregate(name: Name) -> Name:
     return Name(name.key, name.family, name.params, None)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A JSON number that is finite (not a bool, not NaN or infinite)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
