@@ -3,60 +3,28 @@
 // then a book's name and its text, again and again, written as a corpus folder. Any folder gives
 // a corpus or std::runtime_error naming what is wrong; a book's bytes give its most common word,
 // or unicode::InvalidUtf8, or std::invalid_argument for a text of white space only.
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "fixtures/corpus.hpp"
 #include "fuzz/fuzz.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "workloads/unicode.hpp"
 #include "workloads/word_count.hpp"
 
 using namespace cbench;
 namespace fs = std::filesystem;
 
-namespace {
-
-// A folder of its own for one input, removed when the input is done, however it ends.
-class Folder {
- public:
-  Folder() {
-    std::string pattern = (fs::temp_directory_path() / "cbench-fuzz-corpus-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) fuzz::broken("cannot make a temporary folder");
-    path_ = pattern;
-  }
-  ~Folder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  Folder(const Folder&) = delete;
-  Folder& operator=(const Folder&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write(const fs::path& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-}  // namespace
-
 CBENCH_FUZZ_TARGET {
   std::vector<std::string_view> parts;
   fuzz::for_each_part(fuzz::bytes(data, size), '\0',
                       [&](std::string_view part) { parts.push_back(part); });
-  const Folder folder;
+  const testing::TempDir folder;  // one of its own for each input, removed however it ends
   const fs::path& dir = folder.path();
   fs::create_directories(dir / "books");
-  fs::create_directories(dir / "stop-words");
-  if (parts.size() > 1 || !parts[0].empty()) write(dir / "stop-words" / "english.txt", parts[0]);
+  if (parts.size() > 1 || !parts[0].empty()) folder.write("stop-words/english.txt", parts[0]);
   for (std::size_t i = 1; i + 1 < parts.size(); i += 2) {
     const std::string_view name = parts[i];
     // A name the folder can hold as one file: not empty, no "/", no NUL, not "." or "..".
@@ -64,7 +32,7 @@ CBENCH_FUZZ_TARGET {
         name == "." || name == "..") {
       continue;
     }
-    write(dir / "books" / (std::string(name) + ".txt"), parts[i + 1]);
+    folder.write(fs::path("books") / (std::string(name) + ".txt"), parts[i + 1]);
   }
   try {
     const Corpus corpus = load_corpus_from(dir);

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace cbench::testing {
 
 // The interpreter the oracles run on, or nullopt when the build found none (tests then skip).
@@ -21,21 +23,6 @@ std::string run_oracle(std::string_view script, const std::vector<std::string>& 
 // The real corpus (CBENCH_FIXTURES, set by scripts/test when the shared fixtures exist), or
 // nullopt.
 std::optional<std::filesystem::path> real_fixtures();
-
-// A fresh empty directory under the system temporary directory, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  // Writes bytes to path()/relative (creating folders) and returns the full path.
-  std::filesystem::path write(const std::filesystem::path& relative, std::string_view bytes) const;
-
- private:
-  std::filesystem::path path_;
-};
 
 struct CommandResult {
   int exit_code = -1;  // the exit status, or 128 + signal
