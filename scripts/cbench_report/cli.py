@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_journal_parsers(sub) -> None:
-    """Reading runs and their journals: load, assemble, remeasure, merge-links, merge-peer."""
+    """Reading runs and their journals: load, assemble, remeasure, merge-links, merge-peer,
+    failures."""
     p = sub.add_parser("load", help="read and validate runs, list their benchmarks",
                        description="Reads and validates Google Benchmark JSON runs and lists each "
                                    "benchmark (our name, repetitions, median). Exit 2 with one "
@@ -117,6 +118,15 @@ def _add_journal_parsers(sub) -> None:
     p.add_argument("run", type=Path, metavar="RUN.json")
     p.add_argument("peer", type=Path, metavar="PEER.json")
     p.set_defaults(handler=cmd_merge_peer)
+
+    p = sub.add_parser("failures", help="the cases of a run that failed",
+                       description="Prints each case of the run that failed (its check against "
+                                   "the sequential reference, or an error), one a line, and how "
+                                   "many cases the run holds; exit 1 when one did. A nested "
+                                   "row's deadlock shown on purpose, or its \"not supported\", "
+                                   "is a result, not a failure (docs/executors.md).")
+    p.add_argument("run", type=Path, metavar="RUN.json")
+    p.set_defaults(handler=cmd_failures)
 
 
 def _add_report_parsers(sub) -> None:
@@ -201,6 +211,18 @@ def cmd_assemble(args: argparse.Namespace, extra: Sequence[str]) -> int:
     cut = f"; {result.cut_lines} cut-off line(s) left out" if result.cut_lines else ""
     print(f"{result.finished} of {result.cases} cases in {out}{cut}")
     return 0
+
+
+def cmd_failures(args: argparse.Namespace, _: Sequence[str]) -> int:
+    from .nested import is_expected_outcome
+
+    run = load_run(args.run)
+    failed = [f"{key}: {error}" for key, b in run.benchmarks.items() for error in b.errors
+              if not is_expected_outcome(error)]
+    for line in failed:
+        print(line)
+    print(f"{len(failed)} of {len(run.benchmarks)} cases failed")
+    return 1 if failed else 0
 
 
 def cmd_remeasure(args: argparse.Namespace, _: Sequence[str]) -> int:
