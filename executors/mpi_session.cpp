@@ -48,7 +48,7 @@ std::string receive(MPI_Comm comm, const MPI_Status& status) {
   return bytes;
 }
 
-void send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
+MPI_Request start_send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
   if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
     throw std::runtime_error("mpi: a message of " + std::to_string(bytes.size()) +
                              " bytes is more than one MPI send carries");
@@ -57,7 +57,30 @@ void send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
   check(
       MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, tag, comm, &request),
       "MPI_Isend");
+  return request;
+}
+
+void send(MPI_Comm comm, int rank, int tag, std::string_view bytes) {
+  MPI_Request request = start_send(comm, rank, tag, bytes);
   complete(request);
+}
+
+Deadline::Deadline(std::chrono::seconds limit, std::string message)
+    : thread_([this, limit, message = std::move(message)] {
+        std::unique_lock lock(mutex_);
+        if (done_or_late_.wait_for(lock, limit, [&] { return done_; })) return;
+        std::fprintf(stderr, "%s\n", message.c_str());
+        std::fflush(stderr);
+        std::_Exit(1);
+      }) {}
+
+Deadline::~Deadline() {
+  {
+    const std::lock_guard lock(mutex_);
+    done_ = true;
+  }
+  done_or_late_.notify_one();
+  thread_.join();
 }
 
 // An engine's first message: its process id.

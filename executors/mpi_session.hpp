@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -122,11 +123,30 @@ MPI_Status wait_for(MPI_Comm comm, int source, int tag);
 // Waits for a non-blocking send or receive.
 void complete(MPI_Request& request);
 std::string receive(MPI_Comm comm, const MPI_Status& status);
+// A non-blocking send begun (a message over INT_MAX bytes is std::runtime_error); and one
+// waited for.
+MPI_Request start_send(MPI_Comm comm, int rank, int tag, std::string_view bytes);
 void send(MPI_Comm comm, int rank, int tag, std::string_view bytes);
 // An engine's first message: its process id.
 pid_t receive_hello(MPI_Comm comm, int rank);
 // A frame without its length prefix (an MPI message has its own length).
 std::string without_length(std::string frame);
+
+// Ends the process, with `message` on standard error and exit status 1, unless it is destroyed
+// within `limit`: for an MPI call that may never return and cannot be cancelled.
+class Deadline {
+ public:
+  Deadline(std::chrono::seconds limit, std::string message);
+  ~Deadline();
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_or_late_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 // MPI_Init_thread once in this process, with errors returned rather than fatal.
 void initialize();

@@ -3,9 +3,9 @@
 // when the engine dies, however it dies, and a thread of the controller's that waits on these
 // connections sees the end of the stream at once and names, on standard error, the task the
 // engine held. It must be at once: mpirun ends the whole job when a rank dies, the controller
-// included, a moment later. (With recovery enabled, orte_enable_recovery, the controller
-// outlives it: the task then also fails, named, as a spawned engine's does.)
-// The controller knows which task each engine holds, so a result needs no lookup by index, and an
+// included, a moment later; so mpirun's SIGTERM waits for the line (below). (With recovery
+// enabled, orte_enable_recovery, the controller outlives it: the task then also fails, named, as
+// a spawned engine's does.)
 #include "executors/mpi_watch.hpp"
 
 #include <arpa/inet.h>
@@ -14,12 +14,18 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <random>
 
 namespace cbench::mpi::detail {
@@ -184,10 +190,122 @@ void start_watch(Session& s) {
   }
 }
 
+// --- mpirun's SIGTERM waits for the watch's line ---
+// When an engine dies, mpirun ends the job: it sends every other rank SIGTERM and, a second later
+// (odls_base_sigkill_timeout), SIGKILL. Nothing orders that SIGTERM after the watch thread's line,
+// and its default action would end the controller before the line is written. So while the watch
+// runs, a SIGTERM first waits, for at most kTermLongest, until every watch connection that has
+// ended is said; with none ended, it waits kTermNoDeath for one (the FIN of an engine on another
+// host may come after mpirun's word), then the controller dies of SIGTERM as before. The handler
+// makes only async-signal-safe calls (poll, nanosleep, sigaction, raise) and reads atomics.
+namespace {
+
+constexpr int kTermStepMs = 5, kTermNoDeathMs = 400, kTermLongestMs = 800;
+
+struct TermWatch {
+  std::vector<int> fds;                       // the watch connections, as start_watcher found them
+  std::unique_ptr<std::atomic<bool>[]> said;  // each one's death written on standard error
+  // The thread inside set_held (it holds held_mutex, which the watch thread needs to say a
+  // death); a SIGTERM that lands on it is deferred to the end of set_held.
+  std::atomic<pthread_t> holder{};
+  std::atomic<bool> deferred{false};
+  struct sigaction previous {};
+};
+TermWatch g_term;
+std::atomic<bool> g_term_armed{false};
+
+// Until every ended watch connection is said (see above).
+void wait_until_deaths_said() {
+  std::size_t said_before = 0;
+  for (std::size_t e = 0; e < g_term.fds.size(); ++e) said_before += g_term.said[e].load();
+  for (int waited = 0; waited < kTermLongestMs; waited += kTermStepMs) {
+    bool unsaid = false;
+    std::size_t said = 0;
+    for (std::size_t e = 0; e < g_term.fds.size(); ++e) {
+      if (g_term.said[e].load()) {
+        ++said;
+      } else if (g_term.fds[e] >= 0) {
+        pollfd p{g_term.fds[e], POLLIN, 0};
+        unsaid = unsaid || ::poll(&p, 1, 0) == 1;  // an engine never writes after its hello
+      }
+    }
+    if (!unsaid && (said > said_before || waited >= kTermNoDeathMs)) return;
+    const timespec step{0, kTermStepMs * 1'000'000L};
+    ::nanosleep(&step, nullptr);
+  }
+}
+
+// SIGTERM's default action: at once where it is not blocked, else when it is unblocked (in the
+// handler, on return).
+void raise_default_sigterm() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGTERM, &dfl, nullptr);
+  ::raise(SIGTERM);
+}
+
+void on_sigterm(int) {
+  if (g_term.holder.load() == ::pthread_self()) {
+    const int saved = errno;
+    g_term.deferred.store(true);
+    errno = saved;
+    return;
+  }
+  wait_until_deaths_said();
+  raise_default_sigterm();
+}
+
+void arm_sigterm(const Session& s) {
+  g_term.fds = s.watch_fds;
+  g_term.said = std::make_unique<std::atomic<bool>[]>(s.watch_fds.size());
+  struct sigaction wait_first {};
+  wait_first.sa_handler = on_sigterm;
+  sigemptyset(&wait_first.sa_mask);
+  wait_first.sa_flags = SA_RESTART;
+  if (::sigaction(SIGTERM, &wait_first, &g_term.previous) == 0) g_term_armed.store(true);
+}
+
+void disarm_sigterm() {
+  if (g_term_armed.exchange(false)) ::sigaction(SIGTERM, &g_term.previous, nullptr);
+}
+
+// A line on standard error with one write, no stdio lock and no allocation: the thread that
+// holds stderr's lock may be the one a SIGTERM handler stopped.
+void say(const char* line, int length) {
+  if (length <= 0) return;
+  const auto n = static_cast<std::size_t>(std::min(length, 1023));
+  for (std::size_t at = 0; at < n;) {
+    const ssize_t w = ::write(STDERR_FILENO, line + at, n - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    at += static_cast<std::size_t>(w);
+  }
+}
+
+}  // namespace
+
+void set_held(Session& s, std::size_t at, std::string_view task) {
+  g_term.holder.store(::pthread_self());
+  {
+    const std::lock_guard lock(s.held_mutex);
+    s.held[at] = task;
+  }
+  g_term.holder.store(pthread_t{});
+  if (g_term.deferred.exchange(false)) {
+    wait_until_deaths_said();
+    raise_default_sigterm();
+  }
+}
+
 // The watch thread: waits on every watch connection and on the pipe that stops it; makes no MPI
 // call. An engine's connection that ends is its death, said at once (mpirun may end this
 // process a moment later), and marked for the controller's main thread.
 void watch_engines(Session& s, int stop) {
+  // SIGTERM is for the other threads: its handler waits for this one.
+  ::sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &term, nullptr);
   for (;;) {
     std::vector<pollfd> fds{{stop, POLLIN, 0}};
     std::vector<std::size_t> ranks;
@@ -205,21 +323,24 @@ void watch_engines(Session& s, int stop) {
     for (std::size_t i = 1; i < fds.size(); ++i) {
       const std::size_t e = ranks[i - 1];
       if (fds[i].revents == 0 || !watch_ended(fds[i].fd)) continue;
-      std::string task;
+      char task[512] = "";
       {
         const std::lock_guard lock(s.held_mutex);
-        task = s.held[e];
+        std::snprintf(task, sizeof task, "%s", s.held[e].c_str());
       }
       s.ended[e].store(true);
       // The same words as the task's error, engines numbered as the executor numbers them.
-      if (task.empty()) {
-        std::fprintf(stderr, "cbench: mpi: engine %zu (pid %d) died, holding no task\n", e,
-                     static_cast<int>(s.world_pids[e]));
-      } else {
-        std::fprintf(stderr, "cbench: mpi: %s: engine %zu (pid %d) died while running it\n",
-                     task.c_str(), e, static_cast<int>(s.world_pids[e]));
-      }
-      std::fflush(stderr);
+      char line[1024];
+      const int pid = static_cast<int>(s.world_pids[e]);
+      const int length =
+          task[0] == '\0'
+              ? std::snprintf(line, sizeof line,
+                              "cbench: mpi: engine %zu (pid %d) died, holding no task\n", e, pid)
+              : std::snprintf(line, sizeof line,
+                              "cbench: mpi: %s: engine %zu (pid %d) died while running it\n", task,
+                              e, pid);
+      say(line, length);
+      if (g_term.said) g_term.said[e].store(true);
     }
   }
 }
@@ -231,11 +352,13 @@ void start_watcher(Session& s) {
   int pipe_fds[2];
   if (engines == 0 || ::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
   s.stop_watcher = pipe_fds[1];
+  arm_sigterm(s);
   s.watcher = std::thread(watch_engines, std::ref(s), pipe_fds[0]);
 }
 
 void stop_watcher(Session& s) {
   if (!s.watcher.joinable()) return;
+  disarm_sigterm();
   const char byte = 0;
   if (::write(s.stop_watcher, &byte, 1) == 1)
     s.watcher.join();

@@ -27,7 +27,10 @@ bool connect_watch(const WatchOffer& offer, int rank);
 // The controller's side, once, after the hellos: offers the watch to every engine of mpirun's
 // and takes each one's connection.
 void start_watch(Session& s);
-// The thread that waits on the watch connections and names a dead engine's task; and its end.
+// Sets the task rank at+1 holds ("" for none), which the watch thread names if it dies.
+void set_held(Session& s, std::size_t at, std::string_view task);
+// The thread that waits on the watch connections and names a dead engine's task, with mpirun's
+// SIGTERM held back until it has; and its end.
 void start_watcher(Session& s);
 void stop_watcher(Session& s);
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "executors/mpi.hpp"
+#include "executors/mpi_session.hpp"
 #include "experiments/experiment.hpp"
 #include "fixtures/corpus.hpp"
 
@@ -171,6 +172,43 @@ TEST(Mpi, AnEngineThatDiesFailsItsTaskByNameAndTheRunEnds) {
   auto executor = mpi::make_executor(2);
   EXPECT_EQ(values_of(map(*executor, tasks_of("test-mpi-throw", {"p", "q"}))),
             (std::vector<Bytes>{"counted p", "counted q"}));
+}
+
+TEST(Mpi, ALargeTaskForAnEngineThatDiedIdleFailsInsteadOfWaiting) {
+  if (mpi::world_engines() > 0) GTEST_SKIP() << "under mpirun, a rank that dies ends the whole job";
+  auto executor = mpi::make_executor(1);
+  ASSERT_EQ(values_of(map(*executor, tasks_of("test-mpi-throw", {"x"}))),
+            std::vector<Bytes>{"counted x"});
+  const std::vector<pid_t> pids = executor->worker_pids();
+  ASSERT_EQ(pids.size(), 1u);
+  ASSERT_EQ(::kill(pids[0], SIGKILL), 0);  // ours: the engine this executor spawned
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = ::kill(pids[0], 0) != 0 && errno == ESRCH;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(gone) << "engine " << pids[0] << " still there 10 s after SIGKILL";
+  // 4 MiB: far above Open MPI's eager limits, so the send waits for a receiver that is gone.
+  std::vector<Task> tasks{{&task_kind("test-mpi-throw"), "book large",
+                           std::make_shared<const Bytes>(std::string(4 << 20, 'a'))}};
+  std::vector<std::optional<TaskResult>> results(1);
+  executor->run(tasks, [&](TaskResult&& r) { results[r.index] = std::move(r); });
+  ASSERT_TRUE(results[0].has_value());
+  EXPECT_NE(results[0]->error.find("died while running it"), std::string::npos)
+      << results[0]->error;
+}
+
+// The guard of MPI_Comm_spawn, which may hang for ever (executors/mpi.cpp, spawn): a call that
+// returns in time goes on; one that does not ends the process with the message, exit status 1.
+TEST(MpiDeadline, EndsTheProcessWithItsMessageOnlyWhenLate) {
+  if (mpi::world_engines() > 0) GTEST_SKIP() << "a forked rank of mpirun's would end the job";
+  { const mpi::detail::Deadline in_time(std::chrono::seconds(5), "never said"); }
+  EXPECT_EXIT(
+      {
+        const mpi::detail::Deadline late(std::chrono::seconds(1), "cbench: mpi: it hung");
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+      },
+      testing::ExitedWithCode(1), "cbench: mpi: it hung");
 }
 
 TEST(Mpi, TheNativeFloorRunsEveryTaskOnItsEngines) {

@@ -18,21 +18,40 @@ marker="cbench-mpi-test-$$-$RANDOM"
 under_test() { env CBENCH_MPI_TEST_MARKER="$marker" timeout 300 "$@"; }
 mpirun3() { under_test mpirun -n 3 --oversubscribe --bind-to none "$@"; }
 fail() { echo "test_mpi: FAIL: $*" >&2; exit 1; }
+# Open MPI 4.1 over PMIx 4 (Debian 12's) hangs in MPI_Comm_spawn now and then, alone or under
+# load: measured here once in 40 runs of the spawned tests, once in about 300 spawns. cbench ends
+# such a spawn after 60 s with a line that says so (executors/mpi.cpp, spawn); a command that
+# spawns and failed with that line, and only that, runs once more. Its output as the command's.
+spawning() {
+  local out err status=0
+  out=$(mktemp) err=$(mktemp)
+  "$@" >"$out" 2>"$err" || status=$?
+  if [ "$status" -ne 0 ] && grep -q "MPI_Comm_spawn of .* did not return" "$err"; then
+    cat "$err" >&2
+    echo "test_mpi: Open MPI's spawn hung (above), a known upstream hang: once more" >&2
+    status=0
+    "$@" >"$out" 2>"$err" || status=$?
+  fi
+  cat "$out"
+  cat "$err" >&2
+  rm -f "$out" "$err"
+  return "$status"
+}
 values() { grep -v -e '^Elapsed time' -e '^CPU time'; }
 
 echo "== the executor under mpirun: rank 0 and 2 engines"
 mpirun3 "$test_mpi"
 echo "== the executor spawning its engines (no mpirun)"
-under_test "$test_mpi"
+spawning under_test "$test_mpi"
 
 echo "== the CLI: the same values as sequential, both ways"
 sequential=$(under_test "$cli" run --workload eigen --size 300 | values)
 [ "$(printf '%s\n' "$sequential" | grep -c 'Largest eigenvalue')" = 8 ] || fail "sequential printed: $sequential"
 by_mpirun=$(mpirun3 "$cli" run --workload eigen --executor mpi --size 300 | values)
 [ "$by_mpirun" = "$sequential" ] || fail "mpirun -n 3 cbench run ... printed: $by_mpirun"
-spawned=$(under_test "$cli" run --workload eigen --executor mpi --workers 2 --size 300 | values)
+spawned=$(spawning under_test "$cli" run --workload eigen --executor mpi --workers 2 --size 300 | values)
 [ "$spawned" = "$sequential" ] || fail "cbench run --executor mpi --workers 2 printed: $spawned"
-under_test "$cli" run --workload wordfreq --executor mpi --workers 3 | tail -3
+spawning under_test "$cli" run --workload wordfreq --executor mpi --workers 3 | tail -3
 
 echo "== more engines than mpirun started: one clear error, non-zero exit"
 if out=$(mpirun3 "$cli" run --workload eigen --executor mpi --workers 3 --size 50 2>&1); then
@@ -48,6 +67,9 @@ grep -q '^overhead:dispatch/executor:mpi/workers:2' <<<"$names" || fail "no mpi 
 if grep -q 'executor:mpi/mode:map/workers:4' <<<"$names"; then fail "mpi W=4 with 2 engines"; fi
 mpirun3 "$bench" --cbench_smoke --cbench_workers=2 --cbench_workloads=eigen,double,pbkdf2,wordfreq \
   --cbench_executors=sequential,mpi --benchmark_format=json >/dev/null
+
+echo "== engines killed at random points, in either order with mpirun's SIGTERM: each one named"
+under_test "$(dirname "$0")/mpi_kills.sh" "$cli" 4
 
 echo "== no engine left behind"
 sleep 1

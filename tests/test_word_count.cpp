@@ -163,6 +163,54 @@ TEST(WordCountRandom, OnlyStopWordsGiveTheFirstWordWithZero) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The fuzzer's inputs: fuzz/word_scan.cpp checks the kernels against each other; this checks
+// every input of its corpus against Python's rules. The committed corpus by default; a corpus
+// grown by scripts/fuzz (build/fuzz/work/word_scan) when CBENCH_WORD_SCAN_CORPUS names it.
+
+TEST(WordCountFuzzCorpus, EveryInputMatchesPython) {
+  SKIP_WITHOUT_PYTHON();
+  const char* named = std::getenv("CBENCH_WORD_SCAN_CORPUS");
+  const std::filesystem::path folder =
+      named != nullptr && *named != '\0' ? std::filesystem::path(named)
+                                         : std::filesystem::path(CBENCH_FUZZ_CORPUS) / "word_scan";
+  std::vector<std::string> names, texts;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    names.push_back(entry.path().filename().string());
+    texts.push_back(testing::read_file(entry.path()));
+  }
+  ASSERT_GE(texts.size(), 5u) << folder;
+  testing::TempDir dir;
+  const auto stop_file = dir.write("stop.txt", "the\nand\n");  // the fuzz target's stop words
+  const auto most_common = oracle_batch({"most-common", stop_file.string()}, texts);
+  const auto counters = oracle_batch({"counter"}, texts);
+  ASSERT_EQ(most_common.size(), texts.size());
+  int invalid = 0;
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    const bool is_invalid = counters[t].size() == 1 && counters[t][0].starts_with("invalid-utf8 ");
+    invalid += is_invalid;
+    for_each_kernel([&](const std::string& kernel) {
+      EXPECT_EQ(cpp_most_common(texts[t], {"the", "and"}), most_common[t].at(0))
+          << names[t] << ", " << kernel;
+      if (is_invalid) {
+        try {
+          word_frequencies(texts[t]);
+          ADD_FAILURE() << names[t] << ", " << kernel << ": no error, Python: " << counters[t][0];
+        } catch (const unicode::InvalidUtf8& error) {
+          EXPECT_EQ("invalid-utf8 " + std::to_string(error.offset()), counters[t][0])
+              << names[t] << ", " << kernel;
+        }
+      } else {
+        EXPECT_EQ(first_difference(parse_counter(counters[t]), word_frequencies(texts[t])), "")
+            << names[t] << ", " << kernel;
+      }
+    });
+  }
+  std::printf("%zu inputs of %s against the oracle, %d of them invalid UTF-8\n", texts.size(),
+              folder.string().c_str(), invalid);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Invalid UTF-8: the error names the offset Python's decoder reports, in the whole text.
 
 TEST(WordCountInvalidUtf8, OffsetMatchesPython) {
