@@ -114,9 +114,7 @@ std::string run_task_payload(std::string_view payload, double& cpu_clock) {
   reply.index = reader.u64();
   const std::string_view kind_name = reader.str();
   const std::string_view input = reader.str();
-  const std::uint64_t count = reader.u64();
-  if (count > reader.left() / sizeof(std::uint64_t))
-    throw std::runtime_error("wire: more views than bytes");
+  const std::uint64_t count = reader.count(sizeof(std::uint64_t));  // each view's size
   std::vector<std::uint64_t> sizes(count);
   for (auto& size : sizes) size = reader.u64();
   std::vector<std::string_view> views;

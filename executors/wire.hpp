@@ -42,6 +42,13 @@ class Reader {
   std::uint64_t u64() { return fixed<std::uint64_t>(); }
   std::int64_t i64() { return fixed<std::int64_t>(); }
   double f64() { return fixed<double>(); }
+  // A count of items that follow, each taking at least `least` bytes: more than the bytes left
+  // can hold is an error, before anything is allocated for them.
+  std::uint64_t count(std::size_t least) {
+    const auto n = u64();
+    if (n > rest_.size() / least) throw std::runtime_error("wire: a count runs past the end");
+    return n;
+  }
   // A view into the reader's bytes: valid as long as they are.
   std::string_view str() {
     auto size = u64();

@@ -52,7 +52,7 @@ Async<Bytes> run_count_async(std::string_view input) {
 
 std::vector<long> decode_numbers(const Bytes& value) {
   wire::Reader in(value);
-  std::vector<long> numbers(in.u64());
+  std::vector<long> numbers(in.count(sizeof(std::int64_t)));
   for (long& n : numbers) n = in.i64();
   in.expect_done();
   return numbers;

@@ -19,7 +19,7 @@ Bytes encode_frequencies(const WordFrequencies& frequencies) {
 
 WordFrequencies decode_frequencies(const Bytes& value) {
   wire::Reader in(value);
-  WordFrequencies frequencies(in.u64());
+  WordFrequencies frequencies(in.count(2 * sizeof(std::uint64_t)));  // a length and a count
   for (auto& entry : frequencies) {
     entry.word = std::string(in.str());
     entry.count = in.u64();
