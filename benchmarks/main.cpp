@@ -39,6 +39,7 @@
 #include "executors/run_task.hpp"
 #include "experiments/build_info.hpp"
 #include "fixtures/server_process.hpp"
+#include "workloads/eigenvalue.hpp"
 
 namespace cbench::bench {
 namespace {
@@ -99,6 +100,7 @@ void add_machine_context(const SuiteOptions& o, const Corpus& corpus) {
   add_context("cbench_native", b.native ? "true" : "false");
   add_context("cbench_sanitizers", std::string(b.sanitizers));
   add_context("cbench_word_scan_kernel", std::string(word_scan_kernel()));
+  add_context("cbench_eigen_solver", eigen_solver());
   add_context("cbench_preset", std::string(to_string(o.preset)));
   add_context("cbench_corpus", std::string(to_string(corpus.kind)));
   add_context("cbench_corpus_origin", corpus.origin);

@@ -305,7 +305,10 @@ void start_locked(Client& c) {
         "the fork server must be started while the process has a single thread, but it has " +
         std::to_string(threads) +
         ": call cbench::start_fork_server() at the top of main(), before any thread starts "
-        "(a GoogleTest binary: from a global test Environment's SetUp)");
+        "(a GoogleTest binary: from a global test Environment's SetUp); threads there already "
+        "at the top of main were started by a library as it loaded, as a threaded OpenBLAS "
+        "behind liblapack.so.3 does (choose a serial LAPACK with update-alternatives, or set "
+        "OPENBLAS_NUM_THREADS=1)");
   }
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {

@@ -3,6 +3,7 @@
 #include "cbench_commit.h"  // generated at every build (cmake/CbenchCommit.cmake)
 
 #include "experiments/json.hpp"
+#include "workloads/eigenvalue.hpp"
 #include "workloads/word_count.hpp"
 
 namespace cbench {
@@ -33,7 +34,8 @@ std::string build_info_json() {
          ",\"build_type\":" + json::quote(b.build_type) + ",\"flags\":" + json::quote(b.flags) +
          ",\"native\":" + (b.native ? "true" : "false") +
          ",\"sanitizers\":" + json::quote(b.sanitizers) +
-         ",\"word_scan_kernel\":" + json::quote(word_scan_kernel()) + "}";
+         ",\"word_scan_kernel\":" + json::quote(word_scan_kernel()) +
+         ",\"eigen_solver\":" + json::quote(eigen_solver()) + "}";
 }
 
 }  // namespace cbench

@@ -112,7 +112,9 @@ TEST(Cli, JsonIsOneDocumentWithCorpusBuildAndResults) {
       "assert d['corpus']['kind']=='generated' and len(d['corpus']['checksum'])==64; "
       "assert len(d['results'])==8 and all(x['ok'] and x['value']['count']>0 for x in "
       "d['results']); "
-      "assert d['build']['word_scan_kernel'] in ('avx512','avx2','scalar'); print('ok')";
+      "assert d['build']['word_scan_kernel'] in ('avx512','avx2','scalar'); "
+      "s=d['build']['eigen_solver']; assert s.startswith('LAPACKE dgeev over LAPACK 3.') "
+      "or s==\"Eigen's own RealSchur (built without LAPACKE)\", s; print('ok')";
   auto py = testing::run_command({*testing::oracle_python(), "-c", check, path.string()});
   EXPECT_EQ(py.out, "ok\n") << py.err << "\n" << r.out;
 }

@@ -143,6 +143,18 @@ TEST(Eigenvalue, RejectsBadInput) {
   EXPECT_THROW(largest_eigenvalue(0, 5, 3, 3), std::invalid_argument);
 }
 
+// The solver is named with the LAPACK it was loaded from (or says there is none), as `cbench
+// version` and the benchmarks' context report it.
+TEST(Eigenvalue, NamesItsSolver) {
+  const std::string solver = eigen_solver();
+  if (solver.starts_with("LAPACKE")) {
+    EXPECT_TRUE(solver.starts_with("LAPACKE dgeev over LAPACK 3.")) << solver;
+    EXPECT_NE(solver.find("liblapack"), std::string::npos) << solver;  // the file it came from
+  } else {
+    EXPECT_EQ(solver, "Eigen's own RealSchur (built without LAPACKE)");
+  }
+}
+
 // ---- counter, reading, trivial map -------------------------------------------------------
 
 TEST(Counter, EmitsEveryNumberInOrder) {

@@ -3,6 +3,7 @@
 
 #include <complex>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace cbench {
@@ -15,5 +16,11 @@ std::vector<double> random_integer_matrix(std::uint64_t seed, long n, long botto
 // All eigenvalues of that matrix (no vectors), and the largest by real part, then imaginary
 // part, as NumPy orders complex numbers. For entries 0..8 it is close to 4n.
 std::complex<double> largest_eigenvalue(std::uint64_t seed, long n, long bottom = 0, long top = 9);
+
+// What solves it in this build and process: "LAPACKE dgees over LAPACK 3.11.0
+// (lapack/liblapack.so.3.11.0)", the LAPACK named by the file it was loaded from (the one the
+// system's alternatives chose, which NumPy loads too), or "Eigen's own RealSchur (built without
+// LAPACKE)".
+std::string eigen_solver();
 
 }  // namespace cbench

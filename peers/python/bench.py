@@ -55,7 +55,7 @@ def numpy_blas() -> str:
         np.linalg.eigvals(np.eye(2))  # loads LAPACK/BLAS
         with open("/proc/self/maps", encoding="utf-8") as maps:
             loaded = sorted({os.path.realpath(line.split()[-1]) for line in maps
-                             if "blas" in line.split()[-1].lower()})
+                             if any(k in line.split()[-1].lower() for k in ("blas", "lapack"))})
         if loaded:
             return ", ".join(loaded)
     except (ImportError, OSError):

@@ -65,7 +65,19 @@ def _table(workload: str, points: Sequence[Point], context: Mapping[str, Any]) -
         rows.append([model, _cell(c), _cell(p),
                      ratio(p.seconds / c.seconds) + "×" if c and p else "–"])
     kind = str(context.get(f"cbench_work_kind/{workload}", "cpu")).strip() or "cpu"
-    return LanguageTable(workload, rows, describe(cpp, python, kind))
+    return LanguageTable(workload, rows, describe(cpp, python, kind) + _libraries(workload, context))
+
+
+# The native code each side of a workload runs, from the two runs' contexts, where both say it.
+NATIVE_CODE = {"eigen": ("cbench_eigen_solver", "numpy_blas", "NumPy's eigvals (dgeev) over")}
+
+
+def _libraries(workload: str, context: Mapping[str, Any]) -> str:
+    cpp_key, python_key, python_call = NATIVE_CODE.get(workload, ("", "", ""))
+    cpp_side, python_side = context.get(cpp_key), context.get(python_key)
+    if not cpp_side or not python_side:
+        return ""
+    return f" C++ solves with {cpp_side}; Python with {python_call} {python_side}."
 
 
 def _cell(p: Point | None) -> str:

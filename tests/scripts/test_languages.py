@@ -62,6 +62,19 @@ class LanguageTableTest(unittest.TestCase):
         held = self.tables(workload("eigen", 0.128, 0.066, 0.15, 0.20), {"eigen": "cpu"})["eigen"]
         self.assertIn("Python's threads do not scale", held.sentence)
 
+    def test_the_native_code_of_each_side_is_named_where_both_runs_say_it(self):
+        points = workload("eigen", 1.2, 0.7, 1.3, 1.4)
+        context = {"cbench_work_kind/eigen": "cpu",
+                   "cbench_eigen_solver": "LAPACKE dgees over LAPACK 3.11.0 (lapack/liblapack.so.3.11.0)",
+                   "numpy_blas": "/usr/lib/lapack/liblapack.so.3.11.0"}
+        t = {t.workload: t for t in language_tables(points, context)}["eigen"]
+        self.assertTrue(t.sentence.endswith(
+            " C++ solves with LAPACKE dgees over LAPACK 3.11.0 (lapack/liblapack.so.3.11.0); Python "
+            "with NumPy's eigvals (dgeev) over /usr/lib/lapack/liblapack.so.3.11.0."), t.sentence)
+        del context["numpy_blas"]
+        t = {t.workload: t for t in language_tables(points, context)}["eigen"]
+        self.assertNotIn("solves with", t.sentence)
+
     def test_waiting_work(self):
         equal = self.tables(workload("count", 0.102, 0.051, 0.102, 0.052), {"count": "waiting"})
         self.assertTrue(equal["count"].sentence.startswith("Waiting work: a wait is a wait"))
