@@ -286,14 +286,17 @@ class ExecutorImpl final : public MpiExecutor {
     });
     if (!arrived) return {*died, engine_died(*died)};
     const MPI_Status status = *arrived;
-    const std::string payload = receive(comm_, status);
-    const auto received = Clock::now();
     const auto found = std::find(ranks_.begin(), ranks_.end(), status.MPI_SOURCE);
     if (found == ranks_.end() || !holding_[static_cast<std::size_t>(found - ranks_.begin())]) {
       throw std::logic_error("mpi: a result from rank " + std::to_string(status.MPI_SOURCE) +
                              ", which holds no task of this executor");
     }
     const auto engine = static_cast<std::size_t>(found - ranks_.begin());
+    // A large result comes in pieces: an engine that dies while sending it never finishes it.
+    std::string payload;
+    MPI_Request receiving = start_receive(comm_, status, payload);
+    if (!finished_or_gone(engine, receiving)) return {engine, engine_died(engine)};
+    const auto received = Clock::now();
     const std::size_t held = *holding_[engine];
     holding_[engine].reset();
     held_by(engine, {});
@@ -370,17 +373,23 @@ class ExecutorImpl final : public MpiExecutor {
   // MPI_Send to one would wait for ever). MPI_Isend's own failure is std::runtime_error.
   bool send_to(std::size_t e, int tag, std::string_view bytes) {
     MPI_Request request = start_send(comm_, ranks_[e], tag, bytes);
-    const bool sent = wait_or_gone(
+    return finished_or_gone(e, request);
+  }
+
+  // Waits for a send to or a receive from engine e; false, the request cancelled, when the
+  // engine died first.
+  bool finished_or_gone(std::size_t e, MPI_Request& request) {
+    const bool finished = wait_or_gone(
         [&] {
           int done = 0;
           return MPI_Test(&request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS || done != 0;
         },
         [&] { return engine_gone(e); });
-    if (!sent) {
+    if (!finished) {
       MPI_Cancel(&request);
       MPI_Request_free(&request);
     }
-    return sent;
+    return finished;
   }
 
   // Whether the watch thread saw the connection of one of mpirun's engines end.

@@ -37,13 +37,19 @@ void complete(MPI_Request& request) {
   });
 }
 
-std::string receive(MPI_Comm comm, const MPI_Status& status) {
+MPI_Request start_receive(MPI_Comm comm, const MPI_Status& status, std::string& bytes) {
   int count = 0;
   check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-  std::string bytes(static_cast<std::size_t>(count), '\0');
+  bytes.assign(static_cast<std::size_t>(count), '\0');
   MPI_Request request = MPI_REQUEST_NULL;
   check(MPI_Irecv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm, &request),
         "MPI_Irecv");
+  return request;
+}
+
+std::string receive(MPI_Comm comm, const MPI_Status& status) {
+  std::string bytes;
+  MPI_Request request = start_receive(comm, status, bytes);
   complete(request);
   return bytes;
 }

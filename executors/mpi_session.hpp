@@ -122,6 +122,9 @@ void wait_until(Done&& done) {
 MPI_Status wait_for(MPI_Comm comm, int source, int tag);
 // Waits for a non-blocking send or receive.
 void complete(MPI_Request& request);
+// The message `status` announced: a receive begun into `bytes` (which must outlive it), and
+// one waited for.
+MPI_Request start_receive(MPI_Comm comm, const MPI_Status& status, std::string& bytes);
 std::string receive(MPI_Comm comm, const MPI_Status& status);
 // A non-blocking send begun (a message over INT_MAX bytes is std::runtime_error); and one
 // waited for.
