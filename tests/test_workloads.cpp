@@ -2,6 +2,8 @@
 // for PBKDF2, NumPy for eigenvalues, and plain expectations for the counter, reading and the map.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <sstream>
 
 #include "tests/support/oracle.hpp"
@@ -141,6 +143,18 @@ TEST(Eigenvalue, IsCloseToFourNForEntriesZeroToEight) {
 TEST(Eigenvalue, RejectsBadInput) {
   EXPECT_THROW(largest_eigenvalue(0, 0), std::invalid_argument);
   EXPECT_THROW(largest_eigenvalue(0, 5, 3, 3), std::invalid_argument);
+}
+
+// LAPACKE is loaded at the first solve (a threaded OpenBLAS behind it would otherwise start its
+// threads before main, before the fork server): that solve starts no thread of its own.
+TEST(Eigenvalue, ItsLapackStartsNoThread) {
+  auto threads = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                         std::filesystem::directory_iterator{});
+  };
+  const auto before = threads();
+  EXPECT_GT(largest_eigenvalue(3, 120).real(), 0);
+  EXPECT_EQ(threads(), before) << eigen_solver();
 }
 
 // The solver is named with the LAPACK it was loaded from (or says there is none), as `cbench

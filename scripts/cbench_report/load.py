@@ -133,7 +133,7 @@ def parse_row(raw: Any, index: int, path: str | Path) -> Row:
         if not is_number(value):
             raise UnusableInput(f"{where} ({name}): no \"{time_field}\" number")
     unit = raw.get("time_unit")
-    if unit not in SECONDS_PER_UNIT:
+    if not isinstance(unit, str) or unit not in SECONDS_PER_UNIT:
         raise UnusableInput(f"{where} ({name}): unknown \"time_unit\" {unit!r} "
                             f"(expected one of {', '.join(SECONDS_PER_UNIT)})")
     run_type = raw.get("run_type")

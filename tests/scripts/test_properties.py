@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
                       str(Path(tempfile.gettempdir()) / "cbench-hypothesis"))
 try:
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
 except ImportError:  # pragma: no cover - scripts/setup installs it
     raise unittest.SkipTest("python3-hypothesis is not installed")
@@ -66,6 +66,9 @@ class ReadersTakeAnyInput(TempDirTest):
 
     @SETTINGS
     @given(VALUES, st.lists(ROWS, max_size=4))
+    # Found by this test: a time unit of another type than a string raised TypeError.
+    @example(None, [{"name": "pbkdf2/executor:pool/mode:map/workers:2", "real_time": 1.5,
+                     "time_unit": []}])
     def test_benchmark_json_of_any_shape(self, context, rows):
         doc = {"context": context if isinstance(context, dict) else {}, "benchmarks": rows}
         self.either(load_run, self.write("run.json", json.dumps(doc)))
