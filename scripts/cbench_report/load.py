@@ -222,5 +222,11 @@ def _without_aggregate(name: Name) -> Name:
 
 
 def is_number(value: Any) -> bool:
-    """A JSON number that is finite (not a bool, not NaN or infinite)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number that is finite (not a bool, not NaN or infinite, not an integer beyond what a
+    float holds)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False

@@ -39,7 +39,12 @@ ROWS = st.dictionaries(st.sampled_from(ROW_FIELDS),
                        VALUES | st.sampled_from(["pbkdf2/executor:pool/mode:map/workers:2", 1.5,
                                                  "ns", "aggregate", "iteration", 3]),
                        max_size=len(ROW_FIELDS))
-SETTINGS = settings(max_examples=300, deadline=None, database=None,
+# The same examples on every run, so that ctest fails only on a change of the code; a search for
+# new ones: CBENCH_HYPOTHESIS_SEARCH=N (N examples each, drawn at random), which is how the two
+# findings kept as @example below were found.
+SEARCH = int(os.environ.get("CBENCH_HYPOTHESIS_SEARCH", "0") or "0")
+SETTINGS = settings(max_examples=SEARCH or 300, derandomize=not SEARCH, deadline=None,
+                    database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -66,9 +71,12 @@ class ReadersTakeAnyInput(TempDirTest):
 
     @SETTINGS
     @given(VALUES, st.lists(ROWS, max_size=4))
-    # Found by this test: a time unit of another type than a string raised TypeError.
+    # Found by this test: a time unit of another type than a string raised TypeError, and an
+    # integer time beyond a float's range OverflowError.
     @example(None, [{"name": "pbkdf2/executor:pool/mode:map/workers:2", "real_time": 1.5,
                      "time_unit": []}])
+    @example(None, [{"name": "pbkdf2/executor:pool/mode:map/workers:2", "real_time": 10**400,
+                     "time_unit": "ns"}])
     def test_benchmark_json_of_any_shape(self, context, rows):
         doc = {"context": context if isinstance(context, dict) else {}, "benchmarks": rows}
         self.either(load_run, self.write("run.json", json.dumps(doc)))
