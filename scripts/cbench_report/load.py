@@ -153,13 +153,23 @@ def parse_row(raw: Any, index: int, path: str | Path) -> Row:
     return Row(
         name=parse_name(name, aggregate),
         run_type="aggregate" if aggregate else "iteration",
-        repetition_index=int(raw.get("repetition_index", 0) or 0),
+        repetition_index=_count(raw, "repetition_index", f"{where} ({name})"),
         real_time=float(raw["real_time"]) * scale,
         cpu_time=float(raw.get("cpu_time", 0.0)) * scale,
-        iterations=int(raw.get("iterations", 0) or 0),
+        iterations=_count(raw, "iterations", f"{where} ({name})"),
         counters=counters,
         error=error,
     )
+
+
+def _count(raw: dict, field: str, where: str) -> int:
+    """A row's whole-number field: 0 when it is absent or empty, else a finite number."""
+    value = raw.get(field)
+    if value is None or value == "":
+        return 0
+    if not is_number(value):
+        raise UnusableInput(f"{where}: \"{field}\" is not a number ({value!r:.40})")
+    return int(value)
 
 
 def group_rows(rows: list[Row]) -> dict[str, Benchmark]:
