@@ -194,8 +194,8 @@ void start_watch(Session& s) {
 // When an engine dies, mpirun ends the job: it sends every other rank SIGTERM and, a second later
 // (odls_base_sigkill_timeout), SIGKILL. Nothing orders that SIGTERM after the watch thread's line,
 // and its default action would end the controller before the line is written. So while the watch
-// runs, a SIGTERM first waits, for at most kTermLongest, until every watch connection that has
-// ended is said; with none ended, it waits kTermNoDeath for one (the FIN of an engine on another
+// runs, a SIGTERM first waits, for at most kTermLongestMs, until every watch connection that has
+// ended is said; with none ended, it waits kTermNoDeathMs for one (the FIN of an engine on another
 // host may come after mpirun's word), then the controller dies of SIGTERM as before. The handler
 // makes only async-signal-safe calls (poll, nanosleep, sigaction, raise) and reads atomics.
 namespace {
