@@ -4,6 +4,7 @@
 // (clear_count, most_common) are defined here, beside their only user.
 #include "workloads/word_count.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -41,26 +42,19 @@ void WordTable::clear_count(std::string_view word) {
 }
 
 std::optional<WordCount> WordTable::most_common() const {
-  // Without a branch per slot (half the slots are empty, at random): the best slot has the
-  // largest count << 64 | ~first, which is 0 for an empty slot; a second pass finds it.
-  auto key = [](const Slot& slot) {
-    const std::uint64_t used = 0 - static_cast<std::uint64_t>(slot.meta != 0);
-    return static_cast<Uint128>(slot.meta / kOneMore) << 64 | (~slot.first & used);
-  };
-  Uint128 best_key = 0;
-  for (const Slot& slot : slots_) {
-    const Uint128 k = key(slot);
-    const Uint128 more = 0 - static_cast<Uint128>(k > best_key);
-    best_key = (k & more) | (best_key & ~more);
-  }
+  // Two plain passes, each without an unpredictable branch: the highest count, then the earliest
+  // seen of the words that have it (ties are rare). A stop word's count is 0, as is an empty slot's
+  // (meta 0); when every word seen is a stop word, the earliest seen wins with 0.
+  std::uint64_t best_count = 0;
+  for (const Slot& slot : slots_) best_count = std::max(best_count, slot.meta / kOneMore);
+  std::uint64_t best_first = kNever;
   const Slot* best = nullptr;
-  if (best_key != 0) {
-    for (const Slot& slot : slots_) {
-      if (key(slot) == best_key) best = &slot;
+  for (const Slot& slot : slots_) {
+    if (slot.meta / kOneMore == best_count && slot.meta != 0 && slot.first < best_first) {
+      best_first = slot.first;
+      best = &slot;
     }
   }
-  std::uint64_t best_count = static_cast<std::uint64_t>(best_key >> 64);
-  std::uint64_t best_first = ~static_cast<std::uint64_t>(best_key);
   std::optional<WordCount> answer;
   char bytes[kShortWord];
   if (best != nullptr) answer = WordCount{std::string(short_word(*best, bytes)), best_count};

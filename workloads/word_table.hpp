@@ -89,18 +89,25 @@ class WordTable {
     bool add(std::uint64_t k0, std::uint64_t k1, std::uint64_t length, std::uint64_t hash,
              std::uint64_t first) {
       std::size_t i = hash & mask;
-      for (;; i = (i + 1) & mask) {
-        const Slot& slot = slots[i];
-        bool same = ((slot.k0 ^ k0) | (slot.k1 ^ k1) | ((slot.meta & kLengthBits) ^ length)) == 0;
-        if (same | (slot.meta == 0)) break;
-      }
-      Slot& slot = slots[i];
-      if (__builtin_expect(slot.meta != 0, 1)) {
-        slot.meta += kOneMore;
+      // Most words are found in their home slot: that test comes first, alone, so that its
+      // branch is taken nearly always and the loop below runs only for collisions and new words.
+      if (__builtin_expect(same(slots[i], k0, k1, length), 1)) {
+        slots[i].meta += kOneMore;
         return true;
       }
-      slot = Slot{k0, k1, length + kOneMore, base + first};
+      while (slots[i].meta != 0) {
+        i = (i + 1) & mask;
+        if (same(slots[i], k0, k1, length)) {
+          slots[i].meta += kOneMore;
+          return true;
+        }
+      }
+      slots[i] = Slot{k0, k1, length + kOneMore, base + first};
       return --room != 0;
+    }
+
+    static bool same(const Slot& slot, std::uint64_t k0, std::uint64_t k1, std::uint64_t length) {
+      return ((slot.k0 ^ k0) | (slot.k1 ^ k1) | ((slot.meta & kLengthBits) ^ length)) == 0;
     }
   };
 
