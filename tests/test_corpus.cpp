@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "fixtures/corpus.hpp"
+#include "fixtures/digest_cache.hpp"
 #include "tests/support/oracle.hpp"
 #include "workloads/unicode.hpp"
 
@@ -237,6 +240,101 @@ TEST(Lookup, ANamedFolderThatIsMissingIsAnErrorNotAFallback) {
 TEST(Sha256, MatchesKnownVectors) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// The digest cache (fixtures/digest_cache.hpp): a file's SHA-256 comes back for the same path and
+// identity only, a file changed within the settling time is not remembered, and a cache file
+// that is malformed or cannot be written costs a hash, never a wrong answer or an error.
+FileIdentity identity_of(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + path.string());
+  return FileIdentity::of(st);
+}
+
+TEST(DigestCache, GivesBackADigestForTheSamePathAndIdentityOnly) {
+  testing::TempDir dir;
+  const auto cache_file = dir.path() / "cache" / "sha256.tsv";
+  const auto book = dir.write("books/Gulliver.txt", "lilliput\n");
+  const FileIdentity identity = identity_of(book);
+  const std::string digest = sha256_hex("lilliput\n");
+  {
+    DigestCache cache(cache_file, 0);
+    cache.remember(book, identity, digest);
+    cache.save();
+  }
+  DigestCache cache(cache_file);
+  EXPECT_EQ(cache.find(book, identity), digest);
+  EXPECT_EQ(cache.find(dir.path() / "books" / "Other.txt", identity), std::nullopt);
+  for (auto change : {&FileIdentity::modified_ns, &FileIdentity::changed_ns}) {
+    FileIdentity other = identity;
+    other.*change += 1;
+    EXPECT_EQ(cache.find(book, other), std::nullopt);
+  }
+  FileIdentity bigger = identity;
+  bigger.size += 1;
+  EXPECT_EQ(cache.find(book, bigger), std::nullopt);
+}
+
+TEST(DigestCache, AFileChangedWithinTheSettlingTimeIsNotRemembered) {
+  testing::TempDir dir;
+  const auto cache_file = dir.path() / "sha256.tsv";
+  const auto book = dir.write("books/Gulliver.txt", "lilliput\n");  // changed just now
+  DigestCache cache(cache_file);
+  cache.remember(book, identity_of(book), sha256_hex("lilliput\n"));
+  cache.save();
+  EXPECT_FALSE(std::filesystem::exists(cache_file));
+}
+
+TEST(DigestCache, MalformedLinesAreSkippedAndAnUnwritableCacheIsIgnored) {
+  testing::TempDir dir;
+  const std::string good(64, 'a');
+  const auto cache_file =
+      dir.write("sha256.tsv", "garbage\n" + std::string(64, 'g') + "\t1\t2\t3\t4\t5\t/x\n" + good +
+                                  "\t1\t2\tthree\t4\t5\t/y\n" + good +
+                                  "\t1\t2\t3\t4\t5\trelative\n\n" + good + "\t1\t2\t3\t4\t5\t/z\n");
+  DigestCache cache(cache_file);
+  EXPECT_EQ(cache.find("/z", {1, 2, 3, 4, 5}), good);
+  EXPECT_EQ(cache.find("/x", {1, 2, 3, 4, 5}), std::nullopt);
+  EXPECT_EQ(cache.find("/y", {1, 2, 3, 4, 5}), std::nullopt);
+
+  const auto blocked = dir.write("a-file", "");
+  DigestCache unwritable(blocked / "cache" / "sha256.tsv", 0);  // its folder cannot exist
+  unwritable.remember("/z", {1, 2, 3, 4, 5}, good);
+  EXPECT_NO_THROW(unwritable.save());
+}
+
+// Through load_corpus_from: a cached digest names the book (a forged one shows it was used)
+// until the file is written again, which changes its status-change time.
+TEST(DigestCache, NamesACorpusUntilABookIsWrittenAgain) {
+  testing::TempDir dir;
+  const auto book = dir.write("corpus/books/Gulliver.txt", "lilliput\n");
+  dir.write("corpus/stop-words/english.txt", "the\n");
+  const auto cache_file = dir.path() / "sha256.tsv";
+  ScopedEnv env("CBENCH_DIGEST_CACHE", "off");
+  const std::string honest = load_corpus_from(dir.path() / "corpus").checksum;
+
+  const FileIdentity identity = identity_of(book);
+  const std::string forged(64, 'f');
+  {
+    DigestCache cache(cache_file, 0);
+    cache.remember(std::filesystem::absolute(book).lexically_normal(), identity, forged);
+    cache.save();
+  }
+  ScopedEnv use("CBENCH_DIGEST_CACHE", cache_file.c_str());
+  const std::string cached = load_corpus_from(dir.path() / "corpus").checksum;
+  EXPECT_NE(cached, honest);
+
+  // Written again, same size: until the clock's tick has moved on, a write can leave the times
+  // as they were, which is why the cache remembers only files left alone for two seconds.
+  for (int tries = 0; tries < 200 && identity_of(book) == identity; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    dir.write("corpus/books/Gulliver.txt", "blefuscu\n");
+  }
+  ASSERT_NE(identity_of(book), identity);
+  const std::string rewritten = load_corpus_from(dir.path() / "corpus").checksum;
+  EXPECT_NE(rewritten, cached);
+  ScopedEnv off("CBENCH_DIGEST_CACHE", "off");
+  EXPECT_EQ(rewritten, load_corpus_from(dir.path() / "corpus").checksum);
 }
 
 }  // namespace
