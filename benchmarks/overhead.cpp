@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "benchmarks/suite.hpp"
+#include "coro/timer.hpp"
 #include "executors/async_task.hpp"
 
 namespace cbench::bench {
@@ -46,7 +47,7 @@ struct WaitAll {
   bool released = false;
   std::size_t pss_at_peak = 0;
   std::size_t heap_at_peak = 0;
-  std::vector<AsyncTimer*> timers;  // coro: the waiting coroutines, on one thread
+  std::vector<Timer*> timers;  // coro: the waiting coroutines, on one thread
 
   void reset(int n) {
     expected = n;
@@ -83,7 +84,7 @@ Bytes run_wait(std::string_view) {
 // The coroutine's side of the meeting, out of its body: GCC keeps every local of a coroutine in
 // its frame, whether or not it lives across a wait. True when the timer must wait to be released;
 // the last to arrive measures and releases the others instead.
-bool arrive_async(AsyncTimer& timer) {
+bool arrive_async(Timer& timer) {
   if (++wait_all.arrived == wait_all.expected) {
     measure_peak();
     for (auto* t : wait_all.timers) t->cancel();
@@ -93,11 +94,11 @@ bool arrive_async(AsyncTimer& timer) {
   return true;
 }
 
-// The same wait as a coroutine: its own timer, which expires never and is cancelled to release it.
+// The same wait as a coroutine: its own timer, which expires never and is cancelled to release it
+// (bound to the coroutine's loop at the wait).
 Async<Bytes> run_wait_async(std::string_view) {
-  asio::io_context& loop = co_await this_loop;  // not inside the constructor call: GCC 12
-  AsyncTimer timer(loop, AsyncTimer::time_point::max());
-  if (arrive_async(timer)) co_await async_wait(timer);  // operation_aborted: released
+  Timer timer;
+  if (arrive_async(timer)) co_await timer.wait();  // operation_aborted: released
   co_return Bytes{};
 }
 

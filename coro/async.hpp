@@ -1,14 +1,16 @@
 // cbench::Async<T>: the coroutine type of the asynchronous task forms (workloads' async waits, the
-// coro executor's tasks), on an Asio event loop but lighter than asio::awaitable. A waiting task
-// is one frame, from the thread's FramePool (coro/frame_pool.hpp), and one Asio wait operation,
-// from the same pool: no co_spawn thread of frames, no frame for the initiation of each wait, no
-// executor-erased handler. docs/design.md ("What a waiting coroutine holds") has their sizes.
+// coro executor's tasks), on an Asio event loop but lighter than asio::awaitable. A task waiting
+// on a cbench::Timer (coro/timer.hpp) is one frame, from the thread's FramePool
+// (coro/frame_pool.hpp), and nothing else: no co_spawn thread of frames, no frame for the
+// initiation of each wait, no wait operation. docs/design.md ("What a waiting coroutine holds")
+// has the sizes.
 //
 //   Async<int> child();
 //   Async<Bytes> task(std::string_view input) {
 //     asio::io_context& loop = co_await this_loop;  // the loop the task was started on
-//     AsyncTimer timer(loop, std::chrono::milliseconds(10));
-//     const asio::error_code error = co_await async_wait(timer);
+//     Timer timer;
+//     timer.expires_after(std::chrono::milliseconds(10));
+//     const asio::error_code& error = co_await timer.wait();
 //     const int n = co_await child();  // symmetric transfer: no round trip through the loop
 //     co_return ...;
 //   }
@@ -18,7 +20,6 @@
 // the awaiter (or the root, through take()) collects it; the Async object owns the frame.
 #pragma once
 
-#include <asio/basic_waitable_timer.hpp>
 #include <asio/io_context.hpp>
 #include <concepts>
 #include <coroutine>
@@ -30,12 +31,6 @@
 #include "coro/frame_pool.hpp"
 
 namespace cbench {
-
-// A timer whose executor is the io_context's own: smaller than asio::steady_timer (whose
-// executor is type-erased) and so is the handler work each of its waits keeps.
-using AsyncTimer = asio::basic_waitable_timer<std::chrono::steady_clock,
-                                              asio::wait_traits<std::chrono::steady_clock>,
-                                              asio::io_context::executor_type>;
 
 // What a coroutine started with start() reports to when it ends: its owner's finished(root) is
 // called on the loop's thread, from the coroutine's final suspension, and may destroy the Async
@@ -229,44 +224,5 @@ struct ThisLoopAwaiter {
 inline constexpr struct ThisLoop {
   friend async_detail::ThisLoopAwaiter operator co_await(ThisLoop) noexcept { return {}; }
 } this_loop{};
-
-namespace async_detail {
-
-// A wait on a timer (or anything with async_wait(handler)) that resumes the coroutine with the
-// wait's error code. The awaiter is three words in the frame, its handler one (so the operation
-// Asio allocates, from the pool, is as small as a wait's can be).
-template <typename Waitable>
-struct WaitAwaiter {
-  void* target;  // the waitable until the wait starts, then the waiting coroutine's frame
-  asio::error_code error{};
-
-  struct Resume {
-    WaitAwaiter* awaiter;
-    using allocator_type = FrameAllocator<void>;
-    allocator_type get_allocator() const noexcept { return {}; }
-    void operator()(const asio::error_code& error) const {
-      awaiter->error = error;
-      std::coroutine_handle<>::from_address(awaiter->target).resume();
-    }
-  };
-
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> self) {
-    Waitable& waitable = *static_cast<Waitable*>(target);
-    target = self.address();
-    waitable.async_wait(Resume{this});
-  }
-  // A reference, so that GCC keeps no copy of the result in the frame.
-  const asio::error_code& await_resume() const noexcept { return error; }
-};
-
-}  // namespace async_detail
-
-// `co_await async_wait(timer)`: waits for the timer to expire or be cancelled, and returns the
-// wait's error code (asio::error::operation_aborted when it was cancelled); never throws.
-template <typename Waitable>
-async_detail::WaitAwaiter<Waitable> async_wait(Waitable& waitable) noexcept {
-  return {&waitable};
-}
 
 }  // namespace cbench

@@ -4,13 +4,17 @@
 // whether its tasks succeed, throw or never wait. No timing is asserted.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/io_context.hpp>
+#include <chrono>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "coro/async.hpp"
 #include "coro/frame_pool.hpp"
+#include "coro/timer.hpp"
 #include "executors/async_task.hpp"
 #include "executors/executor.hpp"
 
@@ -159,19 +163,18 @@ TEST(Async, ADestroyedAsyncThatNeverRanFreesItsFrame) {
 }
 
 // n coroutines wait on timers that never expire; the test cancels them once all wait.
-Async<void> wait_cancelled(std::vector<AsyncTimer*>& timers, int& released) {
-  asio::io_context& loop = co_await this_loop;
-  AsyncTimer timer(loop, AsyncTimer::time_point::max());
+Async<void> wait_cancelled(std::vector<Timer*>& timers, int& released) {
+  Timer timer;
   timers.push_back(&timer);
-  const asio::error_code error = co_await async_wait(timer);
+  const asio::error_code& error = co_await timer.wait();
   if (error == asio::error::operation_aborted) ++released;
 }
 
-TEST(Async, AWaitingCoroutineHoldsItsFrameAndOneOperationFromThePool) {
+TEST(Async, AWaitingCoroutineHoldsItsFrameAloneFromThePool) {
   constexpr int kTasks = 100;
   const std::size_t before = blocks_in_use();
   asio::io_context loop;
-  std::vector<AsyncTimer*> timers;
+  std::vector<Timer*> timers;
   int released = 0;
   std::vector<Root> roots(kTasks);
   std::vector<Async<void>> tasks;
@@ -180,15 +183,17 @@ TEST(Async, AWaitingCoroutineHoldsItsFrameAndOneOperationFromThePool) {
     tasks.back().start(loop, roots[i].root);
   }
   ASSERT_EQ(timers.size(), static_cast<std::size_t>(kTasks));
-  EXPECT_EQ(blocks_in_use(), before + 2 * kTasks);  // a frame and a wait operation each
-  for (auto* t : timers) t->cancel();
+  EXPECT_EQ(blocks_in_use(), before + kTasks);  // a frame each: the wait allocates nothing
+  EXPECT_EQ(TimerQueue::of(loop).dated(), 0u);  // and a timer with no deadline, no heap entry
+  for (auto* t : timers) EXPECT_EQ(t->cancel(), 1u);
+  EXPECT_EQ(released, 0);  // resumed from the loop, never inside cancel()
   loop.run();
   EXPECT_EQ(released, kTasks);
   for (int i = 0; i < kTasks; ++i) {
     EXPECT_EQ(roots[i].told, 1);
     tasks[i].take();
   }
-  EXPECT_EQ(blocks_in_use(), before + kTasks);  // the operations are back; the frames ended
+  EXPECT_EQ(blocks_in_use(), before + kTasks);  // the frames ended, not yet destroyed
   tasks.clear();
   EXPECT_EQ(blocks_in_use(), before);
 }
@@ -204,7 +209,7 @@ struct Destroying final : AsyncOwner {
   }
 };
 
-Async<std::string> wait_then_return(std::vector<AsyncTimer*>& timers, int& released) {
+Async<std::string> wait_then_return(std::vector<Timer*>& timers, int& released) {
   co_await wait_cancelled(timers, released);
   co_return std::string("a value longer than the string's own small buffer");
 }
@@ -212,14 +217,14 @@ Async<std::string> wait_then_return(std::vector<AsyncTimer*>& timers, int& relea
 TEST(Async, TheRootMayDestroyTheFrameWhenItIsTold) {
   const std::size_t before = blocks_in_use();
   asio::io_context loop;
-  std::vector<AsyncTimer*> timers;
+  std::vector<Timer*> timers;
   int released = 0;
   Destroying root;
   Async<std::string> task = wait_then_return(timers, released);
   root.task = &task;
   task.start(loop, root.root);
   ASSERT_EQ(timers.size(), 1u);
-  EXPECT_EQ(blocks_in_use(), before + 3);  // two frames, one wait
+  EXPECT_EQ(blocks_in_use(), before + 2);  // two frames
   timers[0]->cancel();
   loop.run();
   EXPECT_EQ(released, 1);
@@ -232,10 +237,9 @@ TEST(Async, AnExpiredTimerResumesWithNoError) {
   asio::io_context loop;
   Root root;
   auto task = []() -> Async<bool> {
-    asio::io_context& its_loop = co_await this_loop;  // not inside the constructor call: GCC 12
-    AsyncTimer timer(its_loop);
+    Timer timer;
     timer.expires_after(std::chrono::milliseconds(1));
-    const asio::error_code error = co_await async_wait(timer);
+    const asio::error_code& error = co_await timer.wait();
     co_return !error;
   }();
   task.start(loop, root.root);
@@ -245,13 +249,118 @@ TEST(Async, AnExpiredTimerResumesWithNoError) {
   EXPECT_TRUE(task.take());
 }
 
+// ---- cbench::Timer: the loop's own timers ---------------------------------------------------
+
+// Waits until `after`, then records its number and whether the deadline had passed.
+struct Woken {
+  int number;
+  Timer::time_point expiry;
+  bool late_enough;
+  bool aborted;
+};
+Async<void> sleep_then_record(std::chrono::microseconds after, int number,
+                              std::vector<Woken>& woken, std::vector<Timer*>* timers = nullptr) {
+  Timer timer;
+  timer.expires_after(after);
+  if (timers != nullptr) timers->push_back(&timer);
+  const asio::error_code& error = co_await timer.wait();
+  woken.push_back({number, timer.expiry(), Timer::clock_type::now() >= timer.expiry(),
+                   error == asio::error::operation_aborted});
+}
+
+// 300 timers with deadlines in a random order, a third of them cancelled at random: the others
+// wake in the order of their deadlines, none before its own; the cancelled ones first, aborted.
+TEST(Timer, WakesInTheOrderOfItsDeadlinesAndCancelsAnyOfThem) {
+  constexpr int kTimers = 300;
+  std::mt19937 random(2026);
+  std::vector<int> order(kTimers);
+  for (int i = 0; i < kTimers; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), random);
+  asio::io_context loop;
+  std::vector<Woken> woken;
+  std::vector<Timer*> timers;
+  std::vector<Root> roots(kTimers);
+  std::vector<Async<void>> tasks;
+  for (int i = 0; i < kTimers; ++i) {  // task i sleeps order[i] * 50 µs
+    tasks.push_back(sleep_then_record(std::chrono::microseconds(order[i] * 50), i, woken, &timers));
+    tasks.back().start(loop, roots[i].root);
+  }
+  EXPECT_EQ(TimerQueue::of(loop).dated(), static_cast<std::size_t>(kTimers));
+  std::vector<bool> cancelled(kTimers, false);
+  for (int i = 0; i < kTimers; ++i) {
+    if (random() % 3 == 0) {
+      cancelled[i] = true;
+      EXPECT_EQ(timers[i]->cancel(), 1u);
+      EXPECT_EQ(timers[i]->cancel(), 0u);  // already ending
+    }
+  }
+  loop.run();
+  ASSERT_EQ(woken.size(), static_cast<std::size_t>(kTimers));
+  std::size_t i = 0;
+  for (; i < woken.size() && woken[i].aborted; ++i) EXPECT_TRUE(cancelled[woken[i].number]);
+  Timer::time_point last_deadline = Timer::time_point::min();
+  for (; i < woken.size(); ++i) {
+    const Woken& w = woken[i];
+    EXPECT_FALSE(w.aborted);
+    EXPECT_FALSE(cancelled[w.number]) << "task " << w.number << " woke though cancelled";
+    EXPECT_TRUE(w.late_enough) << "task " << w.number << " woke before its deadline";
+    EXPECT_GE(w.expiry, last_deadline) << "task " << w.number << " woke out of order";
+    last_deadline = w.expiry;
+  }
+  EXPECT_EQ(TimerQueue::of(loop).dated(), 0u);
+}
+
+// A new deadline ends the pending wait (operation_aborted), as Asio's timers do; the timer can
+// then be waited on again.
+TEST(Timer, ANewDeadlineEndsThePendingWaitAndTheTimerWaitsAgain) {
+  asio::io_context loop;
+  Root root;
+  Timer* shared = nullptr;
+  auto task = [&shared]() -> Async<int> {
+    Timer timer;
+    shared = &timer;
+    timer.expires_after(std::chrono::hours(1));
+    const bool first_aborted = (co_await timer.wait()) == asio::error::operation_aborted;
+    timer.expires_after(std::chrono::microseconds(10));
+    const bool second_expired = !(co_await timer.wait());
+    co_return (first_aborted ? 1 : 0) + (second_expired ? 2 : 0);
+  }();
+  task.start(loop, root.root);
+  ASSERT_NE(shared, nullptr);
+  EXPECT_EQ(shared->expires_after(std::chrono::hours(2)), 1u);
+  loop.run();
+  ASSERT_EQ(root.told, 1);
+  EXPECT_EQ(task.take(), 3);
+}
+
+// A waiting coroutine destroyed with its frame withdraws its timer: the loop then has nothing
+// left to do and returns, and resumes nothing.
+TEST(Timer, ATimerDestroyedWhileWaitingWithdrawsItsWait) {
+  const std::size_t before = blocks_in_use();
+  asio::io_context loop;
+  std::vector<Woken> woken;
+  {
+    Root dated_root, undated_root;
+    Async<void> dated = sleep_then_record(std::chrono::hours(1), 1, woken);
+    dated.start(loop, dated_root.root);
+    std::vector<Timer*> timers;
+    int released = 0;
+    Async<void> undated = wait_cancelled(timers, released);
+    undated.start(loop, undated_root.root);
+    EXPECT_EQ(TimerQueue::of(loop).dated(), 1u);
+  }
+  EXPECT_EQ(TimerQueue::of(loop).dated(), 0u);
+  loop.run();  // returns at once: no wait keeps it (the loop's own wake is cancelled)
+  EXPECT_TRUE(woken.empty());
+  EXPECT_EQ(blocks_in_use(), before);  // the frames, and the loop's wake operation
+}
+
 // ---- the coro executor ----------------------------------------------------------------------
 
 Async<Bytes> run_wait_then_throw(std::string_view input) {
-  asio::io_context& loop = co_await this_loop;
-  AsyncTimer timer(loop);
+  Timer timer;
   timer.expires_after(std::chrono::microseconds(100));
-  co_await async_wait(timer);
+  co_await timer.wait();
   if (input == "bad") throw std::runtime_error("this coroutine was told to fail");
   co_return std::string(input);
 }

@@ -5,6 +5,7 @@
 #include <asio/system_error.hpp>
 
 #include "coro/async.hpp"
+#include "coro/timer.hpp"
 #include "workloads/counter.hpp"
 
 namespace cbench {
@@ -12,16 +13,14 @@ namespace cbench {
 inline Async<std::vector<long>> count_async(long start, long end, std::chrono::nanoseconds interval,
                                             NumberSink emit = {}) {
   check_count_arguments(start, end, interval);
-  // Two statements: GCC 12 mishandles a co_await inside a constructor's arguments.
-  asio::io_context& loop = co_await this_loop;
-  AsyncTimer timer(loop);
+  Timer timer;
   std::vector<long> emitted;
   emitted.reserve(static_cast<std::size_t>(end - start));
   for (long i = start; i < end; ++i) {
     if (emit) emit(i);
     emitted.push_back(i);
     timer.expires_after(interval);
-    const asio::error_code error = co_await async_wait(timer);
+    const asio::error_code& error = co_await timer.wait();
     if (error) throw asio::system_error(error);
   }
   co_return emitted;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "coro/timer.hpp"
 #include "workloads/http_detail.hpp"
 
 namespace cbench {
@@ -29,7 +30,7 @@ class CurlMultiService : public asio::execution_context::service {
   struct Pending {
     CURLcode code = CURLE_OK;
     bool done = false;
-    AsyncTimer* signal = nullptr;  // cancelled when done
+    Timer* signal = nullptr;  // cancelled when done
   };
 
   Async<void> get(asio::io_context& loop, const std::string& url, const HttpOptions& options,
@@ -40,13 +41,13 @@ class CurlMultiService : public asio::execution_context::service {
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(), curl_easy_cleanup);
     if (!easy) throw std::runtime_error("libcurl could not create a handle");
     http_detail::configure(easy.get(), url, options, transfer);
-    AsyncTimer signal(loop, AsyncTimer::time_point::max());
+    Timer signal(loop);
     Pending pending;
     pending.signal = &signal;
     pending_[easy.get()] = &pending;
     curl_multi_add_handle(multi_, easy.get());
     // libcurl starts the transfer from its timer callback; wait until it reports the end.
-    while (!pending.done) co_await async_wait(signal);
+    while (!pending.done) co_await signal.wait();
     pending_.erase(easy.get());
     curl_multi_remove_handle(multi_, easy.get());
     http_detail::check(easy.get(), pending.code, url, transfer);
