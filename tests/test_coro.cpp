@@ -311,20 +311,23 @@ TEST(Timer, WakesInTheOrderOfItsDeadlinesAndCancelsAnyOfThem) {
 }
 
 // A new deadline ends the pending wait (operation_aborted), as Asio's timers do; the timer can
-// then be waited on again.
+// then be waited on again. (A function, not a lambda with captures: those would die with the
+// lambda, before the coroutine reads them.)
+Async<int> wait_twice(Timer*& shared) {
+  Timer timer;
+  shared = &timer;
+  timer.expires_after(std::chrono::hours(1));
+  const bool first_aborted = (co_await timer.wait()) == asio::error::operation_aborted;
+  timer.expires_after(std::chrono::microseconds(10));
+  const bool second_expired = !(co_await timer.wait());
+  co_return (first_aborted ? 1 : 0) + (second_expired ? 2 : 0);
+}
+
 TEST(Timer, ANewDeadlineEndsThePendingWaitAndTheTimerWaitsAgain) {
   asio::io_context loop;
   Root root;
   Timer* shared = nullptr;
-  auto task = [&shared]() -> Async<int> {
-    Timer timer;
-    shared = &timer;
-    timer.expires_after(std::chrono::hours(1));
-    const bool first_aborted = (co_await timer.wait()) == asio::error::operation_aborted;
-    timer.expires_after(std::chrono::microseconds(10));
-    const bool second_expired = !(co_await timer.wait());
-    co_return (first_aborted ? 1 : 0) + (second_expired ? 2 : 0);
-  }();
+  Async<int> task = wait_twice(shared);
   task.start(loop, root.root);
   ASSERT_NE(shared, nullptr);
   EXPECT_EQ(shared->expires_after(std::chrono::hours(2)), 1u);
