@@ -98,25 +98,33 @@ void TimerQueue::add(Timer& timer) {
   arm();
 }
 
+// Takes a waiting timer's entry out of the heap, if it has one.
+void TimerQueue::unheap(Timer& timer) {
+  if (timer.state_ >= Timer::kHeapLimit) return;
+  erase(timer.state_);
+  disarm_if_idle();
+}
+
+// A wait is over: the timer is idle, and the loop keeps work only while some wait is pending.
+// Returns the coroutine that waited.
+std::coroutine_handle<> TimerQueue::end_wait(Timer& timer) {
+  timer.state_ = Timer::kIdle;
+  if (--waiting_ == 0) work_.reset();  // a coroutine that waits again starts new work first
+  return std::exchange(timer.waiter_, {});
+}
+
 void TimerQueue::withdraw(Timer& timer) {
-  if (timer.state_ < Timer::kHeapLimit) {
-    erase(timer.state_);
-    disarm_if_idle();
-  } else if (timer.state_ == Timer::kAborted) {
+  unheap(timer);
+  if (timer.state_ == Timer::kAborted) {
     for (Timer*& t : ready_) {
       if (t == &timer) t = nullptr;
     }
   }
-  timer.state_ = Timer::kIdle;
-  timer.waiter_ = {};
-  if (--waiting_ == 0) work_.reset();
+  end_wait(timer);
 }
 
 void TimerQueue::abort(Timer& timer) {
-  if (timer.state_ < Timer::kHeapLimit) {
-    erase(timer.state_);
-    disarm_if_idle();
-  }
+  unheap(timer);
   timer.state_ = Timer::kAborted;
   timer.aborted_ = true;
   ready_.push_back(&timer);
@@ -129,11 +137,7 @@ void TimerQueue::abort(Timer& timer) {
 // Resumes a wait that has ended (its state already out of the heap and the ready list). The
 // coroutine may destroy the timer, or start another wait on it: nothing of it is read after.
 void TimerQueue::resume(Timer& timer) {
-  timer.state_ = Timer::kIdle;
-  const std::coroutine_handle<> waiter = std::exchange(timer.waiter_, {});
-  const bool last = --waiting_ == 0;
-  if (last) work_.reset();  // a coroutine that waits again starts new work first
-  waiter.resume();
+  end_wait(timer).resume();
 }
 
 void TimerQueue::drain() {

@@ -124,6 +124,8 @@ class TimerQueue : public asio::execution_context::service {
   void on_wake(std::uint64_t generation);
   void drain();
   void resume(Timer& timer);
+  void unheap(Timer& timer);
+  std::coroutine_handle<> end_wait(Timer& timer);
 
   asio::io_context& loop_;
   std::vector<Timer*> heap_;   // a binary heap by expiry; each timer knows its slot

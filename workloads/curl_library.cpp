@@ -50,17 +50,14 @@ const CurlApi& api() {
       throw std::runtime_error(std::string("cannot load ") + kLibrary +
                                " (libcurl): " + (why != nullptr ? why : "dlopen failed"));
     }
-    auto need = [handle](const char* name) {
+    CurlApi a{};
+    auto bind = [handle](auto& function, const char* name) {
       void* symbol = ::dlsym(handle, name);
       if (symbol == nullptr) {
         throw std::runtime_error(std::string(kLibrary) + " has no " + name +
                                  ": a libcurl older than 7.88?");
       }
-      return symbol;
-    };
-    CurlApi a{};
-    auto bind = [&need](auto& function, const char* name) {
-      function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(need(name));
+      function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(symbol);
     };
     bind(a.global_init, "curl_global_init");
     bind(a.easy_init, "curl_easy_init");

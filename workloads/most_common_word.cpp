@@ -31,7 +31,7 @@ void WordTable::clear_count(std::string_view word) {
     for (std::size_t i = hash16(k0, k1) & hot_.mask;; i = (i + 1) & hot_.mask) {
       Slot& slot = slots_[i];
       if (slot.meta == 0) return;
-      if (slot.k0 == k0 && slot.k1 == k1 && (slot.meta & kLengthBits) == word.size()) {
+      if (Hot::same(slot, k0, k1, word.size())) {
         slot.meta &= kLengthBits;
         return;
       }
